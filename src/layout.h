@@ -40,6 +40,10 @@
 #define KXL_GPA_PD		0xb000ULL	/* 4 pages: 4 GiB mapped with 2 MiB pages */
 #define KXL_NR_PD		4
 #define KXL_GPA_BOOT_END	(KXL_GPA_PD + KXL_NR_PD * KXL_PAGE)	/* exclusive */
+#define KXL_MODLIST_MAX		64	/* modlist entries that fit after start_info */
+#define KXL_GDT_ENTRIES		4	/* null, null, code (0x10), data (0x18) */
+#define KXL_GDT_SEL_CS		0x10	/* Linux boot protocol: __BOOT_CS, 64-bit code */
+#define KXL_GDT_SEL_DS		0x18	/* Linux boot protocol: __BOOT_DS, flat data */
 #define KXL_GPA_LOW_RAM_END	0xa0000ULL	/* end of conventional memory */
 
 /* ---- ACPI (typed ACPI in the e820 map) ---- */
@@ -64,6 +68,9 @@
 /* ---- MMIO devices ---- */
 #define KXL_GPA_GED		0xfea00000ULL	/* Generic Event Device (ACPI0013) event register */
 #define KXL_GED_SIZE		0x10ULL
+/* The GED's _EVT reads a 32-bit event register at KXL_GPA_GED (the VMM
+ * returns the pending event bits and clears them) and notifies per bit: */
+#define KXL_GED_EVT_POWER_BUTTON	0x1	/* Notify (\_SB.PWRB, 0x80) */
 #define KXL_GPA_IOAPIC		0xfec00000ULL
 #define KXL_GPA_LAPIC		0xfee00000ULL
 
@@ -85,7 +92,7 @@
 #define KXL_GSI_GED		9
 #define KXL_IOAPIC_PINS		24
 
-_Static_assert(KXL_GPA_START_INFO + 56 + 32 * 64 <= KXL_GPA_MEMMAP,
+_Static_assert(KXL_GPA_START_INFO + 56 + 32 * KXL_MODLIST_MAX <= KXL_GPA_MEMMAP,
 	       "start_info and 64 modlist entries fit below the memmap");
 _Static_assert(KXL_GPA_MEMMAP + 24 * KXL_MEMMAP_MAX <= KXL_GPA_CMDLINE,
 	       "memmap fits below the cmdlines");

@@ -1,12 +1,49 @@
 /*
- * main.c: the kxl command: xl's verbs dispatched to their handlers.
+ * main.c: the kxl command: xl's verbs dispatched to their handlers. Verbs xl
+ * has and kxl does not yet answer "not supported" with a non-zero exit.
  */
+#include "cli/cli.h"
+
 #include <stdio.h>
 #include <string.h>
 
+static const struct { const char *name; int (*fn)(int, char **); const char *help; } verbs[] = {
+	{ "create", cmd_create, "create a domain from a config file (-n: print its JSON)" },
+	{ "check", cmd_check, "check config files: every error, warning and deprecation" },
+	{ "keys", cmd_keys, "list the xl.cfg keys kxl knows (--man: as a man page section)" },
+};
+
+static const char *const unsupported[] = {
+	"save", "restore", "migrate", "migrate-receive", "vcpu-set", "vcpu-pin", "vcpu-list",
+	"mem-set", "mem-max", "sysrq", "block-attach", "block-detach", "block-list",
+	"network-attach", "network-detach", "network-list", "pci-attach", "pci-detach",
+	"pci-assignable-add", "cd-insert", "cd-eject", "sched-credit", "sched-credit2",
+	"cpupool-create", "cpupool-list", "info", "dmesg", "top", "uptime", "vm-list",
+	"rename", "config-update", "qemu-monitor-command", "usbctrl-attach", "usbdev-attach",
+	"channel-list", "vtpm-attach", "remus", "devd", "psr-hwinfo", "debug-keys",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kxl VERB [ARGS...]\n\nVerbs:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(f, "\nSee kxl(1).\n");
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fprintf(stderr, "kxl: not built yet\n");
-	return 2;
+	if (argc < 2) { usage(stderr); return KXL_EXIT_USAGE; }
+	const char *verb = argv[1];
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) { usage(stdout); return 0; }
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verb, verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (!strcmp(verb, unsupported[i])) {
+			fprintf(stderr, "kxl %s: not supported by kxl (a KVM toolstack) yet\n", verb);
+			return KXL_EXIT_REFUSED;
+		}
+	fprintf(stderr, "kxl: unknown verb `%s' (kxl help lists them)\n", verb);
+	return KXL_EXIT_USAGE;
 }

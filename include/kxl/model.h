@@ -1,0 +1,96 @@
+/*
+ * model.h: the domain configuration (src/model).
+ *
+ * The model is libxl's libxl_domain_config as data: a json-c tree keyed by
+ * libxl's IDL names (c_info, b_info with its "type.pv|pvh|hvm" union, disks,
+ * nics, ..., on_* actions). Fields are present only when set, so the tree
+ * printed is what `xl -N create` prints: the pre-default config. It is built
+ * from a parsed xl.cfg by walking one declarative key table (keys.c), which
+ * also drives the deprecation list and the kxl.cfg(5) key reference.
+ *
+ * kxl's additions over libxl, documented in kxl.cfg(5): paths resolved
+ * against the cfg file's directory, concrete firmware names pinned in
+ * type.hvm.bios, and b_info.modules.
+ */
+#ifndef KXL_MODEL_H
+#define KXL_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <kxl/boot.h>
+#include <kxl/cfg.h>
+#include <kxl/diag.h>
+#include <kxl/vmm.h>
+
+struct json_object;
+
+/* xl.conf(5) settings that shape the model (kxl reads /etc/kxl/kxl.conf). */
+struct kxl_conf {
+	bool run_hotplug_scripts;
+	bool claim_mode;
+	long max_grant_frames, max_maptrack_frames, max_grant_version;
+	char *vif_script, *default_bridge, *default_gatewaydev, *default_backend;
+	char *blkdev_start;
+	char *firmware_dir;	/* Xen's firmware directory, for pvgrub names */
+	char *bootloader_dir;	/* where a bare bootloader name is looked up */
+};
+
+void kxl_conf_defaults(struct kxl_conf *c);
+/* Reads path (if it exists) over the defaults. */
+int kxl_conf_load(struct kxl_conf *c, const char *path, struct kxl_diag *d);
+void kxl_conf_free(struct kxl_conf *c);
+
+enum kxl_domain_type { KXL_TYPE_PV, KXL_TYPE_PVH, KXL_TYPE_HVM };
+/* enum kxl_action (destroy, restart, ...) is the VMM's: include/kxl/vmm.h */
+
+struct kxl_domain {
+	struct json_object *config;	/* libxl_domain_config; owned */
+	/* A typed view of what kxl itself acts on (filled by kxl_domain_view). */
+	enum kxl_domain_type type;
+	const char *name;
+	uint64_t target_memkb, max_memkb;	/* 0: not set */
+	unsigned vcpus, max_vcpus;		/* 0: not set */
+	const char *kernel, *ramdisk, *cmdline, *bootloader;
+	struct kxl_boot_module *modules;	/* b_info.modules */
+	size_t nr_modules;
+	bool has_modules;
+	bool pvh_firmware;	/* kernel is a PVH firmware path (ask d) */
+	enum kxl_action on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset;
+	bool localtime;
+	long rtc_timeoffset;
+	bool pvshim;
+	size_t nr_disks, nr_nics, nr_other_devices;
+};
+
+/* Builds the model from a parsed cfg. Returns 0, or -1 when xl would refuse
+ * the file (the reasons are in d). Warnings go to d as well. */
+int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
+			const struct kxl_conf *conf, struct kxl_diag *d);
+/* The checks libxl makes later at create time (`xl -N` does not). */
+int kxl_domain_check_create(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
+			    struct kxl_diag *d);
+/* Re-reads a model from libxl JSON (round trip). */
+int kxl_domain_from_json(struct kxl_domain *dom, const char *json, struct kxl_diag *d);
+void kxl_domain_view(struct kxl_domain *dom);
+void kxl_domain_free(struct kxl_domain *dom);
+/* The JSON text (pretty, 4 spaces, `/' unescaped). Caller frees. */
+char *kxl_domain_json(const struct kxl_domain *dom);
+
+/* Fills the defaults libxl applies before building (for `list -l`). */
+void kxl_domain_fill_defaults(struct kxl_domain *dom);
+
+/* The boot specification for the builder (paths already resolved). */
+int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
+			 struct kxl_diag *d);
+void kxl_boot_spec_free(struct kxl_boot_spec *spec);
+
+const char *kxl_domain_action_name(enum kxl_action a);
+
+/* The key table, for docs and `did you mean'. */
+struct kxl_key_doc {
+	const char *name, *kind, *types, *deflt, *deprecated, *doc;
+};
+size_t kxl_keys_doc(const struct kxl_key_doc **out);
+
+#endif

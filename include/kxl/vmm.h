@@ -1,0 +1,160 @@
+/*
+ * vmm.h: the kxl VMM's public API (src/vmm).
+ *
+ * kxl_vmm_run() runs one domain in the calling process's foreground until it
+ * ends for good: it builds the guest image with kxl_boot_build(), forks a
+ * child that creates the KVM VM, its vCPU threads and devices and then
+ * locks itself down with a seccomp filter, and applies the on_poweroff,
+ * on_reboot and on_crash actions when the guest stops (restart rebuilds into
+ * fresh memory and a fresh child). The parent keeps no guest-facing code: it
+ * only builds, forwards control commands, writes cores and restarts.
+ *
+ * Everything in struct kxl_vmm_spec is a plain value: the config model
+ * (src/model) fills it, and so can a test driver.
+ *
+ * Exit codes (for kxl(1); kxl_vmm_exit_code() maps an outcome to them):
+ *   0  the guest powered off (and its action did not restart it)
+ *   1  kxl's own error (bad config, build failure, KVM failure, ...)
+ *   2  usage error (the command line; never returned by the VMM)
+ *   3  the guest rebooted and on_reboot did not restart it
+ *   4  the guest crashed (triple fault, emulation failure, pvpanic)
+ *   5  the domain was destroyed: SIGINT/SIGTERM/SIGHUP in the foreground,
+ *      or a destroy command on the control channel
+ */
+#ifndef KXL_VMM_H
+#define KXL_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kxl/boot.h>
+#include <kxl/diag.h>
+
+/* on_poweroff / on_reboot / on_crash (xl.cfg(5)). */
+enum kxl_action {
+	KXL_ACTION_DESTROY,
+	KXL_ACTION_RESTART,
+	KXL_ACTION_RENAME_RESTART,
+	KXL_ACTION_PRESERVE,
+	KXL_ACTION_COREDUMP_DESTROY,
+	KXL_ACTION_COREDUMP_RESTART,
+	KXL_ACTION_SOFT_RESET,		/* treated as restart */
+};
+
+/* Why the guest (last) stopped, or how the run ended. */
+enum kxl_vmm_outcome {
+	KXL_VMM_POWEROFF,
+	KXL_VMM_REBOOT,
+	KXL_VMM_CRASH,
+	KXL_VMM_DESTROYED,	/* by a signal or a destroy command */
+	KXL_VMM_ERROR,		/* kxl's own failure; details in the diag */
+};
+
+enum kxl_vmm_exit {
+	KXL_EXIT_POWEROFF = 0,
+	KXL_EXIT_ERROR = 1,
+	KXL_EXIT_USAGE = 2,
+	KXL_EXIT_REBOOT = 3,
+	KXL_EXIT_CRASH = 4,
+	KXL_EXIT_DESTROYED = 5,
+};
+
+/* Events reported to spec->on_event, in the thread that called kxl_vmm_run. */
+enum kxl_vmm_event_type {
+	KXL_EV_STARTED,		/* a (re)built domain runs (or sits paused) */
+	KXL_EV_PAUSED,
+	KXL_EV_UNPAUSED,
+	KXL_EV_STOPPED,		/* the guest stopped: ev.outcome, ev.detail */
+	KXL_EV_RESTARTING,	/* ev.rename: rename-restart */
+	KXL_EV_PRESERVED,	/* kept, paused, until destroyed */
+	KXL_EV_CORE_WRITTEN,	/* ev.detail: the core's path */
+};
+
+struct kxl_vmm_event {
+	enum kxl_vmm_event_type type;
+	enum kxl_vmm_outcome outcome;	/* KXL_EV_STOPPED */
+	unsigned generation;		/* 0 for the first boot, +1 per restart */
+	bool rename;			/* KXL_EV_RESTARTING */
+	const char *detail;		/* human-readable, or NULL */
+};
+
+struct kxl_vmm_spec {
+	struct kxl_boot_spec boot;	/* what to (re)build from */
+	const char *name;		/* domain name, for messages and cores */
+
+	enum kxl_action on_poweroff, on_reboot, on_crash;
+
+	bool localtime;			/* RTC and kvmclock in host local time */
+	int64_t rtc_timeoffset;		/* seconds added to the guest's clock */
+
+	/* Console (the 16550A on COM1). With console_out >= 0 the UART reads
+	 * console_in (-1: no input) and writes console_out; when console_in is
+	 * a tty kxl puts it in raw mode for the run and restores it. Otherwise
+	 * output is appended to console_log (NULL: discarded). */
+	int console_in, console_out;
+	const char *console_log;
+
+	bool start_paused;
+
+	/* Cores of coredump-* actions go here, named NAME-GEN-TIME.core
+	 * (NULL: the current directory). */
+	const char *dump_dir;
+
+	/* Messages of the VMM (unknown port accesses, rate-limited; action
+	 * notes such as rename-restart) are written to log_fd; -1: none. */
+	int log_fd;
+
+	/* SIGINT, SIGTERM and SIGHUP destroy the guest (the foreground case);
+	 * kxl_vmm_run blocks them while it runs and restores the mask. */
+	bool handle_signals;
+
+	/* Control channel for a monitor (issue 10): one end of a
+	 * socketpair(AF_UNIX, SOCK_SEQPACKET); the monitor sends commands with
+	 * kxl_vmm_ctl() on the other end. -1: none. */
+	int ctl_fd;
+
+	void (*on_event)(void *opaque, const struct kxl_vmm_event *ev);
+	void *opaque;
+};
+
+struct kxl_vmm_result {
+	enum kxl_vmm_outcome outcome;
+	int signo;		/* KXL_VMM_DESTROYED by a signal: which */
+	unsigned restarts;	/* how many times the domain was rebuilt */
+	char *last_core;	/* path of the last core written, or NULL; owned */
+};
+
+/* Fills the defaults: destroy/restart/destroy actions as xl, no console,
+ * ctl_fd = log_fd = console_in = console_out = -1. */
+void kxl_vmm_spec_init(struct kxl_vmm_spec *spec);
+
+/* Runs the domain to its end. Returns 0 with *res filled (also for crash
+ * and destroy outcomes), or -1 on kxl's own error with the cause in *d and
+ * res->outcome = KXL_VMM_ERROR. */
+int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
+		struct kxl_diag *d);
+void kxl_vmm_result_free(struct kxl_vmm_result *res);
+
+int kxl_vmm_exit_code(enum kxl_vmm_outcome o);
+const char *kxl_vmm_outcome_name(enum kxl_vmm_outcome o);
+const char *kxl_action_name(enum kxl_action a);
+
+/* ---- control channel ---- */
+enum kxl_vmm_cmd {
+	KXL_CMD_PAUSE = 1,
+	KXL_CMD_UNPAUSE,
+	KXL_CMD_POWER,		/* ACPI power button (GED event) */
+	KXL_CMD_RESET,		/* as if the guest reset itself: on_reboot applies */
+	KXL_CMD_NMI,		/* NMI to every vCPU */
+	KXL_CMD_DESTROY,
+	KXL_CMD_DUMP_CORE,	/* arg: the core's path */
+	KXL_CMD_STATUS,		/* reply text: "running" or "paused" */
+};
+
+/* Sends one command on the monitor's end of the control channel and waits
+ * for the answer. Returns 0, or -1 with the VMM's (or the socket's) reason
+ * in msg. */
+int kxl_vmm_ctl(int fd, enum kxl_vmm_cmd cmd, const char *arg, char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * cli.h: shared pieces of the kxl command (src/cli): loading a cfg with its
+ * command-line settings into a model, and printing diagnostics.
+ */
+#ifndef KXL_CLI_H
+#define KXL_CLI_H
+
+#include <kxl/cfg.h>
+#include <kxl/diag.h>
+#include <kxl/model.h>
+
+/* Exit codes of kxl's own errors (see kxl(1)). */
+#define KXL_EXIT_OK 0
+#define KXL_EXIT_REFUSED 1
+#define KXL_EXIT_USAGE 2
+
+struct loaded {
+	struct kxl_cfg cfg;
+	struct kxl_conf conf;
+	struct kxl_domain dom;
+	struct kxl_diag diag;
+	bool ok;
+};
+
+/* Parses path plus the KEY=VALUE settings and builds the model. */
+int cli_load(struct loaded *ld, const char *path, int nset, char **sets, bool check_create);
+void cli_unload(struct loaded *ld);
+void cli_print_diag(const struct kxl_diag *d, bool quiet);
+
+int cmd_create(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * cmd_check.c: `kxl check [--json] [--strict] CFG...': every error, warning
+ * and deprecation in each file, including the checks libxl makes at create
+ * time that `xl -N' skips. Exit 0 accepted, 1 refused, 2 usage or I/O.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, 0, 'j' }, { "strict", no_argument, 0, 's' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	bool json = false, strict = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
+		if (c == 'j') json = true;
+		else if (c == 's') strict = true;
+		else { fprintf(stderr, "usage: kxl check [--json] [--strict] CFG...\n"); return c == 'h' ? 0 : 2; }
+	}
+	if (optind >= argc) { fprintf(stderr, "usage: kxl check [--json] [--strict] CFG...\n"); return 2; }
+	int rc = 0;
+	json_object *out = json ? json_object_new_array() : NULL;
+	for (int i = optind; i < argc; i++) {
+		struct loaded ld;
+		if (access(argv[i], R_OK)) {
+			fprintf(stderr, "%s: cannot read: %s\n", argv[i], strerror(errno));
+			rc = 2;
+			continue;
+		}
+		int r = cli_load(&ld, argv[i], 0, NULL, true);
+		bool refused = r || (strict && ld.diag.warnings);
+		if (json) {
+			json_object *f = json_object_new_object();
+			json_object_object_add(f, "file", json_object_new_string(argv[i]));
+			json_object_object_add(f, "accepted", json_object_new_boolean(!refused));
+			json_object *msgs = json_object_new_array();
+			for (size_t k = 0; k < ld.diag.n; k++) {
+				const struct kxl_msg *m = &ld.diag.v[k];
+				json_object *o = json_object_new_object();
+				json_object_object_add(o, "severity", json_object_new_string(kxl_severity_name(m->sev)));
+				json_object_object_add(o, "file", json_object_new_string(m->loc.file ? m->loc.file : argv[i]));
+				json_object_object_add(o, "line", json_object_new_int(m->loc.line));
+				json_object_object_add(o, "column", json_object_new_int(m->loc.col));
+				json_object_object_add(o, "message", json_object_new_string(m->msg));
+				json_object_array_add(msgs, o);
+			}
+			json_object_object_add(f, "messages", msgs);
+			json_object_array_add(out, f);
+		} else {
+			cli_print_diag(&ld.diag, false);
+			printf("%s: %s (%zu error%s, %zu warning%s)\n", argv[i], refused ? "refused" : "accepted",
+			       ld.diag.errors, ld.diag.errors == 1 ? "" : "s", ld.diag.warnings,
+			       ld.diag.warnings == 1 ? "" : "s");
+		}
+		if (refused && rc == 0) rc = 1;
+		cli_unload(&ld);
+	}
+	if (json) {
+		puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(out);
+	}
+	return rc;
+}

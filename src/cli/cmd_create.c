@@ -1,0 +1,72 @@
+/*
+ * cmd_create.c: `kxl create [-n] [-q] [-F] [-c] [-p] CFG [KEY=VALUE...]'.
+ * -n prints libxl's domain config as JSON (what `xl -N create' prints) and
+ * exits; otherwise the domain is built and run (src/boot, src/vmm).
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
+		   bool quiet, const char *boot_protocol);
+
+int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dryrun", no_argument, 0, 'n' }, { "quiet", no_argument, 0, 'q' },
+		{ "foreground", no_argument, 0, 'F' }, { "console", no_argument, 0, 'c' },
+		{ "paused", no_argument, 0, 'p' }, { "boot-protocol", required_argument, 0, 'B' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	bool dry = false, quiet = false, fg = false, console = false, paused = false;
+	const char *proto = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+nqFcpfh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': dry = true; break;
+		case 'q': quiet = true; break;
+		case 'F': fg = true; break;
+		case 'c': console = true; break;
+		case 'p': paused = true; break;
+		case 'f': break;	/* xl's -f CFG: the file is the first argument anyway */
+		case 'B':
+			if (strcmp(optarg, "pvh") && strcmp(optarg, "linux") && strcmp(optarg, "auto")) {
+				fprintf(stderr, "kxl create: --boot-protocol is pvh, linux or auto\n");
+				return KXL_EXIT_USAGE;
+			}
+			proto = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: kxl create [-n] [-q] [-F] [-c] [-p] [--boot-protocol=pvh|linux] "
+				"CFG [KEY=VALUE...]\n");
+			return c == 'h' ? 0 : KXL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "kxl create: no config file given\n");
+		return KXL_EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	struct loaded ld;
+	int r = cli_load(&ld, path, argc - optind - 1, argv + optind + 1, !dry);
+	cli_print_diag(&ld.diag, quiet);
+	if (r) {
+		if (!ld.diag.errors)
+			fprintf(stderr, "%s: refused\n", path);
+		cli_unload(&ld);
+		return KXL_EXIT_REFUSED;
+	}
+	int rc = 0;
+	if (dry) {
+		char *json = kxl_domain_json(&ld.dom);
+		fputs(json, stdout);
+		free(json);
+	} else {
+		rc = cli_run_domain(&ld, fg, console, paused, quiet, proto);
+	}
+	cli_unload(&ld);
+	return rc;
+}

@@ -1,0 +1,217 @@
+/*
+ * domain.c: the model as JSON (printing, reading back), the typed view kxl
+ * acts on, the defaults libxl would fill in (for `kxl list -l'), the
+ * create-time checks libxl makes after `xl -N', and the boot specification
+ * handed to the builder.
+ */
+#include <kxl/model.h>
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/mctx.h"
+#include "util/util.h"
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	if (o && json_object_object_get_ex(o, k, &v)) return v;
+	return NULL;
+}
+
+static const char *gets(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+	return v ? json_object_get_string(v) : NULL;
+}
+
+char *kxl_domain_json(const struct kxl_domain *dom)
+{
+	const char *s = json_object_to_json_string_ext(dom->config,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* json-c indents by 2; libxl's yajl by 4 */
+	struct sbuf b = { 0 };
+	for (const char *p = s; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t sp = 0;
+		while (sp < len && p[sp] == ' ') sp++;
+		for (size_t i = 0; i < sp * 2; i++) sbuf_add(&b, " ", 1);
+		sbuf_add(&b, p + sp, len - sp);
+		sbuf_add(&b, "\n", 1);
+		p += len + (nl ? 1 : 0);
+	}
+	return sbuf_steal(&b);
+}
+
+static enum kxl_action action(json_object *root, const char *k, enum kxl_action dflt)
+{
+	static const char *const names[] = { "destroy", "restart", "restart_rename", "preserve",
+		"coredump_destroy", "coredump_restart", "soft_reset" };
+	const char *s = gets(root, k);
+	if (!s) return dflt;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) return (enum kxl_action)i;
+	return dflt;
+}
+
+const char *kxl_domain_action_name(enum kxl_action a)
+{
+	static const char *const names[] = { "destroy", "restart", "rename-restart", "preserve",
+		"coredump-destroy", "coredump-restart", "soft-reset" };
+	return (unsigned)a < ARRAY_SIZE(names) ? names[a] : "?";
+}
+
+void kxl_domain_view(struct kxl_domain *dom)
+{
+	json_object *root = dom->config, *c = get(root, "c_info"), *b = get(root, "b_info"), *v;
+	const char *t = gets(c, "type");
+	dom->type = t && !strcmp(t, "hvm") ? KXL_TYPE_HVM : t && !strcmp(t, "pvh") ? KXL_TYPE_PVH : KXL_TYPE_PV;
+	dom->name = gets(c, "name");
+	dom->target_memkb = (v = get(b, "target_memkb")) ? (uint64_t)json_object_get_int64(v) : 0;
+	dom->max_memkb = (v = get(b, "max_memkb")) ? (uint64_t)json_object_get_int64(v) : 0;
+	dom->vcpus = (v = get(b, "avail_vcpus")) ? (unsigned)json_object_array_length(v) : 0;
+	dom->max_vcpus = (v = get(b, "max_vcpus")) ? (unsigned)json_object_get_int64(v) : 0;
+	dom->kernel = gets(b, "kernel");
+	dom->ramdisk = gets(b, "ramdisk");
+	dom->cmdline = gets(b, "cmdline");
+	dom->bootloader = gets(b, "bootloader");
+	free(dom->modules);
+	dom->modules = NULL;
+	dom->nr_modules = 0;
+	dom->has_modules = false;
+	if ((v = get(b, "modules"))) {
+		dom->has_modules = true;
+		dom->nr_modules = json_object_array_length(v);
+		dom->modules = xcalloc(dom->nr_modules + 1, sizeof(*dom->modules));
+		for (size_t i = 0; i < dom->nr_modules; i++) {
+			json_object *e = json_object_array_get_idx(v, i);
+			dom->modules[i].path = gets(e, "path");
+			dom->modules[i].cmdline = gets(e, "cmdline");
+		}
+	}
+	dom->on_poweroff = action(root, "on_poweroff", KXL_ACTION_DESTROY);
+	dom->on_reboot = action(root, "on_reboot", KXL_ACTION_DESTROY);
+	dom->on_crash = action(root, "on_crash", KXL_ACTION_DESTROY);
+	dom->on_watchdog = action(root, "on_watchdog", KXL_ACTION_DESTROY);
+	dom->on_soft_reset = action(root, "on_soft_reset", KXL_ACTION_DESTROY);
+	const char *lt = gets(b, "localtime");
+	dom->localtime = lt && !strcmp(lt, "True");
+	dom->rtc_timeoffset = (v = get(b, "rtc_timeoffset")) ? (long)json_object_get_int64(v) : 0;
+	json_object *u = get(b, "type.pvh");
+	const char *shim = gets(u, "pvshim");
+	dom->pvshim = shim && !strcmp(shim, "True");
+	dom->nr_disks = (v = get(root, "disks")) ? json_object_array_length(v) : 0;
+	dom->nr_nics = (v = get(root, "nics")) ? json_object_array_length(v) : 0;
+	dom->nr_other_devices = 0;
+	static const char *const others[] = { "pcidevs", "dtdevs", "vfbs", "vkbs", "vtpms", "p9s",
+		"pvcallsifs", "channels", "usbctrls", "usbdevs" };
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+		if ((v = get(root, others[i]))) dom->nr_other_devices += json_object_array_length(v);
+}
+
+int kxl_domain_from_json(struct kxl_domain *dom, const char *json, struct kxl_diag *d)
+{
+	memset(dom, 0, sizeof(*dom));
+	enum json_tokener_error err;
+	dom->config = json_tokener_parse_verbose(json, &err);
+	if (!dom->config || !json_object_is_type(dom->config, json_type_object)) {
+		if (dom->config) json_object_put(dom->config);
+		dom->config = NULL;
+		return kxl_err(d, "domain config JSON: %s", dom->config ? "not an object" : json_tokener_error_desc(err));
+	}
+	if (!get(dom->config, "c_info") || !get(dom->config, "b_info"))
+		return kxl_err(d, "domain config JSON: c_info or b_info missing");
+	kxl_domain_view(dom);
+	return 0;
+}
+
+void kxl_domain_free(struct kxl_domain *dom)
+{
+	if (dom->config) json_object_put(dom->config);
+	free(dom->modules);
+	memset(dom, 0, sizeof(*dom));
+}
+
+void kxl_domain_fill_defaults(struct kxl_domain *dom)
+{
+	json_object *root = dom->config, *b = get(root, "b_info"), *c = get(root, "c_info");
+	if (!get(b, "target_memkb")) j_int(b, "target_memkb", 32 * 1024);
+	if (!get(b, "max_memkb")) j_int(b, "max_memkb", json_object_get_int64(get(b, "target_memkb")));
+	if (!get(b, "avail_vcpus")) j_bitmap_range(b, "avail_vcpus", 1);
+	if (!get(b, "max_vcpus")) j_int(b, "max_vcpus", (int64_t)json_object_array_length(get(b, "avail_vcpus")));
+	if (!get(c, "hap")) j_defbool(c, "hap", true);
+	if (!get(b, "acpi")) j_defbool(b, "acpi", true);
+	if (!get(b, "localtime")) j_defbool(b, "localtime", false);
+	if (!get(b, "nested_hvm")) j_defbool(b, "nested_hvm", false);
+	static const char *const acts[] = { "on_poweroff", "on_reboot", "on_watchdog", "on_crash", "on_soft_reset" };
+	for (size_t i = 0; i < ARRAY_SIZE(acts); i++)
+		if (!get(root, acts[i])) j_str(root, acts[i], "destroy");
+	json_object *h = get(b, "type.hvm");
+	if (h && !get(h, "bios") && !get(h, "firmware")) j_str(h, "bios", "seabios");
+	kxl_domain_view(dom);
+}
+
+int kxl_domain_check_create(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
+			    struct kxl_diag *d)
+{
+	json_object *b = get(dom->config, "b_info"), *h = get(b, "type.hvm");
+	int bad = 0;
+	struct kxl_loc l = { .file = cfg ? cfg->path : NULL };
+	if (dom->type == KXL_TYPE_HVM && !dom->kernel && (dom->ramdisk || dom->cmdline)) {
+		const struct kxl_cfg_setting *s = cfg ? kxl_cfg_find(cfg, dom->ramdisk ? "ramdisk" : "cmdline") : NULL;
+		struct kxl_loc sl = s ? kxl_cfg_loc(&s->value->pos) : l;
+		kxl_diag_add(d, KXL_ERROR, &sl, "direct boot parameters specified but kernel missing "
+			     "(libxl refuses this hvm guest at create)");
+		bad = 1;
+	}
+	const char *bios = gets(h, "bios"), *dmv = gets(b, "device_model_version");
+	if (bios && !strcmp(bios, "rombios") && (!dmv || !strcmp(dmv, "qemu_xen"))) {
+		const struct kxl_cfg_setting *s = cfg ? kxl_cfg_find(cfg, kxl_cfg_find(cfg, "bios") ? "bios" : "firmware") : NULL;
+		struct kxl_loc sl = s ? kxl_cfg_loc(&s->value->pos) : l;
+		kxl_diag_add(d, KXL_ERROR, &sl, "rombios is not supported with qemu-xen (libxl refuses it at "
+			     "create); use seabios or device_model_version = \"qemu-xen-traditional\"");
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
+			 struct kxl_diag *d)
+{
+	memset(spec, 0, sizeof(*spec));
+	if (dom->type != KXL_TYPE_PVH)
+		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests (this one is %s)",
+			       dom->name ? dom->name : "domain", dom->type == KXL_TYPE_HVM ? "hvm" : "pv");
+	if (dom->bootloader)
+		return kxl_err(d, "bootloader = \"%s\": running a bootloader is not supported by kxl yet; "
+			       "give `kernel' (or `modules')", dom->bootloader);
+	if (dom->pvshim)
+		return kxl_err(d, "pvshim needs Xen's hypercall interface: a KVM guest cannot run the PV shim");
+	if (!dom->kernel)
+		return kxl_err(d, "no kernel to boot");
+	spec->kernel = dom->kernel;
+	spec->cmdline = dom->pvh_firmware ? NULL : dom->cmdline;
+	size_t n = dom->has_modules ? dom->nr_modules : (dom->ramdisk ? 1 : 0);
+	struct kxl_boot_module *mods = xcalloc(n + 1, sizeof(*mods));
+	if (dom->has_modules)
+		for (size_t i = 0; i < n; i++) mods[i] = dom->modules[i];
+	else if (dom->ramdisk)
+		mods[0].path = dom->ramdisk;
+	spec->modules = mods;
+	spec->nr_modules = n;
+	uint64_t kb = dom->target_memkb ? dom->target_memkb : 32 * 1024;
+	spec->mem_bytes = kb * 1024;
+	spec->vcpus = dom->vcpus ? dom->vcpus : 1;
+	spec->maxvcpus = dom->max_vcpus > spec->vcpus ? dom->max_vcpus : spec->vcpus;
+	spec->protocol = KXL_BOOT_PROTO_AUTO;
+	spec->acpi = true;
+	return 0;
+}
+
+void kxl_boot_spec_free(struct kxl_boot_spec *spec)
+{
+	free((void *)spec->modules);
+	memset(spec, 0, sizeof(*spec));
+}

@@ -1,0 +1,226 @@
+/*
+ * getters.c: reading setting values as xl's libxlutil does (xlu_cfg_get_*),
+ * with its warnings for a value of the wrong kind (the key is then ignored),
+ * json helpers, lexical path resolution against the cfg directory (the
+ * review's ask a), and the host facts xl would take from Xen.
+ */
+#include "model/mctx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+const struct kxl_cfg_setting *m_find(struct mctx *m, const char *name)
+{
+	return kxl_cfg_find(m->cfg, name);
+}
+
+struct kxl_loc m_value_loc(const struct kxl_cfg_value *v)
+{
+	return kxl_cfg_loc(&v->pos);
+}
+
+struct kxl_loc m_loc(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_setting *s = m_find(m, name);
+	if (!s) return (struct kxl_loc){ .file = m->cfg->path };
+	return kxl_cfg_loc(&s->value->pos);
+}
+
+static void vmsg(struct mctx *m, enum kxl_severity sev, const char *name, const char *fmt, va_list ap)
+{
+	struct kxl_loc l = name ? m_loc(m, name) : (struct kxl_loc){ .file = m->cfg->path };
+	kxl_diag_vadd(m->d, sev, &l, fmt, ap);
+	if (sev == KXL_ERROR) m->failed = true;
+}
+
+void m_error(struct mctx *m, const char *name, const char *fmt, ...)
+{
+	va_list ap; va_start(ap, fmt); vmsg(m, KXL_ERROR, name, fmt, ap); va_end(ap);
+}
+
+void m_warn(struct mctx *m, const char *name, const char *fmt, ...)
+{
+	va_list ap; va_start(ap, fmt); vmsg(m, KXL_WARNING, name, fmt, ap); va_end(ap);
+}
+
+void m_deprecated(struct mctx *m, const char *name, const char *fmt, ...)
+{
+	va_list ap; va_start(ap, fmt); vmsg(m, KXL_DEPRECATED, name, fmt, ap); va_end(ap);
+}
+
+void m_file_error(struct mctx *m, const char *fmt, ...)
+{
+	va_list ap; va_start(ap, fmt); vmsg(m, KXL_ERROR, NULL, fmt, ap); va_end(ap);
+}
+
+int m_string(struct mctx *m, const char *name, bool quiet, const char **out)
+{
+	const struct kxl_cfg_setting *s = m_find(m, name);
+	if (!s) return ESRCH;
+	if (s->value->type != KXL_CFG_STRING) {
+		if (!quiet)
+			m_warn(m, name, "parameter `%s' is a list but should be a single value; ignored", name);
+		return EINVAL;
+	}
+	*out = s->value->str;
+	return 0;
+}
+
+int m_bounded_long(struct mctx *m, const char *name, long min, long max, bool quiet, long *out)
+{
+	const struct kxl_cfg_setting *s = m_find(m, name);
+	if (!s) return ESRCH;
+	if (s->value->type != KXL_CFG_STRING) {
+		if (!quiet)
+			m_warn(m, name, "parameter `%s' is a list but should be a single value; ignored", name);
+		return EINVAL;
+	}
+	if (s->add) {
+		if (!quiet)
+			m_warn(m, name, "can't use += with numbers for parameter `%s'; ignored", name);
+		return EINVAL;
+	}
+	const char *str = s->value->str;
+	char *ep;
+	errno = 0;
+	long l = strtol(str, &ep, 0);
+	if (errno) {
+		int e = errno;
+		if (!quiet)
+			m_warn(m, name, "parameter `%s' could not be parsed as a number: %s; ignored",
+			       name, strerror(e));
+		return e;
+	}
+	if (*ep || ep == str) {
+		if (!quiet)
+			m_warn(m, name, "parameter `%s' is not a valid number (`%s'); ignored", name, str);
+		return EINVAL;
+	}
+	if (l < min) {
+		if (!quiet) m_warn(m, name, "value `%ld' of `%s' is smaller than minimum bound '%ld'", l, name, min);
+		return EINVAL;
+	}
+	if (l > max) {
+		if (!quiet) m_warn(m, name, "value `%ld' of `%s' is greater than maximum bound '%ld'", l, name, max);
+		return EINVAL;
+	}
+	*out = l;
+	return 0;
+}
+
+int m_long(struct mctx *m, const char *name, bool quiet, long *out)
+{
+	return m_bounded_long(m, name, LONG_MIN, LONG_MAX, quiet, out);
+}
+
+int m_list(struct mctx *m, const char *name, bool quiet, const struct kxl_cfg_value **out)
+{
+	const struct kxl_cfg_setting *s = m_find(m, name);
+	if (!s) return ESRCH;
+	if (s->value->type != KXL_CFG_LIST) {
+		if (!quiet)
+			m_warn(m, name, "parameter `%s' is a single value but should be a list; ignored", name);
+		return EINVAL;
+	}
+	if (out) *out = s->value;
+	return 0;
+}
+
+int m_defbool(struct mctx *m, const char *name, bool quiet, json_object *obj, const char *field)
+{
+	long l;
+	int e = m_long(m, name, quiet, &l);
+	if (!e) j_defbool(obj, field, l != 0);
+	return e;
+}
+
+int m_replace_string(struct mctx *m, const char *name, bool quiet, json_object *obj, const char *field)
+{
+	const char *s;
+	int e = m_string(m, name, quiet, &s);
+	if (!e) j_str(obj, field, s);
+	return e;
+}
+
+json_object *j_obj(json_object *parent, const char *key)
+{
+	json_object *o;
+	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_object))
+		return o;
+	o = json_object_new_object();
+	json_object_object_add(parent, key, o);
+	return o;
+}
+
+json_object *j_arr(json_object *parent, const char *key)
+{
+	json_object *o;
+	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_array))
+		return o;
+	o = json_object_new_array();
+	json_object_object_add(parent, key, o);
+	return o;
+}
+
+void j_str(json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, json_object_new_string(s));
+}
+
+void j_int(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+void j_defbool(json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_string(v ? "True" : "False"));
+}
+
+void j_bool(json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+void j_bitmap_range(json_object *o, const char *key, long n)
+{
+	json_object *a = json_object_new_array();
+	for (long i = 0; i < n; i++) json_object_array_add(a, json_object_new_int64(i));
+	json_object_object_add(o, key, a);
+}
+
+char *m_resolve(struct mctx *m, const char *name, const char *value)
+{
+	if (!value[0] || value[0] == '/') return xstrdup(value);
+	const struct kxl_cfg_setting *s = m_find(m, name);
+	const char *base = s ? kxl_cfg_pos_basedir(&s->value->pos) : ".";
+	return path_join_normalize(base, value);
+}
+
+char *m_resolve_lookup(struct mctx *m, const char *name, const char *value)
+{
+	if (!strncmp(value, "./", 2) || !strncmp(value, "../", 3))
+		return m_resolve(m, name, value);
+	return xstrdup(value);
+}
+
+unsigned host_nr_nodes(void)
+{
+	DIR *d = opendir("/sys/devices/system/node");
+	if (!d) return 1;
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "node", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+			n++;
+	}
+	closedir(d);
+	return n ? n : 1;
+}

@@ -1,0 +1,1171 @@
+/*
+ * handlers.c: the key handlers for identity, memory and vCPUs, actions,
+ * timers, and the device lists (disk, vif, pci, channel, usb, ...), each
+ * giving the key xl's meaning (tools/xl/xl_parse.c, Xen 4.17).
+ */
+#include "model/handlers.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+void h_seclabel(struct mctx *m, const char *name)
+{
+	const char *s;
+	bool have = false;
+	if (!m_string(m, "init_seclabel", false, &s)) { j_str(m->c_info, "ssid_label", s); have = true; }
+	if (!m_string(m, "seclabel", false, &s))
+		j_str(have ? m->b_info : m->c_info, have ? "exec_ssid_label" : "ssid_label", s);
+	(void)name;
+}
+
+void h_name(struct mctx *m, const char *name)
+{
+	const char *s;
+	int e = m_string(m, "name", false, &s);
+	if (e == ESRCH)
+		m_file_error(m, "domain name must be specified: add name = \"...\"");
+	else if (!e)
+		j_str(m->c_info, "name", s);
+	else
+		m->failed = true;
+	(void)name;
+}
+
+static int parse_uuid(const char *s, unsigned char out[16])
+{
+	int n = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == '-') continue;
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) return -1;
+		if (n >= 16) return -1;
+		unsigned v;
+		sscanf(p, "%2x", &v);
+		out[n++] = (unsigned char)v;
+		p++;
+	}
+	return n == 16 ? 0 : -1;
+}
+
+void h_uuid(struct mctx *m, const char *name)
+{
+	const char *s;
+	unsigned char u[16];
+	if (m_string(m, "uuid", false, &s)) return;
+	/* libxl's format: 8-4-4-4-12 hex digits */
+	if (strlen(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' ||
+	    parse_uuid(s, u)) {
+		m_error(m, "uuid", "failed to parse UUID `%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
+		return;
+	}
+	char buf[37];
+	snprintf(buf, sizeof(buf), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	j_str(m->c_info, "uuid", buf);
+	(void)name;
+}
+
+void h_vcpus(struct mctx *m, const char *name)
+{
+	long l;
+	if (!m_long(m, "vcpus", false, &l)) {
+		if (l < 0 || l > 4096) {
+			m_error(m, "vcpus", "vcpus = %ld is out of range (1 to 4096)", l);
+			return;
+		}
+		m->vcpus = l;
+		j_bitmap_range(m->b_info, "avail_vcpus", l);
+	}
+	if (!m_long(m, "maxvcpus", false, &l)) {
+		if (l < 0 || l > 4096) {
+			m_error(m, "maxvcpus", "maxvcpus = %ld is out of range (1 to 4096)", l);
+			return;
+		}
+		if (l) j_int(m->b_info, "max_vcpus", l);
+	}
+	(void)name;
+}
+
+static char *trim_dup(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s)) { s++; n--; }
+	while (n && isspace((unsigned char)s[n - 1])) n--;
+	return xstrndup(s, n);
+}
+
+void h_vnuma(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "vnuma", true, &list) || !list->n) return;
+	unsigned nodes = host_nr_nodes();
+	json_object *arr = j_arr(m->b_info, "vnuma_nodes");
+	long total_kb = 0, total_vcpus = 0;
+	for (size_t i = 0; i < list->n && !m->failed; i++) {
+		const struct kxl_cfg_value *node = list->items[i];
+		struct kxl_loc l = m_value_loc(node);
+		json_object *o = json_object_new_object();
+		json_object_array_add(arr, o);
+		if (node->type != KXL_CFG_LIST) {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "vnuma entry %zu must be a list of \"key=value\"", i);
+			m->failed = true;
+			return;
+		}
+		for (size_t j = 0; j < node->n; j++) {
+			const struct kxl_cfg_value *opt = node->items[j];
+			if (opt->type != KXL_CFG_STRING) continue;
+			const char *eq = strchr(opt->str, '=');
+			struct kxl_loc ol = m_value_loc(opt);
+			if (!eq) {
+				kxl_diag_add(m->d, KXL_ERROR, &ol, "vnuma option `%s' is not \"key=value\"", opt->str);
+				m->failed = true;
+				return;
+			}
+			char *k = trim_dup(opt->str, (size_t)(eq - opt->str));
+			char *v = trim_dup(eq + 1, strlen(eq + 1));
+			char *ep;
+			unsigned long val = strtoul(v, &ep, 10);
+			if (!strcmp(k, "pnode")) {
+				if (ep == v || *ep) {
+					kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number", v);
+					m->failed = true;
+				} else if (val >= nodes) {
+					kxl_diag_add(m->d, KXL_ERROR, &ol, "invalid pnode number: %lu (this host "
+						     "has %u NUMA node%s)", val, nodes, nodes == 1 ? "" : "s");
+					m->failed = true;
+				} else {
+					if (val) j_int(o, "pnode", (int64_t)val);
+					j_defbool(m->b_info, "numa_placement", false);
+				}
+			} else if (!strcmp(k, "size")) {
+				j_int(o, "memkb", (int64_t)(val << 10));
+				total_kb += (long)(val << 10);
+			} else if (!strcmp(k, "vcpus")) {
+				json_object *vc = j_arr(o, "vcpus");
+				char *save = NULL, *buf = xstrdup(v);
+				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+					unsigned long a = strtoul(t, &ep, 10), b = a;
+					if (*ep == '-') b = strtoul(ep + 1, &ep, 10);
+					for (unsigned long x = a; x <= b && x < 4096; x++) {
+						json_object_array_add(vc, json_object_new_int64((int64_t)x));
+						total_vcpus++;
+					}
+				}
+				free(buf);
+			} else if (!strcmp(k, "vdistances")) {
+				json_object *dist = j_arr(o, "distances");
+				char *save = NULL, *buf = xstrdup(v);
+				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+					json_object_array_add(dist, json_object_new_int64(strtol(t, NULL, 10)));
+				free(buf);
+			} else {
+				kxl_diag_add(m->d, KXL_ERROR, &ol, "unknown vnuma option `%s' (pnode, size, "
+					     "vcpus, vdistances)", k);
+				m->failed = true;
+			}
+			free(k);
+			free(v);
+		}
+	}
+	if (!m->failed) {
+		if (total_kb) { j_int(m->b_info, "max_memkb", total_kb); j_int(m->b_info, "target_memkb", total_kb); }
+		if (total_vcpus) { j_int(m->b_info, "max_vcpus", total_vcpus); m->vcpus = total_vcpus; }
+	}
+	(void)name;
+}
+
+void h_mem_defaults(struct mctx *m, const char *name)
+{
+	json_object *t, *mx, *mv;
+	if (!json_object_object_get_ex(m->b_info, "max_memkb", &mx) &&
+	    json_object_object_get_ex(m->b_info, "target_memkb", &t))
+		j_int(m->b_info, "max_memkb", json_object_get_int64(t));
+	long max = 0;
+	if (json_object_object_get_ex(m->b_info, "max_vcpus", &mv))
+		max = (long)json_object_get_int64(mv);
+	else if (m->vcpus) {
+		max = m->vcpus;
+		j_int(m->b_info, "max_vcpus", max);
+	}
+	if (max < m->vcpus)
+		m_error(m, "maxvcpus", "maxvcpus < vcpus (maxvcpus = %ld, vcpus = %ld)", max, m->vcpus);
+	(void)name;
+}
+
+/* "0-3,^2,nodes:1,all" into a bitmap (an array of CPU numbers) */
+static int cpurange(struct mctx *m, const char *key, const char *spec, json_object **out)
+{
+	bool bits[4096] = { 0 };
+	char *buf = xstrdup(spec), *save = NULL;
+	int rc = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	if (ncpu < 1) ncpu = 1;
+	for (char *t = strtok_r(buf, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+		bool not = false, nodes = false;
+		if (*t == '^') { not = true; t++; }
+		if (!strncmp(t, "node:", 5)) { nodes = true; t += 5; }
+		else if (!strncmp(t, "nodes:", 6)) { nodes = true; t += 6; }
+		if (!strcmp(t, "all")) {
+			if (not) { m_error(m, key, "can't combine \"^\" and \"all\" in `%s'", spec); rc = -1; break; }
+			for (long i = 0; i < ncpu && i < 4096; i++) bits[i] = true;
+			continue;
+		}
+		char *ep;
+		unsigned long a = strtoul(t, &ep, 10), b = a;
+		if (ep == t) rc = -1;
+		else if (*ep == '-') {
+			char *n = ep + 1;
+			b = strtoul(n, &ep, 10);
+			if (ep == n || b < a) rc = -1;
+		}
+		if (!rc && *ep) rc = -1;
+		if (rc) { m_error(m, key, "invalid pcpu range `%s' in `%s'", t, spec); break; }
+		if (nodes) {	/* one node holding every CPU when the host has no NUMA info */
+			if (a >= host_nr_nodes()) continue;
+			for (long i = 0; i < ncpu && i < 4096; i++) bits[i] = !not;
+			continue;
+		}
+		for (unsigned long x = a; x <= b && x < 4096; x++) bits[x] = !not;
+	}
+	free(buf);
+	if (rc) return rc;
+	*out = json_object_new_array();
+	for (int i = 0; i < 4096; i++)
+		if (bits[i]) json_object_array_add(*out, json_object_new_int(i));
+	return 0;
+}
+
+void h_cpus(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list = NULL;
+	const char *str = NULL;
+	if (m_list(m, name, true, &list) && m_string(m, name, false, &str)) return;
+	bool hard = !strcmp(name, "cpus");
+	json_object *mv;
+	long max = json_object_object_get_ex(m->b_info, "max_vcpus", &mv) ? (long)json_object_get_int64(mv) : 0;
+	json_object *arr = j_arr(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity");
+	if (str) {
+		json_object *bm;
+		if (cpurange(m, name, str, &bm)) return;
+		for (long i = 0; i < max; i++)
+			json_object_array_add(arr, i ? json_object_get(bm) : bm);
+		if (max == 0) json_object_put(bm);
+		if (!hard) j_defbool(m->b_info, "numa_placement", false);
+	} else {
+		for (size_t i = 0; i < list->n && (long)i < max; i++) {
+			if (list->items[i]->type != KXL_CFG_STRING) break;
+			json_object *bm;
+			if (cpurange(m, name, list->items[i]->str, &bm)) return;
+			json_object_array_add(arr, bm);
+		}
+		j_defbool(m->b_info, "numa_placement", false);
+	}
+}
+
+void h_grant(struct mctx *m, const char *name)
+{
+	long l, dflt = !strcmp(name, "max_grant_frames") ? m->conf->max_grant_frames :
+		       !strcmp(name, "max_maptrack_frames") ? m->conf->max_maptrack_frames :
+		       m->conf->max_grant_version;
+	int e = m_bounded_long(m, name, 0, INT_MAX, true, &l);
+	if (e == ESRCH) l = dflt;
+	else if (e) { m_error(m, name, "`%s' must be a number from 0 to %d", name, INT_MAX); return; }
+	if (l != -1) j_int(m->b_info, name, l);
+}
+
+static const char *const action_names[][2] = {
+	{ "destroy", "destroy" }, { "restart", "restart" }, { "rename-restart", "restart_rename" },
+	{ "preserve", "preserve" }, { "coredump-destroy", "coredump_destroy" },
+	{ "coredump-restart", "coredump_restart" }, { "soft-reset", "soft_reset" },
+};
+
+void h_action(struct mctx *m, const char *name)
+{
+	const char *buf;
+	if (m_string(m, name, false, &buf))
+		buf = !strcmp(name, "on_reboot") ? "restart" : !strcmp(name, "on_soft_reset") ? "soft-reset" : "destroy";
+	for (size_t i = 0; i < ARRAY_SIZE(action_names); i++)
+		if (!strcmp(buf, action_names[i][0])) {
+			if (i) j_str(m->root, name, action_names[i][1]);
+			return;
+		}
+	m_error(m, name, "unknown %s action \"%s\" (destroy, restart, rename-restart, preserve, "
+		"coredump-destroy, coredump-restart, soft-reset)", name, buf);
+}
+
+void h_rdm(struct mctx *m, const char *name)
+{
+	const char *s;
+	if (m_string(m, "rdm", false, &s)) return;
+	char *buf = xstrdup(s), *save = NULL;
+	json_object *rdm = j_obj(m->type_obj, "rdm");
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "strategy=host")) j_str(rdm, "strategy", "host");
+		else if (!strcmp(t, "strategy=ignore")) continue;
+		else if (!strcmp(t, "policy=strict")) j_str(rdm, "policy", "strict");
+		else if (!strcmp(t, "policy=relaxed")) j_str(rdm, "policy", "relaxed");
+		else m_warn(m, "rdm", "unknown rdm option `%s' (strategy=host|ignore, policy=strict|relaxed); ignored", t);
+	}
+	free(buf);
+	(void)name;
+}
+
+/* PCI_SPEC_STRING: [[DDDD:]BB:DD.F[@VSLOT]][,key=value...] */
+static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	struct kxl_loc l = m_value_loc(v);
+	char *buf = xstrdup(v->str), *save = NULL;
+	int rc = 0;
+	unsigned dom = 0, bus = 0, dev = 0, func = 0, vslot = 0;
+	bool have_bdf = false, have_vslot = false, func_all = false;
+	for (char *t = strtok_r(buf, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ') t++;
+		char *eq = strchr(t, '=');
+		if (!have_bdf && !eq) {
+			char fs[8] = "";
+			int n = sscanf(t, "%x:%x:%x.%7[0-7*]", &dom, &bus, &dev, fs);
+			if (n != 4) { dom = 0; n = sscanf(t, "%x:%x.%7[0-7*]", &bus, &dev, fs) + 1; }
+			if (n != 4) { rc = -1; break; }
+			if (!strcmp(fs, "*")) func_all = true; else func = (unsigned)strtoul(fs, NULL, 8);
+			char *at = strchr(t, '@');
+			if (at) { vslot = (unsigned)strtoul(at + 1, NULL, 16); have_vslot = true; }
+			have_bdf = true;
+			continue;
+		}
+		if (!eq) { rc = -1; break; }
+		*eq++ = 0;
+		if (!strcmp(t, "bdf")) {
+			char fs[8] = "";
+			if (sscanf(eq, "%x:%x:%x.%7[0-7*]", &dom, &bus, &dev, fs) != 4 &&
+			    (dom = 0, sscanf(eq, "%x:%x.%7[0-7*]", &bus, &dev, fs) != 3)) { rc = -1; break; }
+			if (!strcmp(fs, "*")) func_all = true; else func = (unsigned)strtoul(fs, NULL, 8);
+			have_bdf = true;
+		} else if (!strcmp(t, "vslot")) { vslot = (unsigned)strtoul(eq, NULL, 16); have_vslot = true; }
+		else if (!strcmp(t, "permissive")) j_bool(o, "permissive", atoi(eq));
+		else if (!strcmp(t, "msitranslate")) j_bool(o, "msitranslate", atoi(eq));
+		else if (!strcmp(t, "power_mgmt")) j_bool(o, "power_mgmt", atoi(eq));
+		else if (!strcmp(t, "seize")) j_bool(o, "seize", atoi(eq));
+		else if (!strcmp(t, "rdm_policy")) {
+			if (!strcmp(eq, "strict")) j_str(o, "rdm_policy", "strict");
+			else if (!strcmp(eq, "relaxed")) j_str(o, "rdm_policy", "relaxed");
+			else rc = -1;
+		} else if (!strcmp(t, "name")) j_str(o, "name", eq);
+		else { kxl_diag_add(m->d, KXL_WARNING, &l, "pci spec `%s': unknown option `%s'; ignored", v->str, t); }
+	}
+	free(buf);
+	if (rc || !have_bdf) {
+		kxl_diag_add(m->d, KXL_ERROR, &l, "unable to parse PCI_SPEC_STRING `%s' for passthrough "
+			     "(expected [DDDD:]BB:DD.F[@VSLOT][,key=value...], see xl-pci-configuration(5))", v->str);
+		return -1;
+	}
+	if (func) j_int(o, "func", func);
+	if (dev) j_int(o, "dev", dev);
+	if (bus) j_int(o, "bus", bus);
+	if (dom) j_int(o, "domain", dom);
+	if (have_vslot && vslot) j_int(o, "vdevfn", vslot << 3);
+	j_int(o, "vfunc_mask", func_all ? 0xff : 1);
+	if (func_all) json_object_object_del(o, "func");
+	return 0;
+}
+
+void h_pci(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	long msit = 0, pm = 0, perm = 0, seize = 0;
+	m_long(m, "pci_msitranslate", false, &msit);
+	m_long(m, "pci_power_mgmt", false, &pm);
+	m_long(m, "pci_permissive", false, &perm);
+	m_long(m, "pci_seize", false, &seize);
+	if (m_list(m, "pci", false, &list)) return;
+	json_object *arr = j_arr(m->root, "pcidevs");
+	for (size_t i = 0; i < list->n; i++) {
+		if (list->items[i]->type != KXL_CFG_STRING) break;
+		json_object *o = json_object_new_object();
+		if (msit) j_bool(o, "msitranslate", true);
+		if (pm) j_bool(o, "power_mgmt", true);
+		if (perm) j_bool(o, "permissive", true);
+		if (seize) j_bool(o, "seize", true);
+		if (pci_parse(m, list->items[i], o)) { json_object_put(o); m->failed = true; return; }
+		json_object_array_add(arr, o);
+	}
+	if (list->n && m->type == T_PV) j_defbool(m->type_obj, "e820_host", true);
+	(void)name;
+}
+
+void h_dtdev(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "dtdev", false, &list)) return;
+	json_object *arr = j_arr(m->root, "dtdevs");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		j_str(o, "path", list->items[i]->str);
+		json_object_array_add(arr, o);
+	}
+	(void)name;
+}
+
+/* Enumerations stored as their libxl names (compared case-insensitively). */
+static const struct { const char *key, *obj, *field; const char *values[8]; } enums[] = {
+	{ "passthrough", "c_info", "passthrough", { "disabled", "enabled", "sync_pt", "share_pt", "default" } },
+	{ "vuart", "arch_arm", "vuart", { "sbsa_uart" } },
+	{ "hdtype", "type", "hdtype", { "ide", "ahci" } },
+	{ "gic_version", "arch_arm", "gic_version", { "default", "v2", "v3" } },
+	{ "tee", "b_info", "tee", { "none", "optee" } },
+};
+
+void h_enum(struct mctx *m, const char *name)
+{
+	const char *s;
+	for (size_t i = 0; i < ARRAY_SIZE(enums); i++) {
+		if (strcmp(enums[i].key, name)) continue;
+		if (m_string(m, name, !strcmp(name, "gic_version") || !strcmp(name, "tee"), &s)) return;
+		for (int j = 0; enums[i].values[j]; j++)
+			if (!strcasecmp(s, enums[i].values[j])) {
+				json_object *o = !strcmp(enums[i].obj, "c_info") ? m->c_info :
+					!strcmp(enums[i].obj, "b_info") ? m->b_info :
+					!strcmp(enums[i].obj, "type") ? m->type_obj : j_obj(m->b_info, enums[i].obj);
+				if (strcmp(enums[i].values[j], "default") || !strcmp(name, "passthrough"))
+					j_str(o, enums[i].field, enums[i].values[j]);
+				return;
+			}
+		struct sbuf b = { 0 };
+		for (int j = 0; enums[i].values[j]; j++) sbuf_printf(&b, "%s%s", j ? ", " : "", enums[i].values[j]);
+		m_error(m, name, "invalid value \"%s\" for \"%s\" (%s)", s, name, b.s);
+		free(b.s);
+	}
+}
+
+static const char *const tsc_modes[] = { "default", "always_emulate", "native", "native_paravirt" };
+
+void h_tsc_mode(struct mctx *m, const char *name)
+{
+	long l;
+	const char *s;
+	if (!m_long(m, "tsc_mode", true, &l)) {
+		if (l < 0 || l > 3) { m_error(m, "tsc_mode", "invalid value %ld for \"tsc_mode\" (0-3)", l); return; }
+		m_deprecated(m, "tsc_mode", "specifying \"tsc_mode\" as an integer is deprecated; write "
+			     "tsc_mode = \"%s\"", tsc_modes[l]);
+		if (l) j_str(m->b_info, "tsc_mode", tsc_modes[l]);
+	} else if (!m_string(m, "tsc_mode", false, &s)) {
+		for (size_t i = 0; i < ARRAY_SIZE(tsc_modes); i++)
+			if (!strcasecmp(s, tsc_modes[i])) { if (i) j_str(m->b_info, "tsc_mode", tsc_modes[i]); return; }
+		m_error(m, "tsc_mode", "invalid value \"%s\" for \"tsc_mode\" (default, always_emulate, "
+			"native, native_paravirt)", s);
+	}
+	(void)name;
+}
+
+void h_vncviewer(struct mctx *m, const char *name)
+{
+	long l;
+	if (!m_long(m, "vncviewer", false, &l))
+		m_warn(m, "vncviewer", "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
+	(void)name;
+}
+
+static const char *const timer_modes[] = { "delay_for_missed_ticks", "no_delay_for_missed_ticks",
+					   "no_missed_ticks_pending", "one_missed_tick_pending" };
+
+void h_timer_mode(struct mctx *m, const char *name)
+{
+	long l;
+	const char *s;
+	bool num = !m_long(m, "timer_mode", true, &l);
+	if (!num && m_string(m, "timer_mode", false, &s)) return;
+	if (m->type == T_PV) { m_error(m, "timer_mode", "\"timer_mode\" option is not supported for PV guests"); return; }
+	if (num) {
+		if (l < 0 || l > 3) { m_error(m, "timer_mode", "invalid value %ld for \"timer_mode\" (0-3)", l); return; }
+		m_deprecated(m, "timer_mode", "specifying \"timer_mode\" as an integer is deprecated; write "
+			     "timer_mode = \"%s\"", timer_modes[l]);
+		j_str(m->b_info, "timer_mode", timer_modes[l]);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(timer_modes); i++)
+		if (!strcasecmp(s, timer_modes[i])) { j_str(m->b_info, "timer_mode", timer_modes[i]); return; }
+	m_error(m, "timer_mode", "invalid value \"%s\" for \"timer_mode\"", s);
+	(void)name;
+}
+
+static const char *const viridian_names[] = { "base", "freq", "time_ref_count", "reference_tsc",
+	"hcall_remote_tlb_flush", "apic_assist", "crash_ctl", "synic", "stimer", "hcall_ipi",
+	"ex_processor_masks", "no_vp_limit", "cpu_hotplug" };
+
+void h_viridian(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	int e = m_list(m, "viridian", true, &list);
+	if (e == EINVAL) { m_defbool(m, "viridian", true, m->type_obj, "viridian"); return; }
+	if (e) return;
+	bool en[16] = { 0 }, dis[16] = { 0 };
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		if (v->type != KXL_CFG_STRING) continue;
+		const char *s = v->str;
+		if (!strcmp(s, "all")) { for (int j = 0; j < 16; j++) en[j] = true; continue; }
+		if (!strcmp(s, "defaults")) { j_defbool(m->type_obj, "viridian", true); continue; }
+		bool neg = *s == '!';
+		if (neg) s++;
+		size_t j;
+		for (j = 0; j < ARRAY_SIZE(viridian_names); j++)
+			if (!strcasecmp(s, viridian_names[j])) break;
+		if (j == ARRAY_SIZE(viridian_names)) {
+			struct kxl_loc l = m_value_loc(v);
+			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown viridian enlightenment '%s'", s);
+			m->failed = true;
+			return;
+		}
+		(neg ? dis : en)[j] = true;
+		(neg ? en : dis)[j] = false;
+	}
+	if (list->n) {
+		json_object *a = j_arr(m->type_obj, "viridian_enable"), *b = j_arr(m->type_obj, "viridian_disable");
+		for (int j = 0; j < 16; j++) {
+			if (en[j]) json_object_array_add(a, json_object_new_int(j));
+			if (dis[j]) json_object_array_add(b, json_object_new_int(j));
+		}
+	}
+	(void)name;
+}
+
+void h_mmio_hole(struct mctx *m, const char *name)
+{
+	long l;
+	if (m_long(m, "mmio_hole", false, &l)) return;
+	uint64_t sz = (uint64_t)l << 20;
+	if (l < 0 || sz < 0x10000000ULL || sz > 0xF0000000ULL) {
+		m_error(m, "mmio_hole", "invalid value %ld for \"mmio_hole\" (256 to 3840 MiB)", l);
+		return;
+	}
+	j_int(m->type_obj, "mmio_hole_memkb", l * 1024);
+	(void)name;
+}
+
+void h_altp2mhvm(struct mctx *m, const char *name)
+{
+	if (!m_defbool(m, "altp2mhvm", false, m->type_obj, "altp2m"))
+		m_deprecated(m, "altp2mhvm", "\"altp2mhvm\" is deprecated; use \"altp2m\"");
+	(void)name;
+}
+
+void h_ms_vm_genid(struct mctx *m, const char *name)
+{
+	const char *s;
+	if (m_string(m, "ms_vm_genid", false, &s)) return;
+	if (!strcmp(s, "generate")) {
+		json_object *a = j_arr(m->type_obj, "ms_vm_genid");
+		FILE *f = fopen("/dev/urandom", "re");
+		for (int i = 0; i < 16; i++) {
+			int c = f ? fgetc(f) : i;
+			json_object_array_add(a, json_object_new_int(c < 0 ? 0 : c));
+		}
+		if (f) fclose(f);
+	} else if (strcmp(s, "none")) {
+		m_error(m, "ms_vm_genid", "\"ms_vm_genid\" option must be \"generate\" or \"none\"");
+	}
+	(void)name;
+}
+
+void h_mca_caps(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	int e = m_list(m, "mca_caps", true, &list);
+	if (e == ESRCH) return;
+	if (e) { m_error(m, "mca_caps", "unable to parse mca_caps (a list such as [ \"lmce\" ])"); return; }
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m->type_obj, "mca_caps", 1); continue; }
+		m_error(m, "mca_caps", "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
+	}
+	(void)name;
+}
+
+static const char *const altp2m_modes[] = { "disabled", "mixed", "external", "limited" };
+
+void h_altp2m(struct mctx *m, const char *name)
+{
+	long l;
+	const char *s;
+	if (!m_long(m, "altp2m", true, &l)) {
+		if (l < 0 || l > 3) { m_error(m, "altp2m", "invalid value %ld for \"altp2m\"", l); return; }
+		if (l) j_str(m->b_info, "altp2m", altp2m_modes[l]);
+	} else if (!m_string(m, "altp2m", false, &s)) {
+		for (size_t i = 0; i < ARRAY_SIZE(altp2m_modes); i++)
+			if (!strcasecmp(s, altp2m_modes[i])) { if (i) j_str(m->b_info, "altp2m", altp2m_modes[i]); return; }
+		m_error(m, "altp2m", "invalid value \"%s\" for \"altp2m\" (disabled, mixed, external, limited)", s);
+	}
+	(void)name;
+}
+
+void h_vmtrace(struct mctx *m, const char *name)
+{
+	long l;
+	if (!m_long(m, "vmtrace_buf_kb", true, &l) && l) j_int(m->b_info, "vmtrace_buf_kb", l);
+	(void)name;
+}
+
+void h_ioports(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "ioports", false, &list)) return;
+	json_object *arr = j_arr(m->b_info, "ioports");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		struct kxl_loc l = m_value_loc(v);
+		if (v->type != KXL_CFG_STRING) { kxl_diag_add(m->d, KXL_ERROR, &l, "unable to get element #%zu in ioport list", i); m->failed = true; return; }
+		char *ep;
+		unsigned long a = strtoul(v->str, &ep, 16), b = a;
+		if (ep == v->str || a >= UINT32_MAX) { kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing ioport: %s", v->str); m->failed = true; return; }
+		if (*ep == '-') {
+			const char *s2 = ep + 1;
+			b = strtoul(s2, &ep, 16);
+			if (ep == s2 || *ep || a > b || b >= UINT32_MAX) { kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing ioport: %s", v->str); m->failed = true; return; }
+		} else if (*ep) {
+			kxl_diag_add(m->d, KXL_WARNING, &l, "invalid argument parsing ioport: %s", v->str);
+		}
+		json_object *o = json_object_new_object();
+		if (a) j_int(o, "first", (int64_t)a);
+		j_int(o, "number", (int64_t)(b - a + 1));
+		json_object_array_add(arr, o);
+	}
+	(void)name;
+}
+
+void h_irqs(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "irqs", false, &list)) return;
+	json_object *arr = j_arr(m->b_info, "irqs");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		struct kxl_loc l = m_value_loc(v);
+		char *ep = NULL;
+		unsigned long x = v->type == KXL_CFG_STRING ? strtoul(v->str, &ep, 10) : 0;
+		if (v->type != KXL_CFG_STRING || ep == v->str || *ep || x >= UINT32_MAX) {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing irq: %s", v->type == KXL_CFG_STRING ? v->str : "[...]");
+			m->failed = true;
+			return;
+		}
+		json_object_array_add(arr, json_object_new_int64((int64_t)x));
+	}
+	(void)name;
+}
+
+void h_iomem(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "iomem", false, &list)) return;
+	json_object *arr = j_arr(m->b_info, "iomem");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		struct kxl_loc l = m_value_loc(v);
+		uint64_t start = 0, num = 0, gfn = 0;
+		int used = 0, ret = v->type == KXL_CFG_STRING ?
+			sscanf(v->str, "%" SCNx64 ",%" SCNx64 "%n@%" SCNx64 "%n", &start, &num, &used, &gfn, &used) : 0;
+		if (ret < 2 || v->str[used]) {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing iomem: %s (expected "
+				     "START,NUM[@GFN] in hex)", v->type == KXL_CFG_STRING ? v->str : "[...]");
+			m->failed = true;
+			return;
+		}
+		json_object *o = json_object_new_object();
+		if (start) j_int(o, "start", (int64_t)start);
+		if (num) j_int(o, "number", (int64_t)num);
+		if (ret == 3) j_int(o, "gfn", (int64_t)gfn);
+		json_object_array_add(arr, o);
+	}
+	(void)name;
+}
+
+/* A disk target is a file path only with no script= and no protocol prefix. */
+static void resolve_disk_target(struct mctx *m, json_object *o)
+{
+	json_object *p;
+	if (json_object_object_get_ex(o, "script", NULL)) return;
+	if (!json_object_object_get_ex(o, "pdev_path", &p)) return;
+	const char *s = json_object_get_string(p);
+	if (!s[0] || s[0] == '/') return;
+	const char *c = s;
+	while (*c && (isalnum((unsigned char)*c) || strchr("+._-", *c))) c++;
+	if (*c == ':') return;	/* rbd:, iscsi:, nbd:, iqn...: a protocol target */
+	char *abs = m_resolve(m, "disk", s);
+	j_str(o, "pdev_path", abs);
+	free(abs);
+}
+
+void h_disk(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "disk", false, &list)) return;
+	json_object *arr = j_arr(m->root, "disks");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		if (v->type != KXL_CFG_STRING) break;
+		struct kxl_loc l = m_value_loc(v);
+		json_object *o = json_object_new_object();
+		if (kxl_disk_parse(v->str, o, &l, m->d)) { json_object_put(o); m->failed = true; return; }
+		resolve_disk_target(m, o);
+		json_object_array_add(arr, o);
+	}
+	(void)name;
+}
+
+/* key=value specs with a fixed set of keys: p9, vtpm, pvcalls */
+static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *what,
+		   const char *const keys[][2], json_object *o)
+{
+	struct kxl_loc l = m_value_loc(v);
+	char *buf = xstrdup(v->str), *save = NULL;
+	int rc = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ') t++;
+		char *eq = strchr(t, '=');
+		if (!eq) break;
+		*eq++ = 0;
+		int k;
+		for (k = 0; keys[k][0]; k++)
+			if (!strcmp(t, keys[k][0])) break;
+		if (!keys[k][0]) {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string `%s' in %s spec `%s'", t, what, v->str);
+			rc = -1;
+			break;
+		}
+		j_str(o, keys[k][1], eq);
+	}
+	free(buf);
+	return rc;
+}
+
+void h_p9(struct mctx *m, const char *name)
+{
+	static const char *const keys[][2] = { { "security_model", "security_model" }, { "path", "path" },
+		{ "tag", "tag" }, { "backend", "backend_domname" }, { 0, 0 } };
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "p9", false, &list)) return;
+	json_object *arr = j_arr(m->root, "p9s");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)i);
+		json_object_array_add(arr, o);
+		if (kv_spec(m, list->items[i], "9pfs", keys, o)) { m->failed = true; return; }
+		if (!json_object_object_get_ex(o, "path", NULL) || !json_object_object_get_ex(o, "security_model", NULL) ||
+		    !json_object_object_get_ex(o, "tag", NULL)) {
+			struct kxl_loc l = m_value_loc(list->items[i]);
+			kxl_diag_add(m->d, KXL_ERROR, &l, "9pfs spec missing required field (tag, path, security_model)");
+			m->failed = true;
+			return;
+		}
+	}
+	(void)name;
+}
+
+void h_vtpm(struct mctx *m, const char *name)
+{
+	static const char *const keys[][2] = { { "backend", "backend_domname" }, { "uuid", "uuid" }, { 0, 0 } };
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "vtpm", false, &list)) return;
+	json_object *arr = j_arr(m->root, "vtpms");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)i);
+		json_object_array_add(arr, o);
+		if (kv_spec(m, list->items[i], "vtpm", keys, o)) { m->failed = true; return; }
+		if (!json_object_object_get_ex(o, "backend_domname", NULL)) {
+			struct kxl_loc l = m_value_loc(list->items[i]);
+			kxl_diag_add(m->d, KXL_ERROR, &l, "vtpm spec missing required backend field");
+			m->failed = true;
+			return;
+		}
+	}
+	(void)name;
+}
+
+void h_pvcalls(struct mctx *m, const char *name)
+{
+	static const char *const keys[][2] = { { "backend", "backend_domname" }, { 0, 0 } };
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "pvcalls", false, &list)) return;
+	json_object *arr = j_arr(m->root, "pvcallsifs");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)i);
+		json_object_array_add(arr, o);
+		if (kv_spec(m, list->items[i], "pvcalls", keys, o)) { m->failed = true; return; }
+	}
+	(void)name;
+}
+
+void h_channel(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "channel", false, &list)) return;
+	json_object *arr = j_arr(m->root, "channels");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		struct kxl_loc l = m_value_loc(v);
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)i);
+		json_object_array_add(arr, o);
+		char *buf = xstrdup(v->str), *save = NULL, *path = NULL;
+		const char *conn = NULL;
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(t, '=');
+			if (!eq) {
+				kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse channel configuration `%s': "
+					     "`%s' is not key=value", v->str, t);
+				m->failed = true;
+				break;
+			}
+			char *k = trim_dup(t, (size_t)(eq - t)), *val = trim_dup(eq + 1, strlen(eq + 1));
+			if (!strcmp(k, "backend")) j_str(o, "backend_domname", val);
+			else if (!strcmp(k, "name")) j_str(o, "name", val);
+			else if (!strcmp(k, "path")) { free(path); path = xstrdup(val); }
+			else if (!strcmp(k, "connection")) {
+				if (!strcmp(val, "pty")) conn = "pty";
+				else if (!strcmp(val, "socket")) conn = "socket";
+				else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown channel connection '%s' (pty, socket)", val); m->failed = true; }
+			} else kxl_diag_add(m->d, KXL_WARNING, &l, "unknown channel parameter '%s', ignoring", k);
+			free(k);
+			free(val);
+		}
+		free(buf);
+		if (!m->failed && !conn) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); m->failed = true; }
+		if (!m->failed && !strcmp(conn, "socket") && !path) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel connection 'socket' requires path=.."); m->failed = true; }
+		if (!m->failed) {
+			json_object *c = j_obj(o, !strcmp(conn, "pty") ? "connection.pty" : "connection.socket");
+			if (!strcmp(conn, "socket")) j_str(c, "path", path);
+		}
+		free(path);
+		if (m->failed) return;
+	}
+	(void)name;
+}
+
+void h_vif(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "vif", false, &list)) return;
+	json_object *arr = j_arr(m->root, "nics");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		if (v->type != KXL_CFG_STRING) break;
+		struct kxl_loc l = m_value_loc(v);
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)i);
+		if (m->conf->default_backend) j_str(o, "backend_domname", m->conf->default_backend);
+		if (m->conf->vif_script) j_str(o, "script", m->conf->vif_script);
+		if (m->conf->default_bridge) j_str(o, "bridge", m->conf->default_bridge);
+		if (m->conf->default_gatewaydev) j_str(o, "gatewaydev", m->conf->default_gatewaydev);
+		if (kxl_vif_parse(v->str, o, &l, m->d)) { json_object_put(o); m->failed = true; return; }
+		json_object_array_add(arr, o);
+	}
+	(void)name;
+}
+
+void h_vif2(struct mctx *m, const char *name)
+{
+	if (!m_list(m, "vif2", true, NULL))
+		m_deprecated(m, "vif2", "vif2: netchannel2 is deprecated and not supported by xl");
+	(void)name;
+}
+
+void h_vfb(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "vfb", false, &list)) return;
+	json_object *vfbs = j_arr(m->root, "vfbs"), *vkbs = j_arr(m->root, "vkbs");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *fb = json_object_new_object(), *kb = json_object_new_object();
+		j_int(fb, "devid", (int64_t)i);
+		j_int(kb, "devid", (int64_t)i);
+		json_object_array_add(vfbs, fb);
+		json_object_array_add(vkbs, kb);
+		json_object *vnc = j_obj(fb, "vnc"), *sdl = j_obj(fb, "sdl");
+		char *buf = xstrdup(list->items[i]->str), *save = NULL;
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ') t++;
+			char *eq = strchr(t, '=');
+			if (!eq) break;
+			*eq++ = 0;
+			if (!strcmp(t, "vnc")) j_defbool(vnc, "enable", atoi(eq));
+			else if (!strcmp(t, "vnclisten")) j_str(vnc, "listen", eq);
+			else if (!strcmp(t, "vncpasswd")) j_str(vnc, "passwd", eq);
+			else if (!strcmp(t, "vncdisplay")) { if (atoi(eq)) j_int(vnc, "display", atoi(eq)); }
+			else if (!strcmp(t, "vncunused")) j_defbool(vnc, "findunused", atoi(eq));
+			else if (!strcmp(t, "keymap")) j_str(fb, "keymap", eq);
+			else if (!strcmp(t, "sdl")) j_defbool(sdl, "enable", atoi(eq));
+			else if (!strcmp(t, "opengl")) j_defbool(sdl, "opengl", atoi(eq));
+			else if (!strcmp(t, "display")) j_str(sdl, "display", eq);
+			else if (!strcmp(t, "xauthority")) j_str(sdl, "xauthority", eq);
+		}
+		free(buf);
+	}
+	(void)name;
+}
+
+static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o, bool ctrl)
+{
+	struct kxl_loc l = m_value_loc(v);
+	char *buf = xstrdup(v->str), *save = NULL;
+	int rc = 0;
+	for (char *t = strtok_r(buf, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ') t++;
+		char *eq = strchr(t, '=');
+		const char *val = eq ? eq + 1 : "";
+		size_t kl = eq ? (size_t)(eq - t) : strlen(t);
+#define IS(k) (kl == strlen(k) && !strncmp(t, k, kl))
+		if (ctrl && IS("type")) {
+			if (!strcmp(val, "auto") || !strcmp(val, "pv") || !strcmp(val, "devicemodel") || !strcmp(val, "qusb"))
+				{ if (strcmp(val, "auto")) j_str(o, "type", val); }
+			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown usb controller type '%s' (auto, pv, qusb, devicemodel)", val); rc = -1; }
+		} else if (ctrl && IS("version")) j_int(o, "version", atoi(val));
+		else if (ctrl && IS("ports")) j_int(o, "ports", atoi(val));
+		else if (!ctrl && IS("type")) {
+			if (strcmp(val, "hostdev")) { kxl_diag_add(m->d, KXL_ERROR, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
+			else j_str(o, "type", "hostdev");
+		} else if (!ctrl && IS("hostbus")) j_int(j_obj(o, "type.hostdev"), "hostbus", strtol(val, NULL, 0));
+		else if (!ctrl && IS("hostaddr")) j_int(j_obj(o, "type.hostdev"), "hostaddr", strtol(val, NULL, 0));
+		else if (!ctrl && IS("controller")) j_int(o, "ctrl", atoi(val));
+		else if (!ctrl && IS("port")) j_int(o, "port", atoi(val));
+		else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
+#undef IS
+	}
+	free(buf);
+	return rc;
+}
+
+void h_usbctrl(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "usbctrl", false, &list)) return;
+	json_object *arr = j_arr(m->root, "usbctrls");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)i);
+		json_object_array_add(arr, o);
+		if (usb_kv(m, list->items[i], o, true)) { m->failed = true; return; }
+	}
+	(void)name;
+}
+
+void h_usbdev(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "usbdev", false, &list)) return;
+	json_object *arr = j_arr(m->root, "usbdevs");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		json_object_array_add(arr, o);
+		if (usb_kv(m, list->items[i], o, false)) { m->failed = true; return; }
+		if (!json_object_object_get_ex(o, "type", NULL))	/* no type: libxl prints no union */
+			json_object_object_del(o, "type.hostdev");
+	}
+	(void)name;
+}
+
+void h_device_model(struct mctx *m, const char *name)
+{
+	const char *s;
+	if (!m_string(m, "device_model", false, &s)) {
+		m_warn(m, "device_model", "ignoring device_model directive; use \"device_model_override\" "
+		       "if you really want a non-default device model");
+	}
+	bool have_override = false;
+	if (!m_string(m, "device_model_override", false, &s)) {
+		char *p = m_resolve_lookup(m, "device_model_override", s);
+		j_str(m->b_info, "device_model", p);
+		free(p);
+		have_override = true;
+	}
+	if (!m_string(m, "device_model_version", false, &s)) {
+		if (!strcmp(s, "qemu-xen-traditional")) j_str(m->b_info, "device_model_version", "qemu_xen_traditional");
+		else if (!strcmp(s, "qemu-xen")) j_str(m->b_info, "device_model_version", "qemu_xen");
+		else m_error(m, "device_model_version", "unknown device_model_version \"%s\" specified "
+			     "(qemu-xen, qemu-xen-traditional)", s);
+	} else if (have_override) {
+		m_warn(m, "device_model_override", "device model override given without specific DM version");
+	}
+	(void)name;
+}
+
+void h_dm_args(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, name, false, &list)) return;
+	const char *field = !strcmp(name, "device_model_args") ? "extra" :
+			    !strcmp(name, "device_model_args_pv") ? "extra_pv" : "extra_hvm";
+	json_object *a = j_arr(m->b_info, field);
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i]->type == KXL_CFG_STRING)
+			json_object_array_add(a, json_object_new_string(list->items[i]->str));
+}
+
+static void vnc_opts(struct mctx *m, json_object *vnc)
+{
+	long l;
+	m_defbool(m, "vnc", false, vnc, "enable");
+	m_replace_string(m, "vnclisten", false, vnc, "listen");
+	m_replace_string(m, "vncpasswd", false, vnc, "passwd");
+	if (!m_long(m, "vncdisplay", false, &l) && l) j_int(vnc, "display", l);
+	m_defbool(m, "vncunused", false, vnc, "findunused");
+}
+
+static void sdl_opts(struct mctx *m, json_object *sdl)
+{
+	m_defbool(m, "sdl", false, sdl, "enable");
+	m_defbool(m, "opengl", false, sdl, "opengl");
+	m_replace_string(m, "display", false, sdl, "display");
+	m_replace_string(m, "xauthority", false, sdl, "xauthority");
+}
+
+void h_vnc_sdl(struct mctx *m, const char *name)
+{
+	json_object *vfbs;
+	bool have_vfb = json_object_object_get_ex(m->root, "vfbs", &vfbs) && json_object_array_length(vfbs);
+	if (m->type == T_PV && !have_vfb) {
+		long l = 0;
+		if (!m_long(m, "vnc", false, &l) && l) {
+			json_object *fb = json_object_new_object(), *kb = json_object_new_object();
+			j_int(fb, "devid", 0);
+			j_int(kb, "devid", 0);
+			json_object_array_add(j_arr(m->root, "vfbs"), fb);
+			json_object_array_add(j_arr(m->root, "vkbs"), kb);
+			vnc_opts(m, j_obj(fb, "vnc"));
+			sdl_opts(m, j_obj(fb, "sdl"));
+			m_replace_string(m, "keymap", false, fb, "keymap");
+		}
+	} else if (m->type == T_HVM) {
+		vnc_opts(m, j_obj(m->type_obj, "vnc"));
+		sdl_opts(m, j_obj(m->type_obj, "sdl"));
+	}
+	(void)name;
+}
+
+void h_vga(struct mctx *m, const char *name)
+{
+	const char *s;
+	long l;
+	json_object *vga = j_obj(m->type_obj, "vga");
+	if (!m_string(m, "vga", false, &s)) {
+		if (!strcmp(s, "stdvga")) j_str(vga, "kind", "std");
+		else if (!strcmp(s, "cirrus")) j_str(vga, "kind", "cirrus");
+		else if (!strcmp(s, "none")) j_str(vga, "kind", "none");
+		else if (!strcmp(s, "qxl")) j_str(vga, "kind", "qxl");
+		else m_error(m, "vga", "unknown vga \"%s\" specified (stdvga, cirrus, qxl, none)", s);
+	} else if (!m_long(m, "stdvga", false, &l)) {
+		j_str(vga, "kind", l ? "std" : "cirrus");
+	}
+	(void)name;
+}
+
+void h_gfx_passthru(struct mctx *m, const char *name)
+{
+	long l;
+	const char *s;
+	if (!m_long(m, "gfx_passthru", true, &l)) {
+		j_defbool(m->type_obj, "gfx_passthru", l != 0);
+	} else if (!m_string(m, "gfx_passthru", false, &s)) {
+		if (!strcasecmp(s, "igd")) j_str(m->type_obj, "gfx_passthru_kind", "igd");
+		else if (strcasecmp(s, "default")) { m_error(m, "gfx_passthru", "invalid value \"%s\" for \"gfx_passthru\" (default, igd)", s); return; }
+		j_defbool(m->type_obj, "gfx_passthru", true);
+	}
+	(void)name;
+}
+
+/* serial and usbdevice: a list, or a single string */
+void h_strlist_or_string(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	int e = m_list(m, name, true, &list);
+	if (!e) {
+		json_object *a = j_arr(m->type_obj, !strcmp(name, "serial") ? "serial_list" : "usbdevice_list");
+		for (size_t i = 0; i < list->n; i++)
+			if (list->items[i]->type == KXL_CFG_STRING)
+				json_object_array_add(a, json_object_new_string(list->items[i]->str));
+	} else if (e == EINVAL) {
+		m_replace_string(m, name, false, m->type_obj, name);
+	}
+}
+
+void h_vnc_check(struct mctx *m, const char *name)
+{
+	json_object *vnc, *listen, *disp;
+	if (json_object_object_get_ex(m->type_obj, "vnc", &vnc) &&
+	    json_object_object_get_ex(vnc, "listen", &listen) &&
+	    json_object_object_get_ex(vnc, "display", &disp) &&
+	    strchr(json_object_get_string(listen), ':'))
+		m_error(m, "vnclisten", "display specified both in vnclisten and vncdisplay");
+	(void)name;
+}
+
+void h_vendor_device(struct mctx *m, const char *name)
+{
+	const char *s;
+	if (m_string(m, "vendor_device", false, &s)) return;
+	if (!strcasecmp(s, "xenserver")) j_str(m->type_obj, "vendor_device", "xenserver");
+	else if (strcasecmp(s, "none")) m_error(m, "vendor_device", "unknown vendor_device '%s' (none, xenserver)", s);
+	(void)name;
+}
+
+void h_msr_relaxed(struct mctx *m, const char *name)
+{
+	if (!m_defbool(m, "msr_relaxed", false, j_obj(m->b_info, "arch_x86"), "msr_relaxed"))
+		m_warn(m, "msr_relaxed", "msr_relaxed will be removed in future versions");
+	(void)name;
+}
+
+void h_bios(struct mctx *m, const char *name)
+{
+	const char *s;
+	json_object *sf;
+	if (!m_string(m, "bios", false, &s)) {
+		static const char *const b[] = { "rombios", "seabios", "ovmf" };
+		for (size_t i = 0; i < ARRAY_SIZE(b); i++)
+			if (!strcasecmp(s, b[i])) { j_str(m->type_obj, "bios", b[i]); return; }
+		m_error(m, "bios", "invalid value \"%s\" for \"bios\" (rombios, seabios, ovmf)", s);
+	} else if (json_object_object_get_ex(m->type_obj, "system_firmware", &sf)) {
+		m_warn(m, "bios_path_override", "bios_path_override given without specific bios name");
+	}
+	(void)name;
+}
+
+void h_bios_path(struct mctx *m, const char *name)
+{
+	const char *s;
+	if (!m_string(m, "bios_path_override", false, &s)) {
+		char *p = m_resolve(m, "bios_path_override", s);
+		j_str(m->type_obj, "system_firmware", p);
+		free(p);
+	}
+	if (!m_string(m, "firmware_override", false, &s)) {
+		char *p = m_resolve_lookup(m, "firmware_override", s);
+		j_str(m->type_obj, "firmware", p);
+		free(p);
+	}
+	(void)name;
+}
+
+void h_pvshim_path(struct mctx *m, const char *name)
+{
+	const char *s;
+	if (!m_string(m, "pvshim_path", false, &s)) {
+		char *p = m_resolve(m, "pvshim_path", s);
+		j_str(m->type_obj, "pvshim_path", p);
+		free(p);
+	}
+	(void)name;
+}
+
+void h_unsupported_list(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	if (!m_list(m, name, false, &list) && list->n)
+		m_warn(m, name, "`%s' devices are accepted but not modelled by kxl yet; ignored", name);
+}

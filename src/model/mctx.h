@@ -1,0 +1,67 @@
+/*
+ * mctx.h: the state shared by the key table and its handlers while a cfg is
+ * turned into a model (internal to src/model), and the xlu-style getters
+ * with xl's warnings for values of the wrong kind.
+ */
+#ifndef KXL_MODEL_MCTX_H
+#define KXL_MODEL_MCTX_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include <kxl/model.h>
+
+enum { T_PV = 1, T_PVH = 2, T_HVM = 4, T_ALL = 7 };
+
+struct mctx {
+	const struct kxl_cfg *cfg;
+	const struct kxl_conf *conf;
+	struct kxl_diag *d;
+	json_object *root, *c_info, *b_info, *type_obj;
+	int type;		/* T_PV, T_PVH or T_HVM */
+	long vcpus;
+	bool failed;
+	bool pvh_firmware_path;
+};
+
+/* Lookup results, as libxlutil's: 0, ESRCH (absent), EINVAL (wrong kind). */
+const struct kxl_cfg_setting *m_find(struct mctx *m, const char *name);
+int m_string(struct mctx *m, const char *name, bool quiet, const char **out);
+int m_long(struct mctx *m, const char *name, bool quiet, long *out);
+int m_bounded_long(struct mctx *m, const char *name, long min, long max, bool quiet, long *out);
+int m_list(struct mctx *m, const char *name, bool quiet, const struct kxl_cfg_value **out);
+int m_defbool(struct mctx *m, const char *name, bool quiet, json_object *obj, const char *field);
+int m_replace_string(struct mctx *m, const char *name, bool quiet, json_object *obj, const char *field);
+
+/* Diagnostics at a setting's value, or about the file. */
+__attribute__((format(printf, 3, 4)))
+void m_error(struct mctx *m, const char *name, const char *fmt, ...);
+__attribute__((format(printf, 3, 4)))
+void m_warn(struct mctx *m, const char *name, const char *fmt, ...);
+__attribute__((format(printf, 3, 4)))
+void m_deprecated(struct mctx *m, const char *name, const char *fmt, ...);
+__attribute__((format(printf, 2, 3)))
+void m_file_error(struct mctx *m, const char *fmt, ...);
+struct kxl_loc m_loc(struct mctx *m, const char *name);
+struct kxl_loc m_value_loc(const struct kxl_cfg_value *v);
+
+/* json helpers */
+json_object *j_obj(json_object *parent, const char *key);	/* get or create */
+json_object *j_arr(json_object *parent, const char *key);
+void j_str(json_object *o, const char *key, const char *s);
+void j_int(json_object *o, const char *key, int64_t v);
+void j_defbool(json_object *o, const char *key, bool v);
+void j_bool(json_object *o, const char *key, bool v);
+void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
+
+/* Paths (review ask a). */
+char *m_resolve(struct mctx *m, const char *name, const char *value);
+char *m_resolve_lookup(struct mctx *m, const char *name, const char *value);
+
+/* Host facts (NUMA nodes, CPUs) from sysfs; 1 node when unknown. */
+unsigned host_nr_nodes(void);
+
+/* Custom handlers of the key table. */
+typedef void (*key_handler)(struct mctx *m, const char *name);
+
+#endif

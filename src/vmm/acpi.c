@@ -1,0 +1,45 @@
+/*
+ * acpi.c: the hardware-reduced ACPI registers the FADT names: the sleep
+ * control register (0x600: SLP_TYP in bits 2-4, SLP_EN in bit 5), the
+ * sleep status register (0x601, always 0: nothing to wake from) and the
+ * reset register (0x602, reset value 0x0f). S5 is a poweroff and the reset
+ * value a reboot; other sleep states are refused with a log message.
+ */
+#include <string.h>
+
+#include "layout.h"
+#include "vmm/priv.h"
+
+#define SLP_EN (1u << 5)
+
+void acpi_io_locked(struct vm *vm, uint16_t port, uint8_t *val, unsigned size, bool wr)
+{
+	if (!wr) {
+		memset(val, 0, size);
+		return;
+	}
+	uint8_t v = val[0];
+	if (size != 1) {
+		vmm_log_limited(vm, "ignored %u-byte write to ACPI register %#x\n", size, port);
+		return;
+	}
+	switch (port) {
+	case KXL_PORT_ACPI_SLEEP_CTL:
+		if (!(v & SLP_EN))
+			break;
+		if (((v >> 2) & 7) == KXL_ACPI_S5_TYPE)
+			vm_request_stop(vm, KXL_VMM_POWEROFF, "the guest powered off (ACPI S5)");
+		else
+			vmm_log_limited(vm, "ignored ACPI sleep to SLP_TYP %u: only S5 exists\n",
+					(v >> 2) & 7);
+		break;
+	case KXL_PORT_ACPI_SLEEP_STS:
+		break;
+	case KXL_PORT_ACPI_RESET:
+		if (v == KXL_ACPI_RESET_VALUE)
+			vm_request_stop(vm, KXL_VMM_REBOOT, "the guest rebooted (ACPI reset register)");
+		else
+			vmm_log_limited(vm, "ignored write %#x to the ACPI reset register\n", v);
+		break;
+	}
+}

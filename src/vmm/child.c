@@ -1,0 +1,260 @@
+/*
+ * child.c: the guest-facing process. The parent forks it for every (re)boot
+ * of a domain. It creates the VM, the vCPUs and their threads and the
+ * devices, installs the seccomp filter, tells the parent it is ready, and
+ * then runs a main loop that moves console input into the UART, executes
+ * the parent's commands (pause, power button, NMI, vCPU state for cores,
+ * destroy) and reports the first stop (poweroff, reboot, crash). After a
+ * stop the vCPUs stay parked until the parent sends destroy.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "vmm/priv.h"
+
+static void send_msg(int sock, uint32_t type, uint32_t a, int32_t status, const char *text)
+{
+	struct vmm_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.a = a;
+	m.status = status;
+	if (text)
+		snprintf(m.text, sizeof(m.text), "%s", text);
+	if (write(sock, &m, sizeof(m)) < 0) {
+		/* the parent is gone; PR_SET_PDEATHSIG ends us */
+	}
+}
+
+static void reply(struct vm *vm, int status, const char *text)
+{
+	send_msg(vm->args->sock, MSG_REPLY, 0, status, text);
+}
+
+static void send_states(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vmm_vcpu_state st;
+		memset(&st, 0, sizeof(st));
+		st.type = MSG_VCPU_STATE;
+		st.idx = i;
+		ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &st.regs);
+		ioctl(vm->vcpus[i].fd, KVM_GET_SREGS, &st.sregs);
+		if (write(vm->args->sock, &st, sizeof(st)) < 0)
+			return;
+	}
+}
+
+/* One command from the parent; returns false on destroy. */
+static bool child_command(struct vm *vm, uint32_t cmd, bool *paused)
+{
+	bool stopped = atomic_load(&vm->stop) != 0;
+
+	switch (cmd) {
+	case KXL_CMD_PAUSE:
+		if (!*paused)
+			vm_pause_all(vm);
+		*paused = true;
+		reply(vm, 0, "paused");
+		return true;
+	case KXL_CMD_UNPAUSE:
+		if (stopped) {
+			reply(vm, -1, "the guest has stopped and cannot run again");
+			return true;
+		}
+		if (*paused)
+			vm_resume_all(vm);
+		*paused = false;
+		reply(vm, 0, "running");
+		return true;
+	case KXL_CMD_POWER:
+		if (stopped) {
+			reply(vm, -1, "the guest has stopped");
+			return true;
+		}
+		ged_power_button(vm);
+		reply(vm, 0, *paused ? "power button pressed (the guest is paused)" :
+		      "power button pressed");
+		return true;
+	case KXL_CMD_RESET:
+		vm_request_stop(vm, KXL_VMM_REBOOT, "reset by the toolstack");
+		reply(vm, 0, "reset");
+		return true;
+	case KXL_CMD_NMI:
+		if (stopped) {
+			reply(vm, -1, "the guest has stopped");
+			return true;
+		}
+		if (!*paused)
+			vm_pause_all(vm);
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			ioctl(vm->vcpus[i].fd, KVM_NMI, 0);
+		if (!*paused)
+			vm_resume_all(vm);
+		reply(vm, 0, "NMI sent");
+		return true;
+	case CHILD_GETSTATE:
+		if (!*paused && !stopped)
+			vm_pause_all(vm);
+		send_states(vm);
+		if (!*paused && !stopped)
+			vm_resume_all(vm);
+		reply(vm, 0, NULL);
+		return true;
+	case KXL_CMD_STATUS:
+		reply(vm, 0, stopped ? "stopped" : *paused ? "paused" : "running");
+		return true;
+	case KXL_CMD_DESTROY:
+		return false;
+	default:
+		reply(vm, -1, "unknown command");
+		return true;
+	}
+}
+
+static void child_loop(struct vm *vm)
+{
+	bool paused = vm->args->start_paused;
+	bool reported = false;
+	int con_in = vm->args->con_in;
+
+	for (;;) {
+		bool want_input = false;
+		if (con_in >= 0) {
+			pthread_mutex_lock(&vm->dev_lock);
+			want_input = uart_rx_space_locked(vm) > 0;
+			pthread_mutex_unlock(&vm->dev_lock);
+		}
+		struct pollfd p[3] = {
+			{ .fd = vm->args->sock, .events = POLLIN },
+			{ .fd = vm->evfd, .events = POLLIN },
+			{ .fd = want_input ? con_in : -1, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (p[1].revents & POLLIN) {
+			uint64_t n;
+			if (read(vm->evfd, &n, sizeof(n)) < 0) {
+				/* spurious wakeup */
+			}
+		}
+		int stop = atomic_load(&vm->stop);
+		if (stop && !reported) {
+			reported = true;
+			vm_pause_all(vm);
+			send_msg(vm->args->sock, MSG_STOPPED, (uint32_t)(stop - 1), 0, vm->stop_detail);
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			uint8_t buf[256];
+			pthread_mutex_lock(&vm->dev_lock);
+			unsigned space = uart_rx_space_locked(vm);
+			pthread_mutex_unlock(&vm->dev_lock);
+			ssize_t n = read(con_in, buf, space < sizeof(buf) ? space : sizeof(buf));
+			if (n > 0) {
+				pthread_mutex_lock(&vm->dev_lock);
+				uart_rx_push_locked(vm, buf, (unsigned)n);
+				pthread_mutex_unlock(&vm->dev_lock);
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				con_in = -1;	/* end of input: the guest keeps running */
+			}
+		}
+		if (p[0].revents & POLLIN) {
+			struct vmm_msg m;
+			ssize_t n = read(vm->args->sock, &m, sizeof(m));
+			if (n == (ssize_t)sizeof(m) && m.type == MSG_CMD) {
+				if (!child_command(vm, m.a, &paused))
+					return;
+			} else if (n <= 0) {
+				return;
+			}
+		} else if (p[0].revents & (POLLHUP | POLLERR)) {
+			return;
+		}
+	}
+}
+
+int vmm_child_main(const struct child_args *a)
+{
+	struct kxl_diag d;
+	struct vm *vm = xcalloc(1, sizeof(*vm));
+	sigset_t all;
+
+	kxl_diag_init(&d);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The parent decides what a signal means; only the kick gets through. */
+	sigfillset(&all);
+	sigdelset(&all, VCPU_KICK_SIGNAL);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	vcpu_kick_init();
+
+	vm->args = a;
+	vm->log.fd = a->log_fd;
+	vm->kvm_fd = vm->vm_fd = vm->evfd = -1;
+	pthread_mutex_init(&vm->dev_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	vm->paused = true;	/* vCPU threads park until the filter is in place */
+	uart_init(vm);
+	rtc_init(vm, a->clock_offset);
+
+	vm->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->evfd < 0) {
+		kxl_err(&d, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (vm_create(vm, &d) < 0)
+		goto fail;
+	vm->nr_vcpus = a->img->vcpus ? a->img->vcpus : 1;
+	vm->vcpus = xcalloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	struct kvm_cpuid2 *cpuid = cpuid_get_supported(vm->kvm_fd, &d);
+	if (!cpuid)
+		goto fail;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].idx = i;
+		vm->vcpus[i].fd = -1;
+		if (vcpu_create(vm, &vm->vcpus[i], &d) < 0 ||
+		    vcpu_setup_cpuid(vm, &vm->vcpus[i], cpuid, &d) < 0) {
+			free(cpuid);
+			goto fail;
+		}
+	}
+	free(cpuid);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		if (r) {
+			kxl_err(&d, "cannot start the thread of vCPU %u: %s", i, strerror(r));
+			goto fail;
+		}
+	}
+	/* All threads exist and the VM is complete: from here on, only the
+	 * run loop's system calls are allowed. */
+	vm_pause_all(vm);
+	if (vmm_seccomp_install(&d) < 0)
+		goto fail;
+	send_msg(a->sock, MSG_READY, a->start_paused, 0, NULL);
+	if (!a->start_paused)
+		vm_resume_all(vm);
+	child_loop(vm);
+	atomic_store(&vm->quit, true);
+	_exit(0);
+
+fail:
+	send_msg(a->sock, MSG_STOPPED, KXL_VMM_ERROR, -1,
+		 d.n ? d.v[d.n - 1].msg : "the VMM failed to start");
+	_exit(1);
+}

@@ -1,0 +1,57 @@
+/*
+ * io.c: where guest port and MMIO accesses go. Each device gets its range;
+ * everything else is logged (rate-limited) and ignored: reads return all
+ * ones, as on a bus where nothing answers. Device handlers run under
+ * vm->dev_lock and see one access of 1, 2 or 4 bytes (8 for MMIO).
+ */
+#include <string.h>
+
+#include "layout.h"
+#include "vmm/priv.h"
+
+void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool write)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	if (port >= KXL_PORT_COM1 && port < KXL_PORT_COM1 + 8 && size == 1) {
+		uart_io_locked(vm, port - KXL_PORT_COM1, data, write);
+	} else if ((port == KXL_PORT_RTC || port == KXL_PORT_RTC + 1) && size == 1) {
+		rtc_io_locked(vm, port - KXL_PORT_RTC, data, write);
+	} else if ((port == KXL_PORT_I8042_DATA || port == KXL_PORT_I8042_CMD) && size == 1) {
+		i8042_io_locked(vm, port == KXL_PORT_I8042_CMD, data, write);
+	} else if (port >= KXL_PORT_ACPI_SLEEP_CTL && port <= KXL_PORT_ACPI_RESET) {
+		acpi_io_locked(vm, port, data, size, write);
+	} else if (port == KXL_PORT_PVPANIC && size == 1) {
+		pvpanic_io_locked(vm, data, write);
+	} else if (port == 0x80 || port == 0xed) {
+		/* POST code / I/O delay ports: silently ignored */
+		if (!write)
+			memset(data, 0xff, size);
+	} else {
+		uint32_t val = 0;
+		if (write)
+			memcpy(&val, data, size);
+		else
+			memset(data, 0xff, size);
+		vmm_log_limited(vm, "ignored %s of %u byte(s) at unknown port %#x%s%#x\n",
+				write ? "write" : "read", size, port, write ? ": " : "", write ? val : 0);
+	}
+	pthread_mutex_unlock(&vm->dev_lock);
+}
+
+void io_mmio(struct vcpu *v, uint64_t addr, uint8_t *data, unsigned len, bool write)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	if (addr >= KXL_GPA_GED && addr + len <= KXL_GPA_GED + KXL_GED_SIZE) {
+		ged_mmio_locked(vm, addr - KXL_GPA_GED, data, len, write);
+	} else {
+		if (!write)
+			memset(data, 0xff, len);
+		vmm_log_limited(vm, "ignored %s of %u byte(s) at unmapped address %#llx\n",
+				write ? "write" : "read", len, (unsigned long long)addr);
+	}
+	pthread_mutex_unlock(&vm->dev_lock);
+}

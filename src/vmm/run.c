@@ -1,0 +1,537 @@
+/*
+ * run.c: kxl_vmm_run(), the parent side of a domain. It builds the image,
+ * forks the guest-facing child (child.c) for each boot, forwards the
+ * monitor's control commands to it, and applies on_poweroff, on_reboot and
+ * on_crash when the child reports a stop: destroy, restart and
+ * rename-restart (a fresh image, a fresh child), preserve (the stopped
+ * child stays, paused, until a signal or a destroy command), and the
+ * coredump-* actions (the child sends its vCPU state, the parent writes
+ * the core from the shared guest memory). Foreground signals (SIGINT,
+ * SIGTERM, SIGHUP) destroy the domain. Nothing here touches the guest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "vmm/priv.h"
+
+#define CHILD_REPLY_TIMEOUT_MS 10000
+
+struct run {
+	const struct kxl_vmm_spec *spec;
+	struct kxl_vmm_result *res;
+	struct kxl_diag *d;
+	int sigfd;
+	int con_out;
+	int64_t clock_offset;
+	unsigned gen;
+
+	/* the current boot */
+	struct kxl_guest_image img;
+	bool have_img;
+	pid_t pid;
+	int sock;
+	bool paused;
+	bool stopped;		/* the child reported a stop */
+	bool pending_stop;	/* a stop arrived during a request */
+	struct vmm_msg stop_msg;
+	struct vmm_vcpu_state *states;
+	unsigned nr_states;
+};
+
+static void emit(struct run *r, enum kxl_vmm_event_type t, enum kxl_vmm_outcome o,
+		 bool rename, const char *detail)
+{
+	if (!r->spec->on_event)
+		return;
+	struct kxl_vmm_event ev = {
+		.type = t, .outcome = o, .generation = r->gen, .rename = rename, .detail = detail,
+	};
+	r->spec->on_event(r->spec->opaque, &ev);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void note(struct run *r, const char *fmt, ...)
+{
+	if (r->spec->log_fd < 0)
+		return;
+	char buf[600];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = snprintf(buf, sizeof(buf), "kxl: %s: ", r->spec->name ? r->spec->name : "guest");
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (write(r->spec->log_fd, buf, strlen(buf)) < 0) {
+		/* a log that cannot be written is not an error of the guest */
+	}
+}
+
+/* Ends the current child (if any) and frees the current image. */
+static void boot_end(struct run *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		r->pid = 0;
+	}
+	if (r->sock >= 0)
+		close(r->sock);
+	r->sock = -1;
+	if (r->have_img)
+		kxl_guest_image_free(&r->img);
+	r->have_img = false;
+	free(r->states);
+	r->states = NULL;
+	r->nr_states = 0;
+	r->stopped = r->pending_stop = false;
+	r->paused = false;
+}
+
+/* Why the child went away, as an error. */
+static int child_died(struct run *r)
+{
+	int status = 0;
+	pid_t p;
+	while ((p = waitpid(r->pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	r->pid = 0;
+	if (p > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		return kxl_err(r->d, "the VMM process made a system call outside its seccomp "
+			       "filter and was killed (SIGSYS)");
+	if (p > 0 && WIFSIGNALED(status))
+		return kxl_err(r->d, "the VMM process died of signal %d (%s)",
+			       WTERMSIG(status), strsignal(WTERMSIG(status)));
+	return kxl_err(r->d, "the VMM process ended unexpectedly (status %d)",
+		       p > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* Reads one message from the child, waiting at most timeout_ms (-1: no
+ * limit). Returns its size, 0 on timeout, -1 when the child is gone. */
+static ssize_t child_read(struct run *r, void *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = r->sock, .events = POLLIN };
+	int n;
+	while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return 0;
+	ssize_t got = read(r->sock, buf, len);
+	return got > 0 ? got : -1;
+}
+
+/* Sends a command to the child and waits for its reply, collecting vCPU
+ * states on the way. Returns 0 or -1 (reply status or child trouble; in
+ * the latter case *gone is set). */
+static int child_call(struct run *r, uint32_t cmd, char *msg, size_t msglen, bool *gone)
+{
+	struct vmm_msg m;
+	union {
+		struct vmm_msg m;
+		struct vmm_vcpu_state s;
+	} in;
+
+	*gone = false;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CMD;
+	m.a = cmd;
+	if (write(r->sock, &m, sizeof(m)) != (ssize_t)sizeof(m)) {
+		*gone = true;
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = child_read(r, &in, sizeof(in), CHILD_REPLY_TIMEOUT_MS);
+		if (n <= 0) {
+			*gone = true;
+			if (n == 0)
+				snprintf(msg, msglen, "the VMM process does not answer");
+			return -1;
+		}
+		if (in.m.type == MSG_VCPU_STATE && n == (ssize_t)sizeof(in.s)) {
+			r->states = xrealloc(r->states, (r->nr_states + 1) * sizeof(*r->states));
+			r->states[r->nr_states++] = in.s;
+		} else if (in.m.type == MSG_STOPPED && n == (ssize_t)sizeof(in.m)) {
+			r->pending_stop = true;
+			r->stop_msg = in.m;
+		} else if (in.m.type == MSG_REPLY && n == (ssize_t)sizeof(in.m)) {
+			in.m.text[sizeof(in.m.text) - 1] = 0;
+			snprintf(msg, msglen, "%s", in.m.text);
+			return in.m.status ? -1 : 0;
+		}
+	}
+}
+
+static char *core_path(struct run *r)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
+	const char *dir = r->spec->dump_dir ? r->spec->dump_dir : ".";
+	return xasprintf("%s/%s-%u-%s.core", dir, r->spec->name ? r->spec->name : "guest",
+			 r->gen, ts);
+}
+
+/* Writes a core of the current boot to path. */
+static int dump_core(struct run *r, const char *path, char *msg, size_t msglen)
+{
+	bool gone;
+	free(r->states);
+	r->states = NULL;
+	r->nr_states = 0;
+	if (child_call(r, CHILD_GETSTATE, msg, msglen, &gone) < 0) {
+		if (gone)
+			snprintf(msg, msglen, "the VMM process is gone");
+		return -1;
+	}
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	int ret = vmm_write_core(path, &r->img, r->states, r->nr_states, &d);
+	if (ret < 0)
+		snprintf(msg, msglen, "%s", d.v[0].msg);
+	else
+		snprintf(msg, msglen, "core written to %s", path);
+	kxl_diag_free(&d);
+	if (!ret) {
+		free(r->res->last_core);
+		r->res->last_core = xstrdup(path);
+		emit(r, KXL_EV_CORE_WRITTEN, KXL_VMM_POWEROFF, false, path);
+	}
+	return ret;
+}
+
+static void ctl_reply(struct run *r, int status, const char *msg)
+{
+	struct ctl_rep rep;
+	memset(&rep, 0, sizeof(rep));
+	rep.status = status;
+	snprintf(rep.msg, sizeof(rep.msg), "%s", msg ? msg : "");
+	if (write(r->spec->ctl_fd, &rep, sizeof(rep)) < 0) {
+		/* the monitor went away; it sees the domain end */
+	}
+}
+
+enum step { STEP_CONTINUE, STEP_STOPPED, STEP_DESTROYED, STEP_ERROR };
+
+/* One control request from the monitor. */
+static enum step handle_ctl(struct run *r)
+{
+	struct ctl_req req;
+	char msg[256] = "";
+	ssize_t n = read(r->spec->ctl_fd, &req, sizeof(req));
+	if (n <= 0)
+		return STEP_CONTINUE;	/* the monitor closed its end: ignore it from now on */
+	if (n != (ssize_t)sizeof(req)) {
+		ctl_reply(r, -1, "malformed request");
+		return STEP_CONTINUE;
+	}
+	req.arg[sizeof(req.arg) - 1] = 0;
+	if (req.cmd == KXL_CMD_DESTROY) {
+		ctl_reply(r, 0, "destroyed");
+		return STEP_DESTROYED;
+	}
+	if (req.cmd == KXL_CMD_DUMP_CORE) {
+		int st = req.arg[0] ? dump_core(r, req.arg, msg, sizeof(msg)) :
+			 (snprintf(msg, sizeof(msg), "dump-core needs a file name"), -1);
+		ctl_reply(r, st, msg);
+		return STEP_CONTINUE;
+	}
+	if (r->stopped && req.cmd != KXL_CMD_STATUS) {
+		ctl_reply(r, -1, "the guest has stopped (preserved); only destroy and dump-core apply");
+		return STEP_CONTINUE;
+	}
+	bool gone;
+	int st = child_call(r, req.cmd, msg, sizeof(msg), &gone);
+	ctl_reply(r, st, msg);
+	if (gone)
+		return STEP_ERROR;
+	if (!st && req.cmd == KXL_CMD_PAUSE && !r->paused) {
+		r->paused = true;
+		emit(r, KXL_EV_PAUSED, KXL_VMM_POWEROFF, false, NULL);
+	} else if (!st && req.cmd == KXL_CMD_UNPAUSE && r->paused) {
+		r->paused = false;
+		emit(r, KXL_EV_UNPAUSED, KXL_VMM_POWEROFF, false, NULL);
+	}
+	return STEP_CONTINUE;
+}
+
+/* Waits for the current boot to stop. */
+static enum step wait_boot(struct run *r, int *signo)
+{
+	for (;;) {
+		if (r->pending_stop && !r->stopped) {
+			r->pending_stop = false;
+			return STEP_STOPPED;
+		}
+		struct pollfd p[3] = {
+			{ .fd = r->stopped ? -1 : r->sock, .events = POLLIN },
+			{ .fd = r->spec->ctl_fd, .events = POLLIN },
+			{ .fd = r->sigfd, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			kxl_err(r->d, "poll: %s", strerror(errno));
+			return STEP_ERROR;
+		}
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				*signo = (int)si.ssi_signo;
+				return STEP_DESTROYED;
+			}
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			enum step s = (p[1].revents & POLLIN) ? handle_ctl(r) : STEP_CONTINUE;
+			if (s == STEP_ERROR) {
+				child_died(r);
+				return s;
+			}
+			if (s != STEP_CONTINUE)
+				return s;
+		}
+		if (p[0].revents) {
+			struct vmm_msg m;
+			ssize_t n = child_read(r, &m, sizeof(m), 0);
+			if (n < 0) {
+				child_died(r);
+				return STEP_ERROR;
+			}
+			if (n == (ssize_t)sizeof(m) && m.type == MSG_STOPPED) {
+				r->stop_msg = m;
+				return STEP_STOPPED;
+			}
+		}
+	}
+}
+
+static int boot_start(struct run *r)
+{
+	const struct kxl_vmm_spec *s = r->spec;
+	int sv[2];
+
+	if (kxl_boot_build(&s->boot, &r->img, r->d) < 0)
+		return -1;
+	r->have_img = true;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return kxl_err(r->d, "socketpair: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return kxl_err(r->d, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		if (s->ctl_fd >= 0)
+			close(s->ctl_fd);
+		if (r->sigfd >= 0)
+			close(r->sigfd);
+		struct child_args a = {
+			.img = &r->img,
+			.name = s->name,
+			.sock = sv[1],
+			.con_in = s->console_out >= 0 ? s->console_in : -1,
+			.con_out = r->con_out,
+			.log_fd = s->log_fd,
+			.clock_offset = r->clock_offset,
+			.start_paused = s->start_paused,
+			.acpi = s->boot.acpi,
+		};
+		_exit(vmm_child_main(&a));
+	}
+	close(sv[1]);
+	r->pid = pid;
+	r->sock = sv[0];
+	/* The child answers READY once its filter is in place, or a stop with
+	 * the reason it could not start. */
+	struct vmm_msg m;
+	ssize_t n;
+	do
+		n = child_read(r, &m, sizeof(m), -1);
+	while (n == 0);
+	if (n < 0)
+		return child_died(r);
+	if (m.type == MSG_STOPPED) {
+		m.text[sizeof(m.text) - 1] = 0;
+		return kxl_err(r->d, "%s", m.text);
+	}
+	r->paused = s->start_paused;
+	emit(r, KXL_EV_STARTED, KXL_VMM_POWEROFF, false, NULL);
+	return 0;
+}
+
+void kxl_vmm_spec_init(struct kxl_vmm_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->boot.acpi = true;
+	spec->boot.vcpus = spec->boot.maxvcpus = 1;
+	spec->on_poweroff = KXL_ACTION_DESTROY;
+	spec->on_reboot = KXL_ACTION_RESTART;
+	spec->on_crash = KXL_ACTION_DESTROY;
+	spec->console_in = spec->console_out = -1;
+	spec->log_fd = -1;
+	spec->ctl_fd = -1;
+}
+
+void kxl_vmm_result_free(struct kxl_vmm_result *res)
+{
+	free(res->last_core);
+	res->last_core = NULL;
+}
+
+static int run_loop(struct run *r)
+{
+	const struct kxl_vmm_spec *s = r->spec;
+
+	for (;;) {
+		if (boot_start(r) < 0)
+			return -1;
+		int signo = 0;
+		enum step st = wait_boot(r, &signo);
+		if (st == STEP_ERROR)
+			return -1;
+		if (st == STEP_DESTROYED) {
+			r->res->outcome = KXL_VMM_DESTROYED;
+			r->res->signo = signo;
+			if (signo)
+				note(r, "destroyed by %s\n", strsignal(signo));
+			return 0;
+		}
+		/* The guest stopped. */
+		enum kxl_vmm_outcome o = (enum kxl_vmm_outcome)r->stop_msg.a;
+		r->stop_msg.text[sizeof(r->stop_msg.text) - 1] = 0;
+		if (o == KXL_VMM_ERROR)
+			return kxl_err(r->d, "%s", r->stop_msg.text);
+		if (o > KXL_VMM_CRASH)
+			return kxl_err(r->d, "the VMM process reported a bad outcome %u", (unsigned)o);
+		r->stopped = true;
+		r->res->outcome = o;
+		emit(r, KXL_EV_STOPPED, o, false, r->stop_msg.text);
+		enum kxl_action act = o == KXL_VMM_POWEROFF ? s->on_poweroff :
+				      o == KXL_VMM_REBOOT ? s->on_reboot : s->on_crash;
+		note(r, "%s; on_%s=%s\n", r->stop_msg.text,
+		     o == KXL_VMM_POWEROFF ? "poweroff" : o == KXL_VMM_REBOOT ? "reboot" : "crash",
+		     kxl_action_name(act));
+
+		if (act == KXL_ACTION_COREDUMP_DESTROY || act == KXL_ACTION_COREDUMP_RESTART) {
+			char msg[256];
+			char *path = core_path(r);
+			if (dump_core(r, path, msg, sizeof(msg)) < 0)
+				note(r, "no core: %s\n", msg);
+			else
+				note(r, "%s\n", msg);
+			free(path);
+		}
+		switch (act) {
+		case KXL_ACTION_DESTROY:
+		case KXL_ACTION_COREDUMP_DESTROY:
+			return 0;
+		case KXL_ACTION_PRESERVE:
+			emit(r, KXL_EV_PRESERVED, o, false, NULL);
+			note(r, "preserved, paused; SIGINT or SIGTERM%s destroys it\n",
+			     s->ctl_fd >= 0 ? " or a destroy command" : "");
+			st = wait_boot(r, &signo);
+			if (st == STEP_ERROR)
+				return -1;
+			r->res->signo = signo;
+			return 0;
+		case KXL_ACTION_RENAME_RESTART:
+			if (s->ctl_fd < 0)
+				note(r, "rename-restart: without a monitor the old domain is not kept; "
+				     "restarting it under the same name\n");
+			/* fall through */
+		case KXL_ACTION_RESTART:
+		case KXL_ACTION_COREDUMP_RESTART:
+		case KXL_ACTION_SOFT_RESET:
+			boot_end(r);
+			r->gen++;
+			r->res->restarts++;
+			emit(r, KXL_EV_RESTARTING, o, act == KXL_ACTION_RENAME_RESTART, NULL);
+			continue;
+		}
+		return 0;
+	}
+}
+
+int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, struct kxl_diag *d)
+{
+	struct run r;
+	sigset_t sigs, old;
+	struct termios saved_tty;
+	bool tty_raw = false;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = KXL_VMM_ERROR;
+	memset(&r, 0, sizeof(r));
+	r.spec = spec;
+	r.res = res;
+	r.d = d;
+	r.sigfd = -1;
+	r.sock = -1;
+	r.con_out = spec->console_out;
+
+	if (!spec->boot.kernel)
+		return kxl_err(d, "no kernel to boot");
+	if (spec->console_out < 0 && spec->console_log) {
+		r.con_out = open(spec->console_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (r.con_out < 0)
+			return kxl_err(d, "cannot open console log %s: %s", spec->console_log,
+				       strerror(errno));
+	}
+	r.clock_offset = spec->rtc_timeoffset;
+	if (spec->localtime) {
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		r.clock_offset += tm.tm_gmtoff;
+	}
+	sigemptyset(&sigs);
+	if (spec->handle_signals) {
+		sigaddset(&sigs, SIGINT);
+		sigaddset(&sigs, SIGTERM);
+		sigaddset(&sigs, SIGHUP);
+	}
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	if (spec->handle_signals) {
+		r.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+		if (r.sigfd < 0) {
+			ret = kxl_err(d, "signalfd: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (spec->console_out >= 0 && spec->console_in >= 0 && isatty(spec->console_in) &&
+	    tcgetattr(spec->console_in, &saved_tty) == 0) {
+		struct termios raw = saved_tty;
+		cfmakeraw(&raw);
+		if (tcsetattr(spec->console_in, TCSAFLUSH, &raw) == 0)
+			tty_raw = true;
+	}
+
+	ret = run_loop(&r);
+	if (ret < 0)
+		res->outcome = KXL_VMM_ERROR;
+	boot_end(&r);
+out:
+	if (tty_raw)
+		tcsetattr(spec->console_in, TCSAFLUSH, &saved_tty);
+	if (r.sigfd >= 0)
+		close(r.sigfd);
+	if (r.con_out >= 0 && r.con_out != spec->console_out)
+		close(r.con_out);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}

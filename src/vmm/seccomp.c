@@ -1,0 +1,88 @@
+/*
+ * seccomp.c: the filter the guest-facing child installs once its VM, vCPU
+ * threads and devices exist. Everything not listed kills the whole process
+ * (SCMP_ACT_KILL_PROCESS): no open, no exec, no socket, no clone. The
+ * filter is synchronised to every thread (TSYNC). Sanitizer builds
+ * (ASan/TSan runtimes, detected by __SANITIZE_ADDRESS__ and
+ * __SANITIZE_THREAD__) need more for their reports and shadow memory: the
+ * block marked SANITIZER below widens the list only in those builds.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <seccomp.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "vmm/priv.h"
+
+struct allowed {
+	int nr;
+	const char *why;
+};
+
+#define ALLOW(name, why) { SCMP_SYS(name), why }
+
+static const struct allowed allowed[] = {
+	ALLOW(read, "console input, the parent's commands, the eventfd"),
+	ALLOW(write, "console output, log messages, replies to the parent, the eventfd"),
+	ALLOW(ppoll, "the main loop waits on the parent socket, console and eventfd"),
+	ALLOW(poll, "the same, where glibc's poll() is not ppoll"),
+	ALLOW(futex, "pthread mutexes and condition variables (devices, pausing)"),
+	ALLOW(rt_sigreturn, "return from the handler of the vCPU kick signal"),
+	ALLOW(rt_sigprocmask, "pthread_kill() blocks signals around tgkill"),
+	ALLOW(tgkill, "pthread_kill(): kick a vCPU thread out of KVM_RUN"),
+	ALLOW(getpid, "pthread_kill() names the thread group"),
+	ALLOW(gettid, "pthread_kill() on the calling thread"),
+	ALLOW(clock_gettime, "RTC and log rate limit, when the vDSO is not used"),
+	ALLOW(restart_syscall, "a futex wait interrupted by the kick signal restarts"),
+	ALLOW(mmap, "malloc() in glibc may grow an arena"),
+	ALLOW(munmap, "free() may return an arena's memory"),
+	ALLOW(brk, "malloc() grows the main heap"),
+	ALLOW(madvise, "free() trims arenas with MADV_DONTNEED"),
+	ALLOW(mprotect, "glibc grows a non-main arena's heap with mprotect"),
+	ALLOW(exit, "a thread ends"),
+	ALLOW(exit_group, "the child ends after the guest stops"),
+};
+
+/* ioctl is allowed only for these requests (argument 1). */
+static const struct { unsigned long req; const char *why; } ioctls[] = {
+	{ KVM_RUN, "run a vCPU" },
+	{ KVM_IRQ_LINE, "UART and GED interrupts" },
+	{ KVM_NMI, "the nmi trigger" },
+	{ KVM_GET_REGS, "vCPU state for cores and triple-fault messages" },
+	{ KVM_GET_SREGS, "vCPU state for cores" },
+};
+
+int vmm_seccomp_install(struct kxl_diag *d)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int r;
+
+	if (!ctx)
+		return kxl_err(d, "seccomp_init failed");
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (size_t i = 0; !r && i < ARRAY_SIZE(allowed); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i].nr, 0);
+	for (size_t i = 0; !r && i < ARRAY_SIZE(ioctls); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, ioctls[i].req));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* SANITIZER: the sanitizer runtimes read /proc/self/maps, open their
+	 * report files and query the process when they report; allow those. */
+	static const int san[] = {
+		SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
+		SCMP_SYS(lseek), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sigaltstack),
+		SCMP_SYS(rt_sigaction), SCMP_SYS(sched_yield), SCMP_SYS(readlink),
+		SCMP_SYS(pread64), SCMP_SYS(getppid), SCMP_SYS(nanosleep), SCMP_SYS(mremap),
+		SCMP_SYS(prctl), SCMP_SYS(kill), SCMP_SYS(ioctl),
+	};
+	for (size_t i = 0; !r && i < ARRAY_SIZE(san); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, san[i], 0);
+#endif
+	if (!r)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r)
+		return kxl_err(d, "cannot install the seccomp filter: %s", strerror(-r));
+	return 0;
+}
