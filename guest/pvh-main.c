@@ -237,9 +237,11 @@ static void scenario_hostile(void)
 		} else if (k < 7) {
 			/* the ACPI registers: rarely a real S5 or reset */
 			uint8_t v = (uint8_t)rnd();
-			if ((v & 0x3c) == 0x34 || v == 0x0f)
-				v ^= 0x40;
-			if (rnd() % 64 == 0)
+			if ((v & 0x3c) == 0x34)
+				v &= (uint8_t)~0x20;	/* no SLP_EN with S5 */
+			if (v == 0x0f)
+				v = 0x4f;
+			if (rnd() % 2048 == 0)
 				v = rnd() & 1 ? 0x34 : 0x0f;
 			outb((uint16_t)(0x600 + rnd() % 3), v);
 		} else if (k < 8) {
@@ -250,7 +252,7 @@ static void scenario_hostile(void)
 				v = 0;
 			outb((uint16_t)(rnd() & 1 ? 0x64 : 0x60), v);		/* i8042 */
 		} else if (k < 10) {
-			if (rnd() % 128 == 0)
+			if (rnd() % 1024 == 0)
 				outb(0x505, 1);					/* pvpanic: rarely */
 			else
 				(void)inb(0x505);

@@ -106,7 +106,9 @@ struct kxl_vmm_spec {
 	int log_fd;
 
 	/* SIGINT, SIGTERM and SIGHUP destroy the guest (the foreground case);
-	 * kxl_vmm_run blocks them while it runs and restores the mask. */
+	 * kxl_vmm_run blocks them in its thread while it runs (through a
+	 * signalfd) and restores the mask. A caller with other threads must
+	 * block them there too, before it creates those threads. */
 	bool handle_signals;
 
 	/* Control channel for a monitor (issue 10): one end of a

@@ -4,7 +4,8 @@
  * LZO: the lzop file format (as lib/decompress_unlzo.c reads it): a 9-byte
  * magic, a header (version, method, flags, mode, mtime, name, checksum) and
  * blocks of {u32 BE dst_len, u32 BE src_len, optional checksums, data},
- * ended by dst_len 0; a block with src_len == dst_len is stored.
+ * ended by dst_len 0; a block with src_len == dst_len is stored. The
+ * checksums of the decompressed data (Adler-32 or CRC-32) are verified.
  *
  * LZ4: Linux's legacy frame (lib/decompress_unlz4.c): the magic
  * 0x184C2102, then blocks of {u32 LE compressed size, data}, each
@@ -13,6 +14,7 @@
  */
 #include <lz4.h>
 #include <lzo/lzo1x.h>
+#include <lzo/lzoutil.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,10 +86,19 @@ int decomp_lzo(const char *name, const uint8_t *in, size_t in_len,
 			return lzo_short(name, p, d);
 		uint32_t src_len = ld32be(in + p);
 		p += 4;
-		if (flags & LZOP_F_ADLER32_D)
+		uint32_t adler_d = 0, crc_d = 0;
+		if (flags & LZOP_F_ADLER32_D) {
+			if (p + 4 > in_len)
+				return lzo_short(name, p, d);
+			adler_d = ld32be(in + p);
 			p += 4;
-		if (flags & LZOP_F_CRC32_D)
+		}
+		if (flags & LZOP_F_CRC32_D) {
+			if (p + 4 > in_len)
+				return lzo_short(name, p, d);
+			crc_d = ld32be(in + p);
 			p += 4;
+		}
 		if (src_len < dst_len) {
 			if (flags & LZOP_F_ADLER32_C)
 				p += 4;
@@ -113,6 +124,12 @@ int decomp_lzo(const char *name, const uint8_t *in, size_t in_len,
 				return kxl_err(d, "%s: corrupt lzo stream: block at byte %zu does not decompress (liblzo2 error %d)",
 					       name, p, r);
 		}
+		if ((flags & LZOP_F_ADLER32_D) && lzo_adler32(1, out + o, dst_len) != adler_d)
+			return kxl_err(d, "%s: corrupt lzo stream: the block at byte %zu fails its Adler-32 check",
+				       name, p);
+		if ((flags & LZOP_F_CRC32_D) && lzo_crc32(0, out + o, dst_len) != crc_d)
+			return kxl_err(d, "%s: corrupt lzo stream: the block at byte %zu fails its CRC-32 check",
+				       name, p);
 		p += src_len;
 		o += dst_len;
 	}

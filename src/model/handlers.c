@@ -82,7 +82,7 @@ void h_vcpus(struct mctx *m, const char *name)
 			return;
 		}
 		m->vcpus = l;
-		j_bitmap_range(m->b_info, "avail_vcpus", l);
+		if (l) j_bitmap_range(m->b_info, "avail_vcpus", l);	/* an empty bitmap is not printed */
 	}
 	if (!m_long(m, "maxvcpus", false, &l)) {
 		if (l < 0 || l > 4096) {
@@ -186,7 +186,7 @@ void h_mem_defaults(struct mctx *m, const char *name)
 	json_object *t, *mx, *mv;
 	if (!json_object_object_get_ex(m->b_info, "max_memkb", &mx) &&
 	    json_object_object_get_ex(m->b_info, "target_memkb", &t))
-		j_int(m->b_info, "max_memkb", json_object_get_int64(t));
+		json_object_object_add(m->b_info, "max_memkb", json_object_get(t));
 	long max = 0;
 	if (json_object_object_get_ex(m->b_info, "max_vcpus", &mv))
 		max = (long)json_object_get_int64(mv);
@@ -348,10 +348,10 @@ static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object 
 			if (!strcmp(fs, "*")) func_all = true; else func = (unsigned)strtoul(fs, NULL, 8);
 			have_bdf = true;
 		} else if (!strcmp(t, "vslot")) { vslot = (unsigned)strtoul(eq, NULL, 16); have_vslot = true; }
-		else if (!strcmp(t, "permissive")) j_bool(o, "permissive", atoi(eq));
-		else if (!strcmp(t, "msitranslate")) j_bool(o, "msitranslate", atoi(eq));
-		else if (!strcmp(t, "power_mgmt")) j_bool(o, "power_mgmt", atoi(eq));
-		else if (!strcmp(t, "seize")) j_bool(o, "seize", atoi(eq));
+		else if (!strcmp(t, "permissive")) { if (atoi(eq)) j_bool(o, "permissive", true); else json_object_object_del(o, "permissive"); }
+		else if (!strcmp(t, "msitranslate")) { if (atoi(eq)) j_bool(o, "msitranslate", true); else json_object_object_del(o, "msitranslate"); }
+		else if (!strcmp(t, "power_mgmt")) { if (atoi(eq)) j_bool(o, "power_mgmt", true); else json_object_object_del(o, "power_mgmt"); }
+		else if (!strcmp(t, "seize")) { if (atoi(eq)) j_bool(o, "seize", true); else json_object_object_del(o, "seize"); }
 		else if (!strcmp(t, "rdm_policy")) {
 			if (!strcmp(eq, "strict")) j_str(o, "rdm_policy", "strict");
 			else if (!strcmp(eq, "relaxed")) j_str(o, "rdm_policy", "relaxed");
@@ -751,8 +751,7 @@ void h_p9(struct mctx *m, const char *name)
 	if (m_list(m, "p9", false, &list)) return;
 	json_object *arr = j_arr(m->root, "p9s");
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();
-		j_int(o, "devid", (int64_t)i);
+		json_object *o = json_object_new_object();	/* xl re-inits it: no devid */
 		json_object_array_add(arr, o);
 		if (kv_spec(m, list->items[i], "9pfs", keys, o)) { m->failed = true; return; }
 		if (!json_object_object_get_ex(o, "path", NULL) || !json_object_object_get_ex(o, "security_model", NULL) ||
@@ -1168,4 +1167,81 @@ void h_unsupported_list(struct mctx *m, const char *name)
 	const struct kxl_cfg_value *list;
 	if (!m_list(m, name, false, &list) && list->n)
 		m_warn(m, name, "`%s' devices are accepted but not modelled by kxl yet; ignored", name);
+}
+
+void h_vkb(struct mctx *m, const char *name)
+{
+	static const char *const bools[][2] = {
+		{ "feature-disable-keyboard", "feature_disable_keyboard" },
+		{ "feature-disable-pointer", "feature_disable_pointer" },
+		{ "feature-abs-pointer", "feature_abs_pointer" },
+		{ "feature-raw-pointer", "feature_raw_pointer" },
+		{ "feature-multi-touch", "feature_multi_touch" } };
+	static const char *const nums[][2] = {
+		{ "multi-touch-width", "multi_touch_width" }, { "multi-touch-height", "multi_touch_height" },
+		{ "multi-touch-num-contacts", "multi_touch_num_contacts" }, { "width", "width" },
+		{ "height", "height" } };
+	const struct kxl_cfg_value *list;
+	if (m_list(m, "vkb", false, &list)) return;
+	json_object *arr = j_arr(m->root, "vkbs");
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		const struct kxl_cfg_value *v = list->items[i];
+		struct kxl_loc l = m_value_loc(v);
+		json_object *o = json_object_new_object();
+		j_int(o, "devid", (int64_t)json_object_array_length(arr));
+		json_object_array_add(arr, o);
+		char *buf = xstrdup(v->str), *save = NULL;
+		bool have_type = false, mt = false, mt_dims = false;
+		for (char *t = strtok_r(buf, ",", &save); t && !m->failed; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ') t++;
+			char *eq = strchr(t, '=');
+			const char *val = eq ? eq + 1 : "";
+			if (eq) *eq = 0;
+			bool done = false;
+			if (eq && !strcmp(t, "backend")) { j_str(o, "backend_domname", val); done = true; }
+			else if (eq && !strcmp(t, "backend-type")) {
+				if (!strcasecmp(val, "qemu") || !strcasecmp(val, "linux")) {
+					j_str(o, "backend_type", !strcasecmp(val, "qemu") ? "qemu" : "linux");
+					have_type = true;
+				} else {
+					kxl_diag_add(m->d, KXL_ERROR, &l, "unknown backend_type \"%s\" in vkb spec (qemu, linux)", val);
+					m->failed = true;
+				}
+				done = true;
+			} else if (eq && !strcmp(t, "unique-id")) { j_str(o, "unique_id", val); done = true; }
+			for (size_t k = 0; eq && !done && k < ARRAY_SIZE(bools); k++)
+				if (!strcmp(t, bools[k][0])) {
+					unsigned long x = strtoul(val, NULL, 0);
+					if (x) j_bool(o, bools[k][1], true);
+					if (k == 4 && x) mt = true;
+					done = true;
+				}
+			for (size_t k = 0; eq && !done && k < ARRAY_SIZE(nums); k++)
+				if (!strcmp(t, nums[k][0])) {
+					unsigned long x = strtoul(val, NULL, 0);
+					if (x) j_int(o, nums[k][1], (int64_t)x);
+					if (k < 3 && x) mt_dims = true;
+					done = true;
+				}
+			if (!done && !m->failed) {
+				kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in vkb spec", t);
+				m->failed = true;
+			}
+		}
+		free(buf);
+		if (m->failed) return;
+		if (!have_type) {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "backend-type should be set in vkb spec (qemu or linux)");
+			m->failed = true;
+			return;
+		}
+		if (mt_dims) j_bool(o, "feature_multi_touch", true);
+		else if (mt) {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "multi-touch-width, multi-touch-height, "
+				     "multi-touch-num-contacts should be set for multi touch in vkb spec");
+			m->failed = true;
+			return;
+		}
+	}
+	(void)name;
 }

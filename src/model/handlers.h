@@ -63,6 +63,7 @@ void h_msr_relaxed(struct mctx *m, const char *name);
 void h_bios(struct mctx *m, const char *name);
 void h_bios_path(struct mctx *m, const char *name);
 void h_pvshim_path(struct mctx *m, const char *name);
+void h_vkb(struct mctx *m, const char *name);
 void h_unsupported_list(struct mctx *m, const char *name);
 
 #endif

@@ -13,6 +13,7 @@
 #include "model/handlers.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,7 +205,7 @@ static const struct key keys[] = {
 	FN("vendor_device", h_vendor_device, T_HVM, "none", "Vendor PCI device: none or xenserver"),
 	FN("gic_version", h_enum, T_ALL, "default", "Arm GIC version"),
 	FN("tee", h_enum, T_ALL, "none", "Arm TEE mediator"),
-	FN("vkb", h_unsupported_list, T_ALL, "none", "PV keyboards"),
+	FN("vkb", h_vkb, T_ALL, "none", "PV keyboards: backend-type=qemu|linux[,backend=,unique-id=,feature-...=,width=,height=]"),
 	BOOL("xend_suspend_evtchn_compat", D_CINFO, "xend_suspend_evtchn_compat", T_ALL, "xend-compatible suspend event channel"),
 	FN("msr_relaxed", h_msr_relaxed, T_ALL, "off", "Relaxed MSR policy (to be removed by Xen)"),
 	BOOL("vpmu", D_BINFO, "vpmu", T_ALL, "Virtual performance counters"),
@@ -248,13 +249,17 @@ static void apply_simple(struct mctx *m, const struct key *k)
 	case K_LONG0:
 		if (m_long(m, k->name, false, &l)) return;
 		if (k->kind == K_LONG0 && l == 0) return;	/* the IDL default: not printed */
+		if (!strcmp(k->name, "rtc_timeoffset")) l = (long)(uint32_t)l;	/* a uint32 in libxl */
 		o = dest_obj(m, k, &field);
 		j_int(o, field, l);
 		break;
 	case K_MIB:
 		if (m_long(m, k->name, false, &l)) return;
 		o = dest_obj(m, k, &field);
-		j_int(o, field, l * 1024);
+		if (l < 0)	/* libxl's MemKB is a uint64: xl wraps negative sizes */
+			json_object_object_add(o, field, json_object_new_uint64((uint64_t)l * 1024));
+		else
+			j_int(o, field, l * 1024);
 		break;
 	case K_DEFBOOL:
 		if (!m_find(m, k->name)) return;

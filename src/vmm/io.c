@@ -30,12 +30,15 @@ void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool w
 			memset(data, 0xff, size);
 	} else {
 		uint32_t val = 0;
-		if (write)
+		if (write) {
 			memcpy(&val, data, size);
-		else
+			vmm_log_limited(vm, "ignored write of %u byte(s) at unknown port %#x: %#x\n",
+					size, port, val);
+		} else {
 			memset(data, 0xff, size);
-		vmm_log_limited(vm, "ignored %s of %u byte(s) at unknown port %#x%s%#x\n",
-				write ? "write" : "read", size, port, write ? ": " : "", write ? val : 0);
+			vmm_log_limited(vm, "ignored read of %u byte(s) at unknown port %#x\n",
+					size, port);
+		}
 	}
 	pthread_mutex_unlock(&vm->dev_lock);
 }

@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--reloc")
     ap.add_argument("--seg", action="append", default=[])
     ap.add_argument("--notes", default="phdr", choices=["phdr", "shdr", "none"])
-    ap.add_argument("--truncate", type=int)
+    ap.add_argument("--truncate", type=num)
     ap.add_argument("--raw-note", action="append", default=[])
     ap.add_argument("--corrupt-notes", action="store_true",
                     help="give the first note a descriptor size past the note area")

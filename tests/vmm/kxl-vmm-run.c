@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,14 @@ int main(int argc, char **argv)
 	}
 	spec.console_out = pfd[1];
 	spec.console_in = use_stdin ? 0 : -1;
+	/* kxl_vmm_run takes SIGINT/SIGTERM/SIGHUP through a signalfd: keep
+	 * them away from the helper threads. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	pthread_t rd, ct;
 	pthread_create(&rd, NULL, console_reader, &pfd[0]);
 	int sv[2] = { -1, -1 };

@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""vmm-tests.py: the VMM's scenario tests (suite 'vmm').
+
+Each test runs kxl-vmm-run (the VMM's test driver) on a test guest and
+checks the guest's console output against the spec it was given, the
+outcome and the exit code (0 poweroff, 1 error, 3 reboot, 4 crash,
+5 destroyed; see include/kxl/vmm.h).
+
+usage: vmm-tests.py TEST DRIVER GUEST32 GUEST64
+"""
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+DRIVER = GUEST = GUEST64 = None
+EXIT = {"poweroff": 0, "error": 1, "reboot": 3, "crash": 4, "destroyed": 5}
+TIMEOUT = 60
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def run(args, cmdline=None, kernel=None, timeout=TIMEOUT, stdin=None):
+    cmd = [DRIVER] + args + [kernel or GUEST]
+    if cmdline is not None:
+        cmd.append(cmdline)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       input=stdin, errors="replace")
+    print("$", " ".join(repr(c) if " " in c else c for c in cmd))
+    print(p.stdout)
+    print(p.stderr, file=sys.stderr)
+    return p
+
+
+def expect(p, outcome, restarts=None):
+    check(p.returncode == EXIT[outcome],
+          f"exit code {p.returncode}, want {EXIT[outcome]} ({outcome})")
+    check(f"outcome={outcome}" in p.stderr, f"outcome {outcome} not reported")
+    if restarts is not None:
+        check(f"restarts={restarts}" in p.stderr, f"want {restarts} restarts")
+
+
+def t_info():
+    d = tempfile.mkdtemp()
+    m0 = os.path.join(d, "initrd.img")
+    m1 = os.path.join(d, "extra.bin")
+    with open(m0, "wb") as f:
+        f.write(bytes((i * 7 + 3) & 0xff for i in range(5000)))
+    with open(m1, "wb") as f:
+        f.write(b"kxl module two\n" * 100)
+    p = run(["-m", "64", "-M", m0 + "=first module", "-M", m1], "info one two=2")
+    expect(p, "poweroff")
+    out = p.stdout
+    check("info: magic=0x336ec578 version=1" in out, "start_info magic/version")
+    check('info: cmdline="info one two=2"' in out, "cmdline")
+    check("info: nr_modules=2" in out, "module count")
+    mods = re.findall(r'module (\d+) paddr=(0x[0-9a-f]+) size=(0x[0-9a-f]+) '
+                      r'crc32=(0x[0-9a-f]+) cmdline="([^"]*)"', out)
+    check(len(mods) == 2, "two module lines")
+    for (i, paddr, size, crc, mc), path, want_cmd in zip(mods, [m0, m1], ["first module", ""]):
+        data = open(path, "rb").read()
+        check(int(size, 16) == len(data), f"module {i} size")
+        check(int(crc, 16) == zlib.crc32(data), f"module {i} checksum")
+        check(mc == want_cmd, f"module {i} cmdline {mc!r}")
+        check(int(paddr, 16) % 4096 == 0, f"module {i} page-aligned")
+    ram = 0
+    for addr, size, typ in re.findall(r"memmap \d+ addr=(0x[0-9a-f]+) size=(0x[0-9a-f]+) type=(\d+)", out):
+        if typ == "1":
+            ram += int(size, 16)
+    check(60 << 20 <= ram <= 64 << 20, f"memmap RAM {ram:#x} for 64 MiB")
+    check(re.search(r"rsdp=0x[0-9a-f]+ sig=ok", out), "RSDP")
+
+
+def t_entry():
+    p = run(["-c", "2", "-C", "4"], "entry")
+    expect(p, "poweroff")
+    o = p.stdout
+    m = re.search(r"cr0=(0x[0-9a-f]+) cr4=(0x[0-9a-f]+) cr3=0x[0-9a-f]+ eflags=(0x[0-9a-f]+) cs=(0x[0-9a-f]+) ebx=(0x[0-9a-f]+)", o)
+    check(m, "entry line")
+    check(int(m.group(1), 16) & ~0x10 == 1, "CR0 = PE")
+    check(int(m.group(2), 16) == 0, "CR4 = 0")
+    check(int(m.group(3), 16) == 2, "EFLAGS = 2")
+    check(int(m.group(5), 16) != 0, "EBX = start_info")
+    check("efer=0x0 " in o, "EFER = 0")
+    check("mtrr_def_type=0x806" in o, "MTRRdefType enabled, WB")
+    check("apic=0 logical=4 hypervisor=1" in o, "CPUID topology of vCPU 0")
+    check("sig=KVMKVMKVM" in o, "KVM paravirt leaves")
+
+
+def t_poweroff_restart():
+    p = run(["--on-poweroff", "restart", "--ctl", "wait:scenario,wait:scenario,wait:scenario,destroy"], "poweroff")
+    expect(p, "destroyed")
+    check(p.stdout.count("scenario") >= 3, "three boots")
+
+
+def t_reboot_destroy():
+    p = run(["--on-reboot", "destroy"], "reboot")
+    expect(p, "reboot")
+    check("ACPI reset register" in p.stderr, "reason")
+
+
+def t_reboot_kbd():
+    p = run(["--on-reboot", "destroy"], "reboot kbd")
+    expect(p, "reboot")
+    check("i8042" in p.stderr, "reason")
+
+
+def t_reboot_restart():
+    p = run(["--ctl", "wait:scenario,wait:scenario,destroy"], "reboot")
+    expect(p, "destroyed")
+    check(p.stdout.count('scenario "reboot"') >= 2, "the marker twice")
+    check(re.search(r"restarts=[1-9]", p.stderr), "restarted")
+
+
+def t_rename_restart():
+    p = run(["--on-reboot", "rename-restart", "--ctl", "wait:scenario,wait:scenario,destroy"], "reboot")
+    expect(p, "destroyed")
+    check("rename-restart" in p.stderr and "restarting gen=1 rename" in p.stderr, "rename note")
+
+
+def t_triplefault():
+    p = run([], "triplefault")
+    expect(p, "crash")
+    check("triple fault" in p.stderr, "reason")
+
+
+def t_noidt():
+    p = run([], "noidt")
+    expect(p, "crash")
+
+
+def t_pvpanic():
+    p = run([], "pvpanic")
+    expect(p, "crash")
+    check("pvpanic: capabilities 0x3" in p.stdout, "capability bits on read")
+    check("pvpanic" in p.stderr, "reason")
+
+
+def read_core(path):
+    data = open(path, "rb").read()
+    check(data[:4] == b"\x7fELF" and data[4] == 2, "ELF64")
+    e_type, = struct.unpack_from("<H", data, 16)
+    check(e_type == 4, "ET_CORE")
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phnum, = struct.unpack_from("<H", data, 56)
+    rips, loads = [], []
+    for i in range(phnum):
+        p_type, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + 56 * i)
+        if p_type == 4:
+            o = off
+            while o < off + filesz:
+                namesz, descsz, ntype = struct.unpack_from("<III", data, o)
+                desc = o + 12 + ((namesz + 3) & ~3)
+                if ntype == 1:
+                    rips.append(struct.unpack_from("<Q", data, desc + 112 + 16 * 8)[0])
+                o = desc + ((descsz + 3) & ~3)
+        elif p_type == 1:
+            loads.append((vaddr, off, filesz))
+    return data, rips, loads
+
+
+def t_coredump():
+    d = tempfile.mkdtemp()
+    p = run(["--on-crash", "coredump-destroy", "--dump-dir", d], "triplefault")
+    expect(p, "crash")
+    cores = os.listdir(d)
+    check(len(cores) == 1 and cores[0].startswith("test-0-"), f"one core in {d}: {cores}")
+    data, rips, loads = read_core(os.path.join(d, cores[0]))
+    check(len(rips) == 1, "one vCPU note")
+    rip = rips[0]
+    for vaddr, off, size in loads:
+        if vaddr <= rip < vaddr + size:
+            check(data[off + rip - vaddr: off + rip - vaddr + 2] == b"\x0f\x0b", "rip at the ud2")
+            break
+    else:
+        raise Fail("rip outside the core's memory")
+    if os.path.exists("/usr/bin/gdb"):
+        g = subprocess.run(["gdb", "-batch", "-ex", "x/i $pc", "-c", os.path.join(d, cores[0])],
+                           capture_output=True, text=True, timeout=60)
+        print(g.stdout)
+        check("ud2" in g.stdout, "gdb opens the core")
+
+
+def t_coredump_restart():
+    d = tempfile.mkdtemp()
+    p = run(["--on-crash", "coredump-restart", "--dump-dir", d, "-c", "2",
+             "--ctl", "wait:scenario,wait:scenario,destroy"], "pvpanic")
+    expect(p, "destroyed")
+    check(len(os.listdir(d)) >= 1, "a core")
+    _, rips, _ = read_core(os.path.join(d, sorted(os.listdir(d))[0]))
+    check(len(rips) == 2, "a note per vCPU")
+
+
+def t_dump_core_cmd():
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "live.core")
+    p = run(["--ctl", f"wait:ignoring,dump:{path},destroy"], "ignore")
+    expect(p, "destroyed")
+    check(os.path.exists(path), "dump-core wrote the file")
+
+
+def t_preserve():
+    proc = subprocess.Popen([DRIVER, "--on-crash", "preserve", GUEST, "pvpanic"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = ""
+    deadline = time.time() + TIMEOUT
+    while "preserved" not in err and time.time() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        err += line
+    check("preserved" in err, "preserved event")
+    check(proc.poll() is None, "kxl waits while preserved")
+    proc.send_signal(signal.SIGTERM)
+    out, rest = proc.communicate(timeout=TIMEOUT)
+    print(err + rest, file=sys.stderr)
+    check(proc.returncode == EXIT["crash"], f"exit {proc.returncode}, want the crash code")
+
+
+def t_signal():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        proc = subprocess.Popen([DRIVER, GUEST, "spin"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        out = ""
+        while "halting" not in out:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out += line
+        check("halting" in out, "guest running")
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=TIMEOUT)
+        print(err, file=sys.stderr)
+        check(proc.returncode == EXIT["destroyed"], f"{sig.name}: exit {proc.returncode}")
+        check("destroyed by" in err, "note")
+
+
+def t_powerbutton():
+    p = run(["--ctl", "wait:waiting for the power button,power"], "powerbutton")
+    expect(p, "poweroff")
+    check("powerbutton: pressed" in p.stdout, "the guest saw the GED event")
+
+
+def t_ignore_button():
+    p = run(["--ctl", "wait:ignoring,power,wait:ignored,power,wait:press 2 ignored,destroy"], "ignore")
+    expect(p, "destroyed")
+
+
+def t_paused():
+    p = run(["-P", "--ctl", "status,unpause,status,wait:info: done"], "info")
+    expect(p, "poweroff")
+    check("ctl: status -> 0 (paused)" in p.stderr, "starts paused")
+    check(p.stderr.index("ctl: status -> 0 (paused)") < p.stderr.index("unpaused"), "order")
+
+
+def t_pause_unpause():
+    p = run(["--ctl", "wait:ignoring,pause,status,unpause,power,wait:press 1,destroy"], "ignore")
+    expect(p, "destroyed")
+    check("ctl: status -> 0 (paused)" in p.stderr, "pause")
+
+
+def t_nmi():
+    # the ignore guest has no NMI handler: an NMI makes it triple-fault
+    p = run(["--ctl", "wait:ignoring,nmi"], "ignore")
+    expect(p, "crash")
+    check("ctl: nmi -> 0" in p.stderr, "nmi sent")
+
+
+def t_reset():
+    p = run(["--on-reboot", "destroy", "--ctl", "wait:ignoring,reset"], "ignore")
+    expect(p, "reboot")
+
+
+def t_smp():
+    p = run(["-c", "4"], "smp")
+    expect(p, "poweroff")
+    ids = sorted(int(x) for x in re.findall(r"smp: apic (\d+)", p.stdout))
+    check(ids == [0, 1, 2, 3], f"APIC IDs {ids}")
+    check("4 of 4 cpus up" in p.stdout, "all up")
+    p = run(["-c", "2", "-C", "4"], "smp")
+    expect(p, "poweroff")
+    check("2 of 2 cpus up" in p.stdout, "vcpus=2 maxvcpus=4: two online")
+
+
+def t_hostile():
+    seeds = [1, 2, 3, 42, 1234, 99999, 314159, 271828]
+    for s in seeds:
+        t0 = time.time()
+        try:
+            p = run(["--on-reboot", "destroy", "--on-poweroff", "destroy", "--on-crash", "destroy"],
+                    f"hostile seed={s}", timeout=10)
+        except subprocess.TimeoutExpired:
+            raise Fail(f"seed {s}: kxl did not end within 10 s")
+        outcome = re.search(r"outcome=(\w+)", p.stderr)
+        check(outcome and outcome.group(1) in ("poweroff", "reboot", "crash"),
+              f"seed {s}: a defined outcome")
+        check(p.returncode == EXIT[outcome.group(1)], f"seed {s}: exit code")
+        check(f"on_{outcome.group(1)}=destroy" in p.stderr, f"seed {s}: action applied")
+        print(f"seed {s}: {outcome.group(1)} in {time.time() - t0:.2f} s")
+
+
+def t_hostile_restart():
+    # with restart actions, the guest is rebuilt each time and ends on destroy
+    p = run(["--on-crash", "restart", "--ctl", "wait:hostile,wait:hostile,destroy"], "hostile seed=7", timeout=30)
+    expect(p, "destroyed")
+
+
+def t_linux64():
+    p = run(["-p", "linux"], "linux64 cmdline works", kernel=GUEST64)
+    expect(p, "poweroff")
+    o = p.stdout
+    check('cmdline="linux64 cmdline works"' in o, "cmdline through boot_params")
+    m = re.search(r"efer=(0x[0-9a-f]+)", o)
+    check(m and int(m.group(1), 16) & 0x500 == 0x500, "EFER.LME|LMA")
+    check("cs=0x10" in o, "__BOOT_CS")
+    check("header=HdrS" in o, "zero page header")
+    check("linux64: done" in o, "finished")
+
+
+def t_rtc():
+    p = run(["--rtc-offset", str(366 * 86400)], "rtc")
+    expect(p, "poweroff")
+    m = re.search(r"rtc: (\d{4})-(\d\d)-(\d\d)", p.stdout)
+    check(m, "rtc line")
+    got = tuple(int(x) for x in m.groups())
+    want = {time.gmtime(time.time() + 366 * 86400 - d)[:3] for d in (0, 300)}
+    check(got in want, f"rtc_timeoffset applies: {got} not in {want}")
+
+
+def t_console_input():
+    p = run(["--stdin"], "echo", stdin="hello kxl.")
+    expect(p, "poweroff")
+    check("hello kxl" in p.stdout and "echo: done" in p.stdout, "input reached the guest")
+
+
+def t_bad_kernel():
+    p = run([], "info", kernel="/nonexistent/kernel")
+    check(p.returncode == EXIT["error"], "exit 1")
+    check("/nonexistent/kernel" in p.stderr, "the error names the file")
+
+
+def t_no_acpi():
+    p = run(["--no-acpi"], "info")
+    expect(p, "poweroff")
+
+
+TESTS = {n[2:].replace("_", "-"): f for n, f in globals().items() if n.startswith("t_")}
+
+
+def main():
+    global DRIVER, GUEST, GUEST64
+    if len(sys.argv) != 5 or sys.argv[1] not in TESTS:
+        print(__doc__, "tests:", " ".join(TESTS), file=sys.stderr)
+        return 2
+    DRIVER, GUEST, GUEST64 = sys.argv[2:5]
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("no access to /dev/kvm: skipped")
+        return 77
+    try:
+        TESTS[sys.argv[1]]()
+    except Fail as e:
+        print(f"FAIL: {sys.argv[1]}: {e}", file=sys.stderr)
+        return 1
+    print(f"ok: {sys.argv[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
