@@ -13,6 +13,7 @@
  *   hostile      seed=N: pseudo-random port, ACPI, UART and MMIO accesses
  *   rtc          print the CMOS RTC's date and time; poweroff
  *   echo         echo console input until a '.' then poweroff
+ *   exit         the benchmark guest: isa-debug-exit (QEMU), then ACPI S5 (kxl)
  *   entry        the entry state (CR0, CR4, EFER, EFLAGS, MTRRdefType, CPUID)
  */
 #include <stdint.h>
@@ -225,7 +226,7 @@ static void hostile_port(uint16_t port)
 static void scenario_hostile(void)
 {
 	const char *s = cmdline_arg(cmdline, "seed");
-	uint32_t iters = cmdline_arg(cmdline, "iters") ? g_atou(cmdline_arg(cmdline, "iters")) : 2000;
+	uint32_t iters = cmdline_arg(cmdline, "iters") ? g_atou(cmdline_arg(cmdline, "iters")) : 10000;
 	rng = s ? g_atou(s) : 1;
 	gprintf("hostile: seed %u, %u accesses\n", rng, iters);
 	for (uint32_t i = 0; i < iters; i++) {
@@ -367,6 +368,9 @@ void guest_main(const struct hvm_start_info *si)
 
 	if (word_is(cmdline, "info")) {
 		scenario_info(si);
+		acpi_poweroff();
+	} else if (word_is(cmdline, "exit")) {
+		outb(0xf4, 0);		/* QEMU's isa-debug-exit; an unknown port for kxl */
 		acpi_poweroff();
 	} else if (word_is(cmdline, "poweroff")) {
 		acpi_poweroff();

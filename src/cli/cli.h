@@ -9,10 +9,7 @@
 #include <kxl/diag.h>
 #include <kxl/model.h>
 
-/* Exit codes of kxl's own errors (see kxl(1)). */
-#define KXL_EXIT_OK 0
-#define KXL_EXIT_REFUSED 1
-#define KXL_EXIT_USAGE 2
+/* Exit codes: enum kxl_vmm_exit in include/kxl/vmm.h (table in kxl(1)). */
 
 struct loaded {
 	struct kxl_cfg cfg;

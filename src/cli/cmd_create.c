@@ -57,7 +57,7 @@ int cmd_create(int argc, char **argv)
 		if (!ld.diag.errors)
 			fprintf(stderr, "%s: refused\n", path);
 		cli_unload(&ld);
-		return KXL_EXIT_REFUSED;
+		return KXL_EXIT_ERROR;
 	}
 	int rc = 0;
 	if (dry) {

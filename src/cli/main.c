@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
 		if (!strcmp(verb, unsupported[i])) {
 			fprintf(stderr, "kxl %s: not supported by kxl (a KVM toolstack) yet\n", verb);
-			return KXL_EXIT_REFUSED;
+			return KXL_EXIT_ERROR;
 		}
 	fprintf(stderr, "kxl: unknown verb `%s' (kxl help lists them)\n", verb);
 	return KXL_EXIT_USAGE;

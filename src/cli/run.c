@@ -1,23 +1,109 @@
 /*
- * run.c: building and running a domain from its model (create without -n).
+ * run.c: building and running a domain from its model: `kxl create' without
+ * -n. The model gives the VMM a plain-value spec (boot specification,
+ * actions, clock, console); the VMM builds, runs and restarts the guest.
+ * Devices the VMM does not have yet are left out with one warning each.
  */
 #include "cli/cli.h"
 
+#include <stdarg.h>
+
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
 		   bool quiet, const char *boot_protocol);
 
+__attribute__((format(printf, 1, 2)))
+static char *xasprintf_cli(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static void warn_devices(const struct kxl_domain *dom)
+{
+	static const char *const keys[][2] = { { "disks", "disk" }, { "nics", "vif" }, { "pcidevs", "pci" },
+		{ "vfbs", "vfb" }, { "vtpms", "vtpm" }, { "p9s", "p9" }, { "channels", "channel" },
+		{ "usbctrls", "usbctrl" }, { "usbdevs", "usbdev" }, { "pvcallsifs", "pvcalls" }, { "dtdevs", "dtdev" } };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_object *a;
+		if (!json_object_object_get_ex(dom->config, keys[i][0], &a)) continue;
+		for (size_t j = 0; j < json_object_array_length(a); j++)
+			fprintf(stderr, "kxl: warning: %s device %zu is not attached: kxl does not provide "
+				"`%s' devices yet\n", keys[i][1], j, keys[i][1]);
+	}
+}
+
+static void on_event(void *opaque, const struct kxl_vmm_event *ev)
+{
+	bool quiet = *(bool *)opaque;
+	if (quiet) return;
+	if (ev->type == KXL_EV_RESTARTING)
+		fprintf(stderr, "kxl: restarting the domain%s\n", ev->rename ? " (rename-restart: the name is kept "
+			"under -F)" : "");
+	else if (ev->type == KXL_EV_CORE_WRITTEN)
+		fprintf(stderr, "kxl: core written to %s\n", ev->detail);
+	else if (ev->type == KXL_EV_PRESERVED)
+		fprintf(stderr, "kxl: the domain is preserved, paused; send SIGTERM to destroy it\n");
+}
+
 int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
 		   bool quiet, const char *boot_protocol)
 {
-	(void)foreground; (void)console; (void)paused; (void)quiet; (void)boot_protocol;
-	struct kxl_boot_spec spec;
-	if (kxl_domain_boot_spec(&ld->dom, &spec, &ld->diag)) {
+	struct kxl_vmm_spec spec;
+	kxl_vmm_spec_init(&spec);
+	if (kxl_domain_boot_spec(&ld->dom, &spec.boot, &ld->diag)) {
 		cli_print_diag(&ld->diag, false);
-		return KXL_EXIT_REFUSED;
+		return KXL_EXIT_ERROR;
 	}
-	kxl_boot_spec_free(&spec);
-	fprintf(stderr, "kxl create: running guests is not wired up yet\n");
-	return KXL_EXIT_REFUSED;
+	if (!foreground) {
+		fprintf(stderr, "kxl create: background domains need the per-domain monitor, which is not "
+			"built yet: use -F (foreground)\n");
+		kxl_boot_spec_free(&spec.boot);
+		return KXL_EXIT_ERROR;
+	}
+	if (boot_protocol)
+		spec.boot.protocol = !strcmp(boot_protocol, "linux") ? KXL_BOOT_PROTO_LINUX :
+				     !strcmp(boot_protocol, "pvh") ? KXL_BOOT_PROTO_PVH : KXL_BOOT_PROTO_AUTO;
+	if (!quiet) warn_devices(&ld->dom);
+	spec.name = ld->dom.name;
+	spec.on_poweroff = ld->dom.on_poweroff;
+	spec.on_reboot = ld->dom.on_reboot;
+	spec.on_crash = ld->dom.on_crash;
+	spec.localtime = ld->dom.localtime;
+	spec.rtc_timeoffset = ld->dom.rtc_timeoffset;
+	spec.start_paused = paused;
+	spec.handle_signals = true;
+	spec.log_fd = quiet ? -1 : 2;
+	spec.on_event = on_event;
+	spec.opaque = &quiet;
+	char *log = NULL;
+	if (console) {
+		spec.console_in = 0;
+		spec.console_out = 1;
+	} else {
+		const char *dir = getenv("XDG_RUNTIME_DIR");
+		log = getuid() == 0 ? xasprintf_cli("/var/log/kxl-%s.log", spec.name) :
+		      xasprintf_cli("%s/kxl-%s.log", dir ? dir : "/tmp", spec.name);
+		spec.console_log = log;
+		fprintf(stderr, "kxl: console output of %s goes to %s\n", spec.name, log);
+	}
+	struct kxl_vmm_result res = { 0 };
+	int r = kxl_vmm_run(&spec, &res, &ld->diag);
+	cli_print_diag(&ld->diag, quiet);
+	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
+	if (!r && !quiet)
+		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
+	kxl_vmm_result_free(&res);
+	kxl_boot_spec_free(&spec.boot);
+	free(log);
+	return code;
 }
