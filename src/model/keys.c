@@ -256,10 +256,14 @@ static void apply_simple(struct mctx *m, const struct key *k)
 	case K_MIB:
 		if (m_long(m, k->name, false, &l)) return;
 		o = dest_obj(m, k, &field);
-		if (l < 0)	/* libxl's MemKB is a uint64: xl wraps negative sizes */
-			json_object_object_add(o, field, json_object_new_uint64((uint64_t)l * 1024));
-		else
-			j_int(o, field, l * 1024);
+		{
+			/* libxl's MemKB is a uint64: xl wraps negative and huge sizes */
+			uint64_t kb = (uint64_t)l * 1024;
+			if (kb > (uint64_t)INT64_MAX)
+				json_object_object_add(o, field, json_object_new_uint64(kb));
+			else
+				j_int(o, field, (int64_t)kb);
+		}
 		break;
 	case K_DEFBOOL:
 		if (!m_find(m, k->name)) return;

@@ -44,7 +44,7 @@ powerbutton)
     while ! ls /dev/input/event* >/dev/null 2>&1 && [ $i -lt 50 ]; do
         sleep 0.1; i=$((i + 1))
     done
-    acpid -d -c /etc/acpi -e /dev/null -l /dev/null >/dev/null 2>&1 &
+    acpid -d -c /etc/acpi &
     sleep 0.5
     echo "KXL-ACPID-READY $(cat /sys/class/input/*/name 2>/dev/null | tr '\n' ',')"
     sleep 300
