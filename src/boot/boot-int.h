@@ -180,6 +180,13 @@ struct boot_ctx {
 /* mem.c */
 int mem_create(struct kxl_guest_image *img, uint64_t mem_bytes, struct kxl_diag *d);
 uint64_t mem_low_end(uint64_t mem_bytes);	/* end of RAM below the hole */
+/* Writes guest memory through the memfd (no faults in our mapping). */
+int mem_write(struct kxl_guest_image *img, uint64_t gpa, const void *p, uint64_t len,
+	      struct kxl_diag *d);
+/* Copies len bytes of fd at foff into guest memory at gpa, in the kernel
+ * when it can (copy_file_range), else with pread. */
+int mem_copy_file(struct kxl_guest_image *img, uint64_t gpa, int fd, uint64_t foff, uint64_t len,
+		  const char *name, struct kxl_diag *d);
 /* Describes why [gpa, gpa+len) is not RAM, or returns NULL when it is. */
 const char *mem_check(uint64_t mem_bytes, uint64_t gpa, uint64_t len);
 

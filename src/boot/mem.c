@@ -98,3 +98,72 @@ void kxl_guest_image_free(struct kxl_guest_image *img)
 	memset(img, 0, sizeof(*img));
 	img->memfd = -1;
 }
+
+/* The memfd offset of [gpa, gpa+len), or -1 when it is not all RAM. */
+static int64_t mem_offset(const struct kxl_guest_image *img, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < img->nr_slots; i++) {
+		const struct kxl_mem_slot *s = &img->slots[i];
+		if (gpa >= s->gpa && len <= s->size && gpa - s->gpa <= s->size - len)
+			return (int64_t)(s->memfd_offset + (gpa - s->gpa));
+	}
+	return -1;
+}
+
+int mem_write(struct kxl_guest_image *img, uint64_t gpa, const void *p, uint64_t len,
+	      struct kxl_diag *d)
+{
+	int64_t off = mem_offset(img, gpa, len);
+	const uint8_t *b = p;
+
+	if (off < 0)
+		return kxl_err(d, "internal error: write to [0x%llx, 0x%llx) outside guest RAM",
+			       (unsigned long long)gpa, (unsigned long long)(gpa + len));
+	/* pwrite fills the memfd's pages without faulting them into our
+	 * mapping and without clearing them first. */
+	while (len) {
+		ssize_t r = pwrite(img->memfd, b, len > (1u << 30) ? (1u << 30) : (size_t)len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return kxl_err(d, "cannot write guest memory at 0x%llx: %s", (unsigned long long)gpa,
+				       r < 0 ? strerror(errno) : "short write");
+		b += r;
+		off += r;
+		gpa += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+int mem_copy_file(struct kxl_guest_image *img, uint64_t gpa, int fd, uint64_t foff, uint64_t len,
+		  const char *name, struct kxl_diag *d)
+{
+	int64_t off = mem_offset(img, gpa, len);
+	loff_t in = (loff_t)foff, out = off;
+
+	if (off < 0)
+		return kxl_err(d, "internal error: copy to [0x%llx, 0x%llx) outside guest RAM",
+			       (unsigned long long)gpa, (unsigned long long)(gpa + len));
+	while (len) {
+		ssize_t r = copy_file_range(fd, &in, img->memfd, &out,
+					    len > (1u << 30) ? (1u << 30) : (size_t)len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP || errno == EBADF))
+			break;	/* no in-kernel copy here: read into the mapping */
+		if (r < 0)
+			return kxl_err(d, "%s: read error at 0x%llx: %s", name, (unsigned long long)in,
+				       strerror(errno));
+		if (r == 0)
+			return kxl_err(d, "%s: file shrank while loading it", name);
+		len -= (uint64_t)r;
+	}
+	if (len) {
+		struct boot_src s = { .name = name, .fd = fd, .size = (uint64_t)in + len };
+		uint64_t done = (uint64_t)in - foff;
+		return src_read(&s, (uint64_t)in, kxl_guest_ptr(img, gpa + done, len), len, "segment", d);
+	}
+	return 0;
+}
