@@ -48,6 +48,10 @@ struct boot_src {
 	int fd;			/* >= 0: read with pread */
 	const uint8_t *buf;	/* else: an in-memory image (a decompressed payload) */
 	uint64_t size;
+	/* else: a reader (a payload already streamed into guest memory);
+	 * returns 0 or -1, with or without a message in d */
+	int (*read)(void *ctx, uint64_t off, void *dst, uint64_t len, struct kxl_diag *d);
+	void *ctx;
 };
 /* Reads [off, off+len) into dst; error "NAME: truncated ..." when short. */
 int src_read(const struct boot_src *s, uint64_t off, void *dst, uint64_t len,
@@ -67,12 +71,18 @@ struct elf_note {
 	char *text;		/* "PHYS32_ENTRY (18) = 0x1000850" */
 };
 
+struct elf_area { uint64_t off, size; unsigned idx; };
+
 struct elf_info {
 	int bits;		/* 32 or 64 */
 	uint16_t machine;
 	uint64_t e_entry;
 	struct elf_seg *segs;	/* PT_LOAD with memsz > 0, program header order */
 	size_t nr_segs;
+	struct elf_area *note_areas;	/* PT_NOTE contents in the file */
+	size_t nr_note_areas;
+	uint64_t shoff;		/* section headers, for SHT_NOTE */
+	unsigned shnum, shentsize;
 	struct elf_note *notes;	/* every Xen note found */
 	size_t nr_notes;
 	bool notes_from_sections;	/* found through SHT_NOTE, not PT_NOTE */
@@ -87,6 +97,11 @@ struct elf_info {
 	bool has_pv_entry;	/* type 1, never used for PVH */
 };
 
+/* elf_parse_headers() reads the ELF and program headers (PT_LOADs, where
+ * the PT_NOTEs are); elf_parse_notes() then reads the notes, from PT_NOTE
+ * or else SHT_NOTE; elf_parse() does both. On failure e is freed. */
+int elf_parse_headers(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d);
+int elf_parse_notes(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d);
 int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d);
 void elf_info_free(struct elf_info *e);
 /* Parses one note area (PT_NOTE or SHT_NOTE contents) into e. */
@@ -122,14 +137,17 @@ int bzimage_decompress(const char *name, const uint8_t *file, size_t len,
 		       const struct bzimage *bz, uint64_t max_out,
 		       uint8_t **out, size_t *out_len, struct kxl_diag *d);
 
-/* Decompresses in[0..in_len) of kind c into exactly out_len bytes of out.
- * "Exactly": more output is a bomb, less is a truncated stream. */
+/* Receives decompressed bytes in order: [off, off+n). Returns 0 to go on,
+ * -1 on an error (in the diag), 1 to stop quietly (the caller falls back). */
+typedef int (*decomp_sink)(void *ctx, uint64_t off, const uint8_t *p, size_t n);
+/* Decompresses in[0..in_len) of kind c into the sink; the output must be
+ * exactly out_len bytes: more is a bomb, less a truncated stream. Returns
+ * 0, -1 (error in d) or 1 (the sink stopped). */
+int decomp_stream(enum comp c, const char *name, const uint8_t *in, size_t in_len,
+		  size_t out_len, decomp_sink sink, void *ctx, struct kxl_diag *d);
+/* The same into out[0..out_len). */
 int decomp_run(enum comp c, const char *name, const uint8_t *in, size_t in_len,
 	       uint8_t *out, size_t out_len, struct kxl_diag *d);
-int decomp_lzo(const char *name, const uint8_t *in, size_t in_len,
-	       uint8_t *out, size_t out_len, size_t *produced, struct kxl_diag *d);
-int decomp_lz4(const char *name, const uint8_t *in, size_t in_len,
-	       uint8_t *out, size_t out_len, size_t *produced, struct kxl_diag *d);
 void *decomp_alloc(size_t len);
 void decomp_free(void *p, size_t len);
 
@@ -196,8 +214,14 @@ void plan_region(struct boot_ctx *c, uint64_t gpa, uint64_t size, const char *so
 void plan_note(struct boot_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void plan_free(struct kxl_boot_plan *p);
 
-/* load.c: place and copy the kernel's PT_LOAD segments */
+/* load.c: place and copy the kernel's PT_LOAD segments (s NULL: they are
+ * in guest memory already, streamed there by load-stream.c) */
 int load_kernel_segments(struct boot_ctx *c, const struct boot_src *s);
+/* load-stream.c: decompresses the bzImage payload straight into guest
+ * memory when the ELF's segments fit at p_paddr. Returns 0 (c->elf is
+ * parsed and the segments are loaded), -1 (error in c->d) or 1 (the
+ * kernel needs the staging path: relocation, odd layout or bad headers). */
+int load_stream_bzimage(struct boot_ctx *c, const uint8_t *file);
 /* Checks the segments of e against guest RAM of mem_bytes: no overlap, in RAM,
  * not in the hole, above the boot area; relocates within PHYS32_RELOC bounds
  * when allowed. Sets *delta. No memory access (used by the fuzzers). */

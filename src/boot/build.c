@@ -1,28 +1,35 @@
 /*
  * build.c: kxl_boot_build(), the builder's pipeline. It creates guest RAM,
- * reads the kernel (an ELF, or a bzImage whose payload is decompressed
- * once into a staging buffer), chooses the protocol (PVH when the kernel
+ * reads the kernel (an ELF, or a bzImage), chooses the protocol (PVH when the kernel
  * has the PHYS32_ENTRY note, otherwise or when forced the Linux 64-bit boot
  * protocol), loads the segments, the modules, the command line, the ACPI
  * tables and the memory map, then the protocol's boot structures and the
  * entry state. On failure the image is released and *d says why.
+ * A bzImage is normally decompressed straight into guest memory
+ * (load-stream.c); the staging buffer is the fallback.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "boot/boot-int.h"
 #include "util/util.h"
 
-/* Reads the kernel file; for a bzImage, decompresses it. On success *s
- * reads the ELF (from the file, or from *stage of *stage_len bytes). */
-static int kernel_open(struct boot_ctx *c, struct boot_src *s, uint8_t **stage, size_t *stage_len)
+/* Reads the kernel. An ELF is parsed from the file (its segments are
+ * copied later). A bzImage is mapped and its payload streamed straight into
+ * guest memory (*streamed), or, when that cannot be done, decompressed once
+ * into a staging buffer (*stage) that *s then reads. */
+static int kernel_open(struct boot_ctx *c, struct boot_src *s, uint8_t **stage, size_t *stage_len,
+		       bool *streamed)
 {
 	uint8_t head[0x270];
 	size_t n;
 
 	*stage = NULL;
 	*stage_len = 0;
+	*streamed = false;
 	if (src_open(s, c->kfile, c->d))
 		return -1;
 	n = s->size < sizeof(head) ? (size_t)s->size : sizeof(head);
@@ -34,20 +41,23 @@ static int kernel_open(struct boot_ctx *c, struct boot_src *s, uint8_t **stage, 
 		return kxl_err(c->d, "%s: not a kernel kxl can load: neither an ELF nor a bzImage (%zu bytes)",
 			       c->kfile, n);
 	c->is_bzimage = true;
-	uint8_t *file = decomp_alloc((size_t)s->size);
-	if (!file)
-		return kxl_err(c->d, "%s: cannot allocate %llu bytes to read it", c->kfile,
-			       (unsigned long long)s->size);
-	int r = src_read(s, 0, file, s->size, "bzImage", c->d);
-	if (!r)
-		r = bzimage_parse(c->kfile, file, (size_t)s->size, &c->bz, c->d);
-	if (!r)
-		r = bzimage_decompress(c->kfile, file, (size_t)s->size, &c->bz, c->img->mem_bytes,
-				       stage, stage_len, c->d);
-	decomp_free(file, (size_t)s->size);
+	size_t flen = (size_t)s->size;
+	uint8_t *file = mmap(NULL, flen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, 0);
 	src_close(s);
-	if (r)
-		return -1;
+	if (file == MAP_FAILED)
+		return kxl_err(c->d, "%s: cannot map it: %s", c->kfile, strerror(errno));
+	int r = bzimage_parse(c->kfile, file, flen, &c->bz, c->d);
+	if (!r && c->bz.out_size > c->img->mem_bytes)
+		r = kxl_err(c->d, "%s: the bzImage's size trailer declares %u bytes decompressed, more than guest memory (%llu MiB)",
+			    c->kfile, c->bz.out_size, (unsigned long long)(c->img->mem_bytes >> 20));
+	if (!r && (r = load_stream_bzimage(c, file)) == 0)
+		*streamed = true;
+	if (r == 1)
+		r = bzimage_decompress(c->kfile, file, flen, &c->bz, c->img->mem_bytes,
+				       stage, stage_len, c->d);
+	munmap(file, flen);
+	if (r || *streamed)
+		return r;
 	*s = (struct boot_src){ .name = c->kfile, .fd = -1, .buf = *stage, .size = *stage_len };
 	if (!elf_is_elf(*stage, *stage_len))
 		return kxl_err(c->d, "%s: the bzImage's decompressed payload is not an ELF vmlinux", c->kfile);
@@ -112,6 +122,7 @@ int kxl_boot_build(const struct kxl_boot_spec *spec, struct kxl_guest_image *img
 	struct boot_src s = { .fd = -1 };
 	uint8_t *stage = NULL;
 	size_t stage_len = 0;
+	bool streamed = false;
 	int r = -1;
 
 	memset(img, 0, sizeof(*img));
@@ -122,11 +133,11 @@ int kxl_boot_build(const struct kxl_boot_spec *spec, struct kxl_guest_image *img
 	img->maxvcpus = spec->maxvcpus;
 	if (mem_create(img, spec->mem_bytes, d))
 		goto out;
-	if (kernel_open(&c, &s, &stage, &stage_len))
+	if (kernel_open(&c, &s, &stage, &stage_len, &streamed))
 		goto out;
 	if (choose_protocol(&c))
 		goto out;
-	if (load_kernel_segments(&c, &s))
+	if (load_kernel_segments(&c, streamed ? NULL : &s))
 		goto out;
 	src_close(&s);
 	decomp_free(stage, stage_len);

@@ -1,13 +1,17 @@
 /*
- * decomp.c: decompressing a bzImage payload with Debian's libraries: gzip
- * (zlib), bzip2 (libbz2), xz (liblzma, one stream: the x86 BCJ filter is in
- * its block headers), lzma (liblzma, the legacy .lzma format) and zstd
- * (libzstd, one frame); LZO and LZ4 containers are in decomp-lz.c. The
- * output must be exactly the declared size: more is refused as a
- * decompression bomb, less as a truncated stream.
+ * decomp.c: decompressing a bzImage payload with Debian's libraries, as a
+ * stream: each codec fills a bounce buffer and hands every full buffer to a
+ * sink, so a kernel can go straight into guest memory without a staging
+ * copy. gzip (zlib), bzip2 (libbz2), xz (liblzma, one stream: the x86 BCJ
+ * filter is in its block headers), lzma (liblzma, the legacy .lzma format)
+ * and zstd (libzstd, one frame) are here; the LZO and LZ4 containers are in
+ * decomp-lz.c. The output must be exactly the size the trailer declares:
+ * more is refused as a decompression bomb as soon as it appears, less is a
+ * truncated stream.
  */
 #include <bzlib.h>
 #include <lzma.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <zlib.h>
@@ -15,6 +19,7 @@
 #include <zstd_errors.h>
 
 #include "boot/boot-int.h"
+#include "boot/decomp-int.h"
 
 const char *comp_name(enum comp c)
 {
@@ -54,141 +59,181 @@ void decomp_free(void *p, size_t len)
 		munmap(p, len ? len : 1);
 }
 
-static int bomb(const char *name, const char *what, size_t out_len, struct kxl_diag *d)
+int dstate_emit(struct dstate *st, const uint8_t *p, size_t n)
 {
-	return kxl_err(d, "%s: the %s stream decompresses to more than the %zu bytes its size trailer declares (refused as a decompression bomb)",
-		       name, what, out_len);
+	if (n == 0)
+		return 0;
+	if (n > st->out_len - st->produced)
+		return kxl_err(st->d, "%s: the %s stream decompresses to more than the %zu bytes its size trailer declares (refused as a decompression bomb)",
+			       st->name, comp_name(st->comp), st->out_len);
+	int r = st->sink(st->ctx, st->produced, p, n);
+	st->produced += n;
+	return r;
 }
 
-static int corrupt(const char *name, const char *what, const char *why, struct kxl_diag *d)
+int dstate_corrupt(struct dstate *st, const char *why)
 {
-	return kxl_err(d, "%s: corrupt %s stream: %s", name, what, why);
+	return kxl_err(st->d, "%s: corrupt %s stream: %s", st->name, comp_name(st->comp), why);
 }
 
-static int gzip_run(const char *name, const uint8_t *in, size_t in_len, uint8_t *out,
-		    size_t out_len, size_t *produced, struct kxl_diag *d)
+static int gzip_run(struct dstate *st, const uint8_t *in, size_t in_len)
 {
 	z_stream z;
+	int r, ret = 0;
+
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return kxl_err(d, "%s: cannot start zlib", name);
+		return kxl_err(st->d, "%s: cannot start zlib", st->name);
 	z.next_in = (Bytef *)in;
 	z.avail_in = (uInt)in_len;
-	z.next_out = out;
-	z.avail_out = (uInt)out_len;
-	int r = inflate(&z, Z_FINISH);
-	*produced = out_len - z.avail_out;
-	int ret = 0;
-	if (r == Z_BUF_ERROR && z.avail_out == 0)
-		ret = bomb(name, "gzip", out_len, d);
-	else if (r == Z_BUF_ERROR)
-		ret = corrupt(name, "gzip", "the stream ends early", d);
-	else if (r != Z_STREAM_END)
-		ret = corrupt(name, "gzip", z.msg ? z.msg : "inflate failed", d);
+	do {
+		z.next_out = st->bounce;
+		z.avail_out = (uInt)st->bounce_len;
+		r = inflate(&z, Z_NO_FLUSH);
+		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+			ret = dstate_corrupt(st, z.msg ? z.msg : "inflate failed");
+			break;
+		}
+		if ((ret = dstate_emit(st, st->bounce, st->bounce_len - z.avail_out)))
+			break;
+		if (r == Z_BUF_ERROR) {
+			ret = dstate_corrupt(st, "the stream ends early");
+			break;
+		}
+	} while (r != Z_STREAM_END);
 	inflateEnd(&z);
 	return ret;
 }
 
-static int bzip2_run(const char *name, const uint8_t *in, size_t in_len, uint8_t *out,
-		     size_t out_len, size_t *produced, struct kxl_diag *d)
+static int bzip2_run(struct dstate *st, const uint8_t *in, size_t in_len)
 {
 	bz_stream s;
+	int r, ret = 0;
+
 	memset(&s, 0, sizeof(s));
 	if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
-		return kxl_err(d, "%s: cannot start libbz2", name);
+		return kxl_err(st->d, "%s: cannot start libbz2", st->name);
 	s.next_in = (char *)in;
 	s.avail_in = (unsigned)in_len;
-	s.next_out = (char *)out;
-	s.avail_out = (unsigned)out_len;
-	int r;
-	do
+	do {
+		s.next_out = (char *)st->bounce;
+		s.avail_out = (unsigned)st->bounce_len;
 		r = BZ2_bzDecompress(&s);
-	while (r == BZ_OK && s.avail_in && s.avail_out);
-	*produced = out_len - s.avail_out;
-	int ret = 0;
-	if (r == BZ_OK && s.avail_out == 0)
-		ret = bomb(name, "bzip2", out_len, d);
-	else if (r == BZ_OK)
-		ret = corrupt(name, "bzip2", "the stream ends early", d);
-	else if (r != BZ_STREAM_END)
-		ret = corrupt(name, "bzip2", r == BZ_DATA_ERROR_MAGIC ? "bad magic" : "bad data", d);
+		if (r != BZ_OK && r != BZ_STREAM_END) {
+			ret = dstate_corrupt(st, r == BZ_DATA_ERROR_MAGIC ? "bad magic" : "bad data");
+			break;
+		}
+		size_t got = st->bounce_len - s.avail_out;
+		if ((ret = dstate_emit(st, st->bounce, got)))
+			break;
+		if (r == BZ_OK && s.avail_in == 0 && got == 0) {
+			ret = dstate_corrupt(st, "the stream ends early");
+			break;
+		}
+	} while (r != BZ_STREAM_END);
 	BZ2_bzDecompressEnd(&s);
 	return ret;
 }
 
-static int lzma_run(const char *name, bool xz, const uint8_t *in, size_t in_len, uint8_t *out,
-		    size_t out_len, size_t *produced, struct kxl_diag *d)
+static int lzma_run(struct dstate *st, const uint8_t *in, size_t in_len)
 {
-	const char *what = xz ? "xz" : "lzma";
 	lzma_stream s = LZMA_STREAM_INIT;
-	const uint64_t memlimit = 1ULL << 30;	/* dictionary sizes of real kernels are far below */
-	lzma_ret r = xz ? lzma_stream_decoder(&s, memlimit, 0) : lzma_alone_decoder(&s, memlimit);
+	const uint64_t memlimit = 1ULL << 30;	/* real kernels' dictionaries are far smaller */
+	lzma_ret r = st->comp == COMP_XZ ? lzma_stream_decoder(&s, memlimit, 0) :
+					   lzma_alone_decoder(&s, memlimit);
+	int ret = 0;
 
 	if (r != LZMA_OK)
-		return kxl_err(d, "%s: cannot start liblzma", name);
+		return kxl_err(st->d, "%s: cannot start liblzma", st->name);
 	s.next_in = in;
 	s.avail_in = in_len;
-	s.next_out = out;
-	s.avail_out = out_len;
-	do
+	do {
+		s.next_out = st->bounce;
+		s.avail_out = st->bounce_len;
 		r = lzma_code(&s, LZMA_FINISH);
-	while (r == LZMA_OK);
-	*produced = out_len - s.avail_out;
-	int ret = 0;
-	if (r == LZMA_BUF_ERROR && s.avail_out == 0)
-		ret = bomb(name, what, out_len, d);
-	else if (r == LZMA_BUF_ERROR)
-		ret = corrupt(name, what, "the stream ends early", d);
-	else if (r == LZMA_MEMLIMIT_ERROR)
-		ret = corrupt(name, what, "its dictionary needs more than 1 GiB", d);
-	else if (r == LZMA_FORMAT_ERROR || r == LZMA_OPTIONS_ERROR)
-		ret = corrupt(name, what, "bad header or unsupported options", d);
-	else if (r != LZMA_STREAM_END)
-		ret = corrupt(name, what, "bad data", d);
+		if (r != LZMA_OK && r != LZMA_STREAM_END) {
+			ret = dstate_corrupt(st, r == LZMA_BUF_ERROR ? "the stream ends early" :
+					   r == LZMA_MEMLIMIT_ERROR ? "its dictionary needs more than 1 GiB" :
+					   r == LZMA_FORMAT_ERROR || r == LZMA_OPTIONS_ERROR ?
+					   "bad header or unsupported options" : "bad data");
+			break;
+		}
+		if ((ret = dstate_emit(st, st->bounce, st->bounce_len - s.avail_out)))
+			break;
+	} while (r != LZMA_STREAM_END);
 	lzma_end(&s);
 	return ret;
 }
 
-static int zstd_run(const char *name, const uint8_t *in, size_t in_len, uint8_t *out,
-		    size_t out_len, size_t *produced, struct kxl_diag *d)
+static int zstd_run(struct dstate *st, const uint8_t *in, size_t in_len)
 {
 	ZSTD_DCtx *z = ZSTD_createDCtx();
+	ZSTD_inBuffer ib = { in, in_len, 0 };
+	int ret = 0;
+
 	if (!z)
-		return kxl_err(d, "%s: cannot start libzstd", name);
-	size_t r = ZSTD_decompressDCtx(z, out, out_len, in, in_len);
-	ZSTD_freeDCtx(z);
-	*produced = 0;
-	if (ZSTD_isError(r)) {
-		if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
-			return bomb(name, "zstd", out_len, d);
-		return corrupt(name, "zstd", ZSTD_getErrorName(r), d);
+		return kxl_err(st->d, "%s: cannot start libzstd", st->name);
+	for (;;) {
+		ZSTD_outBuffer ob = { st->bounce, st->bounce_len, 0 };
+		size_t r = ZSTD_decompressStream(z, &ob, &ib);
+		if (ZSTD_isError(r)) {
+			ret = dstate_corrupt(st, ZSTD_getErrorName(r));
+			break;
+		}
+		if ((ret = dstate_emit(st, st->bounce, ob.pos)))
+			break;
+		if (r == 0)
+			break;	/* the frame is complete */
+		if (ib.pos == ib.size && ob.pos == 0) {
+			ret = dstate_corrupt(st, "the stream ends early");
+			break;
+		}
 	}
-	*produced = r;
+	ZSTD_freeDCtx(z);
+	return ret;
+}
+
+int decomp_stream(enum comp c, const char *name, const uint8_t *in, size_t in_len,
+		  size_t out_len, decomp_sink sink, void *ctx, struct kxl_diag *d)
+{
+	struct dstate st = { .comp = c, .name = name, .out_len = out_len, .sink = sink,
+			     .ctx = ctx, .d = d };
+	int r;
+
+	if (in_len > UINT32_MAX || out_len > UINT32_MAX)
+		return kxl_err(d, "%s: compressed kernel larger than 4 GiB", name);
+	/* LZ4's legacy blocks decompress to up to 8 MiB each; the streaming
+	 * codecs fill a smaller, cache-friendlier buffer. */
+	st.bounce_len = c == COMP_LZ4 ? DECOMP_LZ4_BLOCK : c == COMP_LZO ? 0 : (1u << 20);
+	if (st.bounce_len && !(st.bounce = decomp_alloc(st.bounce_len)))
+		return kxl_err(d, "%s: cannot allocate a decompression buffer", name);
+	switch (c) {
+	case COMP_GZIP: r = gzip_run(&st, in, in_len); break;
+	case COMP_BZIP2: r = bzip2_run(&st, in, in_len); break;
+	case COMP_XZ:
+	case COMP_LZMA: r = lzma_run(&st, in, in_len); break;
+	case COMP_LZO: r = decomp_lzo(&st, in, in_len); break;
+	case COMP_LZ4: r = decomp_lz4(&st, in, in_len); break;
+	case COMP_ZSTD: r = zstd_run(&st, in, in_len); break;
+	default: r = kxl_err(d, "%s: unknown compression", name); break;
+	}
+	decomp_free(st.bounce, st.bounce_len);
+	if (r)
+		return r;
+	if (st.produced != out_len)
+		return kxl_err(d, "%s: the %s stream decompresses to %zu bytes, but its size trailer declares %zu (truncated or corrupt)",
+			       name, comp_name(c), st.produced, out_len);
+	return 0;
+}
+
+static int copy_sink(void *ctx, uint64_t off, const uint8_t *p, size_t n)
+{
+	memcpy((uint8_t *)ctx + off, p, n);
 	return 0;
 }
 
 int decomp_run(enum comp c, const char *name, const uint8_t *in, size_t in_len,
 	       uint8_t *out, size_t out_len, struct kxl_diag *d)
 {
-	size_t produced = 0;
-	int r;
-
-	if (in_len > UINT32_MAX || out_len > UINT32_MAX)
-		return kxl_err(d, "%s: compressed kernel larger than 4 GiB", name);
-	switch (c) {
-	case COMP_GZIP: r = gzip_run(name, in, in_len, out, out_len, &produced, d); break;
-	case COMP_BZIP2: r = bzip2_run(name, in, in_len, out, out_len, &produced, d); break;
-	case COMP_XZ: r = lzma_run(name, true, in, in_len, out, out_len, &produced, d); break;
-	case COMP_LZMA: r = lzma_run(name, false, in, in_len, out, out_len, &produced, d); break;
-	case COMP_LZO: r = decomp_lzo(name, in, in_len, out, out_len, &produced, d); break;
-	case COMP_LZ4: r = decomp_lz4(name, in, in_len, out, out_len, &produced, d); break;
-	case COMP_ZSTD: r = zstd_run(name, in, in_len, out, out_len, &produced, d); break;
-	default: return kxl_err(d, "%s: unknown compression", name);
-	}
-	if (r)
-		return -1;
-	if (produced != out_len)
-		return kxl_err(d, "%s: the %s stream decompresses to %zu bytes, but its size trailer declares %zu (truncated or corrupt)",
-			       name, comp_name(c), produced, out_len);
-	return 0;
+	return decomp_stream(c, name, in, in_len, out_len, copy_sink, out, d);
 }

@@ -28,6 +28,7 @@ bool elf_is_elf(const uint8_t *p, size_t len)
 void elf_info_free(struct elf_info *e)
 {
 	free(e->segs);
+	free(e->note_areas);
 	for (size_t i = 0; i < e->nr_notes; i++)
 		free(e->notes[i].text);
 	free(e->notes);
@@ -55,14 +56,11 @@ static int read_notes(const struct boot_src *s, uint64_t off, uint64_t len, cons
 	return r;
 }
 
-static int parse_sections(const struct boot_src *s, const uint8_t *eh, struct elf_info *e,
-			  struct kxl_diag *d)
+static int parse_sections(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 {
-	bool b64 = e->bits == 64;
-	uint64_t shoff = b64 ? ld64(eh + 0x28) : ld32(eh + 0x20);
-	unsigned shentsize = ld16(eh + (b64 ? 0x3a : 0x2e));
-	unsigned shnum = ld16(eh + (b64 ? 0x3c : 0x30));
-	unsigned need = b64 ? 64 : 40;
+	unsigned need = e->bits == 64 ? 64 : 40;
+	uint64_t shoff = e->shoff;
+	unsigned shentsize = e->shentsize, shnum = e->shnum;
 
 	if (shoff == 0 || shnum == 0)
 		return 0;
@@ -82,8 +80,8 @@ static int parse_sections(const struct boot_src *s, const uint8_t *eh, struct el
 		const uint8_t *h = sh + (size_t)i * shentsize;
 		if (ld32(h + 4) != SHT_NOTE)
 			continue;
-		uint64_t off = b64 ? ld64(h + 0x18) : ld32(h + 0x10);
-		uint64_t size = b64 ? ld64(h + 0x20) : ld32(h + 0x14);
+		uint64_t off = e->bits == 64 ? ld64(h + 0x18) : ld32(h + 0x10);
+		uint64_t size = e->bits == 64 ? ld64(h + 0x20) : ld32(h + 0x14);
 		char what[48];
 		snprintf(what, sizeof(what), "note section %u", i);
 		r = read_notes(s, off, size, what, e, d);
@@ -92,7 +90,7 @@ static int parse_sections(const struct boot_src *s, const uint8_t *eh, struct el
 	return r;
 }
 
-int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
+int elf_parse_headers(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 {
 	uint8_t eh[64];
 
@@ -121,6 +119,9 @@ int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 	if (e->machine != EM_X86_64 && e->machine != EM_386)
 		return kxl_err(d, "%s: ELF machine %u is not x86 (3 or 62)", s->name, e->machine);
 	e->e_entry = b64 ? ld64(eh + 0x18) : ld32(eh + 0x18);
+	e->shoff = b64 ? ld64(eh + 0x28) : ld32(eh + 0x20);
+	e->shentsize = ld16(eh + (b64 ? 0x3a : 0x2e));
+	e->shnum = ld16(eh + (b64 ? 0x3c : 0x30));
 	uint64_t phoff = b64 ? ld64(eh + 0x20) : ld32(eh + 0x1c);
 	unsigned phentsize = ld16(eh + (b64 ? 0x36 : 0x2a));
 	unsigned phnum = ld16(eh + (b64 ? 0x38 : 0x2c));
@@ -141,7 +142,7 @@ int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 		goto fail;
 
 	e->segs = xcalloc(phnum, sizeof(*e->segs));
-	bool had_pt_note = false;
+	e->note_areas = xcalloc(phnum, sizeof(*e->note_areas));
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *h = ph + (size_t)i * phentsize;
 		uint32_t pt = ld32(h);
@@ -162,11 +163,7 @@ int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 			g.flags = ld32(h + 0x18);
 		}
 		if (pt == PT_NOTE) {
-			char what[48];
-			snprintf(what, sizeof(what), "PT_NOTE segment %u", i);
-			had_pt_note = true;
-			if (read_notes(s, g.offset, g.filesz, what, e, d))
-				goto fail;
+			e->note_areas[e->nr_note_areas++] = (struct elf_area){ g.offset, g.filesz, i };
 			continue;
 		}
 		if (pt != PT_LOAD || g.memsz == 0)
@@ -195,17 +192,37 @@ int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 		kxl_err(d, "%s: ELF has no PT_LOAD segment with contents", s->name);
 		goto fail;
 	}
-	/* Section notes only when the program headers carry none (some
-	 * linkers drop PT_NOTE); never both, or every note would show twice. */
-	if (!had_pt_note || e->nr_notes == 0) {
-		size_t before = e->nr_notes;
-		if (parse_sections(s, eh, e, d))
-			goto fail;
-		e->notes_from_sections = e->nr_notes > before;
-	}
 	return 0;
 fail:
 	free(ph);
 	elf_info_free(e);
 	return -1;
+}
+
+int elf_parse_notes(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
+{
+	for (size_t i = 0; i < e->nr_note_areas; i++) {
+		char what[48];
+		snprintf(what, sizeof(what), "PT_NOTE segment %u", e->note_areas[i].idx);
+		if (read_notes(s, e->note_areas[i].off, e->note_areas[i].size, what, e, d))
+			goto fail;
+	}
+	/* Section notes only when the program headers carry none (some
+	 * linkers drop PT_NOTE); never both, or every note would show twice. */
+	if (e->nr_notes == 0) {
+		if (parse_sections(s, e, d))
+			goto fail;
+		e->notes_from_sections = e->nr_notes > 0;
+	}
+	return 0;
+fail:
+	elf_info_free(e);
+	return -1;
+}
+
+int elf_parse(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
+{
+	if (elf_parse_headers(s, e, d))
+		return -1;
+	return elf_parse_notes(s, e, d);
 }

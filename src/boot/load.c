@@ -96,8 +96,8 @@ int load_kernel_segments(struct boot_ctx *c, const struct boot_src *s)
 {
 	const struct elf_info *e = &c->elf;
 
-	if (load_check_segments(c->kfile, e, c->img->mem_bytes,
-				c->proto == KXL_BOOT_PROTO_PVH, &c->reloc_delta, c->d))
+	if (s && load_check_segments(c->kfile, e, c->img->mem_bytes,
+				     c->proto == KXL_BOOT_PROTO_PVH, &c->reloc_delta, c->d))
 		return -1;
 	if (c->reloc_delta)
 		plan_note(c, "kernel relocated by %+lld bytes within its PHYS32_RELOC bounds: its p_paddr range does not fit in guest RAM",
@@ -107,12 +107,14 @@ int load_kernel_segments(struct boot_ctx *c, const struct boot_src *s)
 	for (size_t i = 0; i < e->nr_segs; i++) {
 		const struct elf_seg *g = &e->segs[i];
 		uint64_t gpa = g->paddr + (uint64_t)c->reloc_delta;
-		uint8_t *dst = kxl_guest_ptr(c->img, gpa, g->memsz);
-		char what[40];
-		snprintf(what, sizeof(what), "PT_LOAD %u", g->idx);
-		if (!dst)
-			return kxl_err(c->d, "%s: %s does not fit in guest RAM", c->kfile, what);
-		if (src_read(s, g->offset, dst, g->filesz, what, c->d))
+		if (!kxl_guest_ptr(c->img, gpa, g->memsz))
+			return kxl_err(c->d, "%s: PT_LOAD %u does not fit in guest RAM", c->kfile, g->idx);
+		/* Files go in through the memfd (copy_file_range, pwrite): no
+		 * faults on our mapping, no pages cleared before the copy. */
+		if (s && s->fd >= 0 &&
+		    mem_copy_file(c->img, gpa, s->fd, g->offset, g->filesz, c->kfile, c->d))
+			return -1;
+		if (s && s->fd < 0 && g->filesz && mem_write(c->img, gpa, s->buf + g->offset, g->filesz, c->d))
 			return -1;
 		plan_region(c, gpa, g->memsz, c->kfile, "kernel PT_LOAD %u (file 0x%llx, bss 0x%llx)",
 			    g->idx, (unsigned long long)g->filesz,

@@ -140,7 +140,7 @@ int mem_copy_file(struct kxl_guest_image *img, uint64_t gpa, int fd, uint64_t fo
 		  const char *name, struct kxl_diag *d)
 {
 	int64_t off = mem_offset(img, gpa, len);
-	loff_t in = (loff_t)foff, out = off;
+	off64_t in = (off64_t)foff, out = off;
 
 	if (off < 0)
 		return kxl_err(d, "internal error: copy to [0x%llx, 0x%llx) outside guest RAM",

@@ -46,6 +46,8 @@ int src_read(const struct boot_src *s, uint64_t off, void *dst, uint64_t len,
 			       s->name, what, (unsigned long long)off,
 			       (unsigned long long)(off + len), s->fd >= 0 ? "file" : "image",
 			       (unsigned long long)s->size);
+	if (s->read)
+		return s->read(s->ctx, off, dst, len, d);
 	if (s->fd < 0) {
 		memcpy(dst, s->buf + off, len);
 		return 0;

@@ -504,12 +504,12 @@ void h_viridian(struct mctx *m, const char *name)
 	int e = m_list(m, "viridian", true, &list);
 	if (e == EINVAL) { m_defbool(m, "viridian", true, m->type_obj, "viridian"); return; }
 	if (e) return;
-	bool en[16] = { 0 }, dis[16] = { 0 };
+	bool en[64] = { 0 }, dis[64] = { 0 };	/* libxl: 64 bits wide */
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type != KXL_CFG_STRING) continue;
 		const char *s = v->str;
-		if (!strcmp(s, "all")) { for (int j = 0; j < 16; j++) en[j] = true; continue; }
+		if (!strcmp(s, "all")) { for (int j = 0; j < 64; j++) en[j] = true; continue; }
 		if (!strcmp(s, "defaults")) { j_defbool(m->type_obj, "viridian", true); continue; }
 		bool neg = *s == '!';
 		if (neg) s++;
@@ -527,10 +527,13 @@ void h_viridian(struct mctx *m, const char *name)
 	}
 	if (list->n) {
 		json_object *a = j_arr(m->type_obj, "viridian_enable"), *b = j_arr(m->type_obj, "viridian_disable");
-		for (int j = 0; j < 16; j++) {
+		for (int j = 0; j < 64; j++) {
 			if (en[j]) json_object_array_add(a, json_object_new_int(j));
 			if (dis[j]) json_object_array_add(b, json_object_new_int(j));
 		}
+		/* an empty bitmap is not printed */
+		if (!json_object_array_length(a)) json_object_object_del(m->type_obj, "viridian_enable");
+		if (!json_object_array_length(b)) json_object_object_del(m->type_obj, "viridian_disable");
 	}
 	(void)name;
 }
