@@ -3,7 +3,7 @@
 #   make check  build and run every test suite (as CI does)
 BUILD ?= build
 
-.PHONY: all demo check asan clean
+.PHONY: all demo check asan fuzz clean
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
@@ -22,5 +22,13 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C build-asan --print-errorlogs --suite cfg --suite xl-diff
 
+# libFuzzer targets need clang; only they are built in build-fuzz, each run
+# for a bounded time (see tests/fuzz/meson.build and tests/boot).
+fuzz:
+	[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dwerror=false -Dbuildtype=debugoptimized
+	ninja -C build-fuzz $$(meson introspect build-fuzz --targets | python3 -c \
+	  'import json,sys; print(" ".join(t["filename"][0].split("build-fuzz/",1)[1] for t in json.load(sys.stdin) if t["name"].startswith("fuzz")))')
+	meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

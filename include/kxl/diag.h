@@ -43,6 +43,7 @@ void kxl_diag_clear(struct kxl_diag *d);
 __attribute__((format(printf, 4, 5)))
 void kxl_diag_add(struct kxl_diag *d, enum kxl_severity sev,
 		  const struct kxl_loc *loc, const char *fmt, ...);
+__attribute__((format(printf, 4, 0)))
 void kxl_diag_vadd(struct kxl_diag *d, enum kxl_severity sev,
 		   const struct kxl_loc *loc, const char *fmt, va_list ap);
 

@@ -86,13 +86,11 @@ static int try_parse(struct stream *st)
 		return -1;
 	if (phend > st->head_len)
 		return st->head_len == HEAD_MAX || st->head_len == st->size ? -1 : 0;
-	struct boot_src s = { .name = c->kfile, .fd = -1, .buf = h, .size = st->head_len };
-	/* Segment bounds are checked against the whole image, not the head. */
+	/* Bounds are those of the whole image; the reads (the ELF and program
+	 * headers) stay inside the head, as checked above. */
+	struct boot_src s = { .name = c->kfile, .fd = -1, .buf = h, .size = st->size };
 	if (elf_parse_headers(&s, &c->elf, &st->quiet))
 		return -1;
-	for (size_t i = 0; i < c->elf.nr_segs; i++)
-		if (c->elf.segs[i].offset + c->elf.segs[i].filesz > st->size)
-			return -1;
 	int64_t delta;
 	if (load_check_segments(c->kfile, &c->elf, c->img->mem_bytes, false, &delta, &st->quiet))
 		return -1;

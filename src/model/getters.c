@@ -33,6 +33,7 @@ struct kxl_loc m_loc(struct mctx *m, const char *name)
 	return kxl_cfg_loc(&s->value->pos);
 }
 
+__attribute__((format(printf, 4, 0)))
 static void vmsg(struct mctx *m, enum kxl_severity sev, const char *name, const char *fmt, va_list ap)
 {
 	struct kxl_loc l = name ? m_loc(m, name) : (struct kxl_loc){ .file = m->cfg->path };

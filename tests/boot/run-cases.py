@@ -132,6 +132,9 @@ def main():
         bz = mkbz(linux, f"bz-{c}", c)
         good(f"bz-{c}", bz, "--mem", "128", "--module", cpio, verify=linux,
              expect=[f"{c}) -> ELF64"])
+    # relocation needs the staging path (the stream loads only at p_paddr)
+    good("bz-reloc-gzip", mkbz(reloc, "bz-reloc-gzip", "gzip"), "--mem", "64", "--decode",
+         expect=["relocated", "rip 0x1000010"])
     good("bz-nonote-lz4", mkbz(nonote, "bz-nonote-lz4", "lz4"), "--mem", "64", verify=nonote,
          expect=['"protocol": "linux"'])
 

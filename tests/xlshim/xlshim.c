@@ -5,14 +5,20 @@
  * it allocates its context and looks at the host: a host with one NUMA
  * node, the CPUs Linux has online, and hypercalls that succeed doing
  * nothing.  The differential tests (tests/xl-diff) use it to compare kxl's
- * JSON with xl's.  Usage:
+ * JSON with xl's.  By default the host has one NUMA node holding every CPU
+ * (what the peer corpus was recorded with); XLSHIM_HOST=sysfs makes it read
+ * the nodes and each CPU's node from Linux's sysfs instead, as kxl does.
+ * Usage:
  *   LD_PRELOAD=build/tests/xlshim/libxlshim.so /usr/lib/xen-4.17/bin/xl -N create f.cfg
  * No Xen headers are needed: the prototypes below are those of Xen 4.17's
- * xenctrl.h, xenstore.h and xencall.h, and the physinfo layout is that of
- * public/sysctl.h at XEN_SYSCTL_INTERFACE_VERSION 0x15.
+ * xenctrl.h, xenstore.h and xencall.h, and the physinfo, cputopo and
+ * meminfo layouts are those of public/sysctl.h at
+ * XEN_SYSCTL_INTERFACE_VERSION 0x15.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,18 @@ typedef struct shim_physinfo {
     uint32_t hw_cap[8];
 } xc_physinfo_t;
 
+/* struct xen_sysctl_cputopo and xen_sysctl_meminfo. */
+typedef struct shim_cputopo {
+    uint32_t core;
+    uint32_t socket;
+    uint32_t node;
+} xc_cputopo_t;
+
+typedef struct shim_meminfo {
+    uint64_t memsize;
+    uint64_t memfree;
+} xc_meminfo_t;
+
 /* XEN_SYSCTL_PHYSCAP_hvm | _pv | _hap | _shadow | _iommu_hap_pt_share */
 #define SHIM_PHYSCAP (1u << 0 | 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5)
 
@@ -63,6 +81,10 @@ SHIM_EXPORT int xc_get_online_cpus(xc_interface *xch);
 SHIM_EXPORT int xc_get_max_nodes(xc_interface *xch);
 SHIM_EXPORT int xc_get_cpu_levelling_caps(xc_interface *xch, uint32_t *caps);
 SHIM_EXPORT int xc_physinfo(xc_interface *xch, xc_physinfo_t *info);
+SHIM_EXPORT int xc_cputopoinfo(xc_interface *xch, unsigned *max_cpus,
+                               xc_cputopo_t *cputopo);
+SHIM_EXPORT int xc_numainfo(xc_interface *xch, unsigned *max_nodes,
+                            xc_meminfo_t *meminfo, uint32_t *distance);
 SHIM_EXPORT struct xs_handle *xs_open(unsigned long flags);
 SHIM_EXPORT struct xs_handle *xs_daemon_open(void);
 SHIM_EXPORT void xs_close(struct xs_handle *xsh);
@@ -101,12 +123,69 @@ int xc_interface_close(xc_interface *xch)
     return 0;
 }
 
-/* Host CPUs as Linux sees them, at least one. */
+/* ---- host facts ------------------------------------------------------ */
+
+#define SHIM_MAX_CPUS 4096
+#define SHIM_MAX_NODES 64
+
+/* CPUs Linux has configured (Xen's max_cpus) and online, at least one. */
 static int host_cpus(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 4096 ? (int)n : 1;
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    return n > 0 && n <= SHIM_MAX_CPUS ? (int)n : 1;
 }
+
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n <= host_cpus() ? (int)n : host_cpus();
+}
+
+static int use_sysfs(void)
+{
+    const char *v = getenv("XLSHIM_HOST");
+    return v && !strcmp(v, "sysfs");
+}
+
+/* NUMA nodes: one, or (XLSHIM_HOST=sysfs) the nodeN entries of sysfs. */
+static int host_nodes(void)
+{
+    DIR *d;
+    struct dirent *e;
+    int n = 0;
+
+    if (!use_sysfs() || !(d = opendir("/sys/devices/system/node")))
+        return 1;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, "node", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+            n++;
+    closedir(d);
+    return n > 0 && n <= SHIM_MAX_NODES ? n : 1;
+}
+
+/* The node of CPU cpu: 0, or the nodeN link in its sysfs directory. */
+static uint32_t cpu_node(int cpu)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+    uint32_t node = 0;
+
+    if (!use_sysfs())
+        return 0;
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d", cpu);
+    if (!(d = opendir(path)))
+        return 0;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, "node", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9') {
+            node = (uint32_t)strtoul(e->d_name + 4, NULL, 10);
+            break;
+        }
+    closedir(d);
+    return node;
+}
+
+/* ---- libxenctrl: host information ------------------------------------ */
 
 /* XENVER_* commands from public/version.h. */
 int xc_version(xc_interface *xch, int cmd, void *arg)
@@ -150,12 +229,12 @@ int xc_get_max_cpus(xc_interface *xch)
 
 int xc_get_online_cpus(xc_interface *xch)
 {
-    return host_cpus();
+    return online_cpus();
 }
 
 int xc_get_max_nodes(xc_interface *xch)
 {
-    return 1;
+    return host_nodes();
 }
 
 int xc_get_cpu_levelling_caps(xc_interface *xch, uint32_t *caps)
@@ -166,20 +245,63 @@ int xc_get_cpu_levelling_caps(xc_interface *xch, uint32_t *caps)
 
 int xc_physinfo(xc_interface *xch, xc_physinfo_t *info)
 {
-    int cpus = host_cpus();
+    int cpus = host_cpus(), nodes = host_nodes();
 
     memset(info, 0, sizeof(*info));
     info->threads_per_core = 1;
     info->cores_per_socket = (uint32_t)cpus;
-    info->nr_cpus = (uint32_t)cpus;
+    info->nr_cpus = (uint32_t)online_cpus();
     info->max_cpu_id = (uint32_t)cpus - 1;
-    info->nr_nodes = 1;
-    info->max_node_id = 0;
+    info->nr_nodes = (uint32_t)nodes;
+    info->max_node_id = (uint32_t)nodes - 1;
     info->cpu_khz = 2000000;
     info->capabilities = SHIM_PHYSCAP;
     info->total_pages = 1 << 20;     /* 4 GiB */
     info->free_pages = 1 << 19;
     info->max_mfn = (1 << 20) - 1;
+    return 0;
+}
+
+/* With cputopo NULL, the number of CPUs; otherwise one entry per CPU:
+ * core i of socket 0 on its node. */
+int xc_cputopoinfo(xc_interface *xch, unsigned *max_cpus, xc_cputopo_t *cputopo)
+{
+    unsigned n = (unsigned)host_cpus();
+
+    if (cputopo) {
+        if (*max_cpus < n)
+            n = *max_cpus;
+        for (unsigned i = 0; i < n; i++) {
+            cputopo[i].core = i;
+            cputopo[i].socket = 0;
+            cputopo[i].node = cpu_node((int)i);
+        }
+    }
+    *max_cpus = n;
+    return 0;
+}
+
+/* With meminfo NULL, the number of nodes; otherwise 2 GiB each and the
+ * usual ACPI SLIT distances (10 local, 20 remote). */
+int xc_numainfo(xc_interface *xch, unsigned *max_nodes, xc_meminfo_t *meminfo,
+                uint32_t *distance)
+{
+    unsigned n = (unsigned)host_nodes();
+
+    if (meminfo || distance) {
+        if (*max_nodes < n)
+            n = *max_nodes;
+        for (unsigned i = 0; i < n; i++) {
+            if (meminfo) {
+                meminfo[i].memsize = 2ULL << 30;
+                meminfo[i].memfree = 1ULL << 30;
+            }
+            if (distance)
+                for (unsigned j = 0; j < n; j++)
+                    distance[i * n + j] = i == j ? 10 : 20;
+        }
+    }
+    *max_nodes = n;
     return 0;
 }
 
