@@ -66,6 +66,9 @@
 #define KXL_GPA_KVM_PRIV_END	(KXL_GPA_TSS + 3 * KXL_PAGE)
 
 /* ---- MMIO devices ---- */
+#define KXL_GPA_VIRTIO_MMIO	0xd0000000ULL	/* virtio-mmio (LNRO0005) device i at + i * SIZE */
+#define KXL_VIRTIO_MMIO_SIZE	0x1000ULL	/* one page each (the registers need 0x200) */
+#define KXL_VIRTIO_MMIO_MAX	8		/* described in the DSDT: spec.nr_virtio_mmio */
 #define KXL_GPA_GED		0xfea00000ULL	/* Generic Event Device (ACPI0013) event register */
 #define KXL_GED_SIZE		0x10ULL
 /* The GED's _EVT reads a 32-bit event register at KXL_GPA_GED (the VMM
@@ -90,6 +93,7 @@
 /* ---- interrupts (GSIs on the IOAPIC) ---- */
 #define KXL_GSI_COM1		4
 #define KXL_GSI_GED		9
+#define KXL_GSI_VIRTIO_MMIO	16	/* virtio-mmio device i: GSI 16 + i, level, active high */
 #define KXL_IOAPIC_PINS		24
 
 _Static_assert(KXL_GPA_START_INFO + 56 + 32 * KXL_MODLIST_MAX <= KXL_GPA_MEMMAP,
@@ -111,5 +115,10 @@ _Static_assert(KXL_GPA_IDENTITY_MAP >= KXL_GPA_LAPIC + KXL_PAGE &&
 	       (KXL_GPA_IDENTITY_MAP + KXL_PAGE) == KXL_GPA_TSS,
 	       "KVM private pages inside the hole, apart from the APICs");
 _Static_assert(KXL_GSI_GED < KXL_IOAPIC_PINS && KXL_GSI_COM1 < KXL_IOAPIC_PINS, "GSIs exist");
+_Static_assert(KXL_GSI_VIRTIO_MMIO + KXL_VIRTIO_MMIO_MAX <= KXL_IOAPIC_PINS &&
+	       KXL_GSI_VIRTIO_MMIO > KXL_GSI_GED, "virtio-mmio GSIs exist and stay apart");
+_Static_assert(KXL_GPA_VIRTIO_MMIO >= KXL_MMIO_HOLE_START &&
+	       KXL_GPA_VIRTIO_MMIO + KXL_VIRTIO_MMIO_MAX * KXL_VIRTIO_MMIO_SIZE <= KXL_GPA_GED,
+	       "virtio-mmio windows inside the hole, below the GED");
 
 #endif

@@ -39,6 +39,8 @@ struct kxl_boot_spec {
 	unsigned maxvcpus;	/* MADT entries; >= vcpus */
 	enum kxl_boot_protocol protocol;
 	bool acpi;		/* build ACPI tables (default true) */
+	unsigned nr_virtio_mmio;	/* virtio-mmio devices the DSDT describes (layout.h:
+					 * KXL_GPA_VIRTIO_MMIO, KXL_GSI_VIRTIO_MMIO); 0 for now */
 };
 
 /* One range of guest-physical RAM backed by the memfd. */

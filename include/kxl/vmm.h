@@ -133,7 +133,10 @@ void kxl_vmm_spec_init(struct kxl_vmm_spec *spec);
 
 /* Runs the domain to its end. Returns 0 with *res filled (also for crash
  * and destroy outcomes), or -1 on kxl's own error with the cause in *d and
- * res->outcome = KXL_VMM_ERROR. */
+ * res->outcome = KXL_VMM_ERROR. The guest-facing child is killed (SIGKILL)
+ * but not waited for: the kernel's VM teardown (12-16 ms with an in-kernel
+ * irqchip) goes on after the return, and the child is reaped by a later
+ * waitpid of the caller or when the caller exits. */
 int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
 		struct kxl_diag *d);
 void kxl_vmm_result_free(struct kxl_vmm_result *res);

@@ -95,6 +95,8 @@ static size_t madt(uint8_t *t, unsigned vcpus, unsigned maxvcpus)
 	st32(io + 4, (uint32_t)KXL_GPA_IOAPIC);
 	st32(io + 8, 0);		/* GSI base */
 	n += 12;
+	/* Only ISA IRQs need overrides; virtio-mmio GSIs >= 16 take their
+	 * trigger and polarity from the DSDT. */
 	static const struct { uint8_t irq; uint32_t gsi; uint16_t flags; } iso[] = {
 		{ 0, 2, 0x0000 },			/* the PIT's IRQ0 is GSI 2 */
 		{ KXL_GSI_GED, KXL_GSI_GED, 0x000d },	/* SCI/GED: level, active high */
@@ -135,6 +137,9 @@ int acpi_build(struct boot_ctx *c)
 		plan_note(c, "ACPI disabled: no tables (Linux sees one CPU and cannot power off)");
 		return 0;
 	}
+	if (c->spec->nr_virtio_mmio > KXL_VIRTIO_MMIO_MAX)
+		return kxl_err(c->d, "%u virtio-mmio devices: kxl describes at most %d",
+			       c->spec->nr_virtio_mmio, KXL_VIRTIO_MMIO_MAX);
 	if (c->spec->maxvcpus > 255)
 		return kxl_err(c->d, "maxvcpus = %u: the MADT kxl builds describes at most 255 vCPUs",
 			       c->spec->maxvcpus);
@@ -147,7 +152,7 @@ int acpi_build(struct boot_ctx *c)
 	uint64_t madt_gpa = xsdt + off;
 	off += align_up(madt(base + off, c->spec->vcpus, c->spec->maxvcpus), 64);
 	uint64_t dsdt_gpa = xsdt + off;
-	size_t dn = dsdt_build(base + off, (size_t)(area - off));
+	size_t dn = dsdt_build(base + off, (size_t)(area - off), c->spec->nr_virtio_mmio);
 	if (!dn)
 		return kxl_err(c->d, "internal error: the DSDT does not fit in the ACPI area");
 	off += align_up(dn, 64);

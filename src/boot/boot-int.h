@@ -245,7 +245,7 @@ int acpi_build(struct boot_ctx *c);
 uint8_t acpi_checksum(const uint8_t *p, size_t len);
 /* Writes the DSDT (header included) into buf; returns its length or 0 when
  * cap is too small. */
-size_t dsdt_build(uint8_t *buf, size_t cap);
+size_t dsdt_build(uint8_t *buf, size_t cap, unsigned nr_virtio_mmio);
 
 /* linux.c */
 int linux_setup(struct boot_ctx *c);

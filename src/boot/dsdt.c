@@ -9,8 +9,11 @@
  *   \_SB.GED0       Generic Event Device, ACPI0013, interrupt KXL_GSI_GED;
  *                   its _EVT reads the event register at KXL_GPA_GED and
  *                   notifies PWRB (0x80) for KXL_GED_EVT_POWER_BUTTON.
- * Virtio-mmio devices (LNRO0005) will be further Device()s under \_SB.
+ *   \_SB.VRnn      virtio-mmio, LNRO0005, one page at KXL_GPA_VIRTIO_MMIO +
+ *                   nn * KXL_VIRTIO_MMIO_SIZE, GSI KXL_GSI_VIRTIO_MMIO + nn
+ *                   (only as many as the spec asks for; none today).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +31,15 @@ static void rt_io(struct aml *r, uint16_t port, uint8_t align, uint8_t len)
 static void rt_irq_noflags(struct aml *r, unsigned irq)
 {
 	uint8_t b[3] = { 0x22, (uint8_t)(1u << irq), (uint8_t)((1u << irq) >> 8) };
+	aml_bytes(r, b, sizeof(b));
+}
+
+/* Memory32Fixed (ReadWrite, base, len) */
+static void rt_mem32(struct aml *r, uint32_t base, uint32_t len)
+{
+	uint8_t b[12] = { 0x86, 0x09, 0x00, 0x01 };
+	st32(b + 4, base);
+	st32(b + 8, len);
 	aml_bytes(r, b, sizeof(b));
 }
 
@@ -83,7 +95,7 @@ static void name_int(struct aml *a, const char *name, uint64_t v)
 	aml_int(a, v);
 }
 
-static void body(struct aml *a)
+static void body(struct aml *a, unsigned nr_virtio_mmio)
 {
 	struct aml rt = { 0 };
 
@@ -169,16 +181,31 @@ static void body(struct aml *a)
 	aml_end(a, m);
 	aml_end(a, dev);
 
+	for (unsigned v = 0; v < nr_virtio_mmio; v++) {
+		char name[5];
+		snprintf(name, sizeof(name), "VR%02X", v & 0xff);
+		dev = device_begin(a, name);
+		name_str(a, "_HID", "LNRO0005");
+		name_int(a, "_UID", v);
+		name_int(a, "_CCA", 1);	/* cache coherent */
+		rt.len = 0;
+		rt_mem32(&rt, (uint32_t)(KXL_GPA_VIRTIO_MMIO + v * KXL_VIRTIO_MMIO_SIZE),
+			 (uint32_t)KXL_VIRTIO_MMIO_SIZE);
+		rt_interrupt(&rt, KXL_GSI_VIRTIO_MMIO + v);
+		crs(a, &rt);
+		aml_end(a, dev);
+	}
+
 	aml_end(a, sb);
 	free(rt.p);
 }
 
-size_t dsdt_build(uint8_t *buf, size_t cap)
+size_t dsdt_build(uint8_t *buf, size_t cap, unsigned nr_virtio_mmio)
 {
 	struct aml a = { 0 };
 	size_t n;
 
-	body(&a);
+	body(&a, nr_virtio_mmio);
 	n = 36 + a.len;
 	if (n <= cap) {
 		memset(buf, 0, 36);

@@ -20,6 +20,7 @@
 
 struct dpc {
 	const char *spec;
+	const char *buf;	/* the working copy: same offsets as spec */
 	const struct kxl_loc *loc;
 	struct kxl_diag *d;
 	struct json_object *disk;
@@ -35,8 +36,16 @@ struct dpc {
 
 static void derr(struct dpc *c, const char *near, size_t nlen, const char *msg)
 {
+	struct kxl_loc l = *c->loc;
+	/* point the caret at the offending word when it lies in the spec (the
+	 * location is the opening quote; escapes would shift it, so only when
+	 * the spec has none) */
+	if (near && c->buf && near >= c->buf && near < c->buf + strlen(c->spec) && l.col > 0 &&
+	    l.text && l.col - 1 + 1 + (int)strlen(c->spec) < l.text_len &&
+	    !strncmp(l.text + l.col, c->spec, strlen(c->spec)))
+		l.col += 1 + (int)(near - c->buf);
 	if (near)
-		kxl_diag_add(c->d, KXL_ERROR, c->loc,
+		kxl_diag_add(c->d, KXL_ERROR, &l,
 			     "disk spec `%s': %s near `%.*s' (see xl-disk-configuration(5))",
 			     c->spec, msg, (int)nlen, near);
 	else
@@ -130,6 +139,7 @@ static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 /* "word,?" */
 static int m_flag(const char *p, const char *word)
 {
+	if (p[0] != word[0]) return -1;
 	size_t n = strlen(word);
 	if (strncmp(p, word, n)) return -1;
 	return (int)n + (p[n] == ',');
@@ -138,6 +148,7 @@ static int m_flag(const char *p, const char *word)
 /* "key=[^,]*,?" */
 static int m_keyval(const char *p, const char *key)
 {
+	if (p[0] != key[0]) return -1;
 	size_t n = strlen(key);
 	if (strncmp(p, key, n) || p[n] != '=') return -1;
 	size_t i = n + 1;
@@ -159,6 +170,7 @@ static int m_unknown_param(const char *p)
 /* "prefix:" followed by the rest (trailing context counts for the length) */
 static int m_prefix(const char *p, const char *prefix)
 {
+	if (p[0] != prefix[0]) return -1;
 	size_t n = strlen(prefix);
 	if (strncmp(p, prefix, n) || p[n] != ':') return -1;
 	return (int)strlen(p);
@@ -228,7 +240,7 @@ static int rule_len(enum rule r, const char *p, const char **prefix_out)
 	case R_HIDDEN: return m_keyval(p, "hidden-disk");
 	case R_TRUSTED: return m_flag(p, "trusted");
 	case R_UNTRUSTED: return m_flag(p, "untrusted");
-	case R_TARGET: return strncmp(p, "target=", 7) ? -1 : (int)strlen(p);
+	case R_TARGET: return p[0] != 't' || strncmp(p, "target=", 7) ? -1 : (int)strlen(p);
 	case R_UNKNOWN_PARAM: return m_unknown_param(p);
 	case R_P_FORMAT: case R_P_SCRIPT: case R_P_IGNORED: {
 		const char *const *v = r == R_P_FORMAT ? fmt_prefixes : r == R_P_SCRIPT ? script_prefixes : ignored_prefixes;
@@ -304,6 +316,7 @@ int kxl_disk_parse(const char *spec, struct json_object *disk,
 			 .discard = -1, .colo = -1, .trusted = -1 };
 	char *buf = xstrdup(spec);
 	char *p = buf;
+	c.buf = buf;
 	while (*p && !c.err) {
 		int best = -1;
 		enum rule which = R_NRULES;

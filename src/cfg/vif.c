@@ -178,7 +178,8 @@ int kxl_vif_parse(const char *spec, struct json_object *nic,
 		int done = 0;
 		if (eq) {
 			for (size_t i = 0; i < ARRAY_SIZE(nic_strings); i++) {
-				if (strlen(nic_strings[i].word) == kl && !strncmp(tok, nic_strings[i].word, kl)) {
+				if (nic_strings[i].word[0] == tok[0] && !strncmp(tok, nic_strings[i].word, kl) &&
+				    nic_strings[i].word[kl] == 0) {
 					free(owned[i]);
 					owned[i] = xstrdup(val);
 					strs[i] = owned[i];
@@ -250,7 +251,7 @@ int kxl_vif_parse(const char *spec, struct json_object *nic,
 		if (devid >= 0) json_object_object_add(o, "devid", json_object_new_int64(devid));
 		if (mtu) json_object_object_add(o, "mtu", json_object_new_int64(mtu));
 		if (strs[1]) json_object_object_add(o, "model", json_object_new_string(strs[1]));
-		if (have_mac) {
+		if (have_mac && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {	/* zero: the IDL default */
 			char m[18];
 			snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x",
 				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);

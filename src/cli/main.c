@@ -3,6 +3,7 @@
  * has and kxl does not yet answer "not supported" with a non-zero exit.
  */
 #include "cli/cli.h"
+#include "cli/cmd_life.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,17 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
 	{ "create", cmd_create, "create a domain from a config file (-n: print its JSON)" },
 	{ "check", cmd_check, "check config files: every error, warning and deprecation" },
 	{ "keys", cmd_keys, "list the xl.cfg keys kxl knows (--man: as a man page section)" },
+	{ "list", cmd_list, "list the domains (-l: their configs as JSON)" },
+	{ "console", cmd_console, "attach to a domain's console (Ctrl-] detaches)" },
+	{ "shutdown", cmd_shutdown, "press a domain's power button (-w waits, --timeout destroys)" },
+	{ "reboot", cmd_reboot, "reset a domain (its on_reboot action applies)" },
+	{ "destroy", cmd_destroy, "end a domain at once" },
+	{ "pause", cmd_pause, "pause a domain's vCPUs" },
+	{ "unpause", cmd_unpause, "let a paused domain run" },
+	{ "dump-core", cmd_dump_core, "write an ELF core of a domain to a file" },
+	{ "trigger", cmd_trigger, "send power, reset or nmi to a domain" },
+	{ "domid", cmd_domid, "print a domain's ID" },
+	{ "domname", cmd_domname, "print a domain's name" },
 };
 
 static const char *const unsupported[] = {

@@ -2,9 +2,15 @@
  * run.c: building and running a domain from its model: `kxl create' without
  * -n. The model gives the VMM a plain-value spec (boot specification,
  * actions, clock, console); the VMM builds, runs and restarts the guest.
+ * With -F that happens here in the foreground; otherwise src/life starts a
+ * per-domain monitor in the background (with the resolved config and the
+ * defaults filled for `list -l') and this returns once the domain runs,
+ * printing its name and ID, or attaching its console with -c.
  * Devices the VMM does not have yet are left out with one warning each.
  */
 #include "cli/cli.h"
+#include "cli/cmd_life.h"
+#include "life/life.h"
 
 #include <stdarg.h>
 
@@ -55,6 +61,54 @@ static void on_event(void *opaque, const struct kxl_vmm_event *ev)
 		fprintf(stderr, "kxl: the domain is preserved, paused; send SIGTERM to destroy it\n");
 }
 
+/* The config as `list -l' shows it: libxl's defaults filled in. */
+static char *filled_json(const struct kxl_domain *dom, struct kxl_diag *d)
+{
+	char *json = kxl_domain_json(dom);
+	struct kxl_domain copy;
+	char *out = NULL;
+	if (kxl_domain_from_json(&copy, json, d) == 0) {
+		kxl_domain_fill_defaults(&copy);
+		out = kxl_domain_json(&copy);
+	}
+	kxl_domain_free(&copy);
+	free(json);
+	return out;
+}
+
+static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool console, bool quiet)
+{
+	struct life_state st;
+	struct kxl_diag d;
+	unsigned domid = 0;
+	int code = KXL_EXIT_ERROR;
+	kxl_diag_init(&d);
+	if (life_state_open(&st, &d) < 0) {
+		cli_print_diag(&d, quiet);
+		kxl_diag_free(&d);
+		return KXL_EXIT_ERROR;
+	}
+	char *json = filled_json(&ld->dom, &d);
+	if (json) {
+		struct life_create c = {
+			.spec = spec, .config_json = json,
+			.mem_kb = spec->boot.mem_bytes / 1024, .vcpus = spec->boot.vcpus,
+		};
+		if (life_start(&st, &c, &domid, &d) == 0)
+			code = 0;
+	}
+	free(json);
+	cli_print_diag(&d, quiet);
+	kxl_diag_free(&d);
+	if (code == 0 && !quiet)
+		printf("kxl: domain %s started with ID %u\n", spec->name, domid);
+	fflush(stdout);
+	if (code == 0 && console)
+		code = cli_console_attach(&st, spec->name, quiet);
+	life_state_close(&st);
+	return code;
+}
+
 int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
 		   bool quiet, const char *boot_protocol)
 {
@@ -62,12 +116,6 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	kxl_vmm_spec_init(&spec);
 	if (kxl_domain_boot_spec(&ld->dom, &spec.boot, &ld->diag)) {
 		cli_print_diag(&ld->diag, false);
-		return KXL_EXIT_ERROR;
-	}
-	if (!foreground) {
-		fprintf(stderr, "kxl create: background domains need the per-domain monitor, which is not "
-			"built yet: use -F (foreground)\n");
-		kxl_boot_spec_free(&spec.boot);
 		return KXL_EXIT_ERROR;
 	}
 	if (boot_protocol)
@@ -81,6 +129,11 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.localtime = ld->dom.localtime;
 	spec.rtc_timeoffset = ld->dom.rtc_timeoffset;
 	spec.start_paused = paused;
+	if (!foreground) {
+		int code = run_background(ld, &spec, console, quiet);
+		kxl_boot_spec_free(&spec.boot);
+		return code;
+	}
 	spec.handle_signals = true;
 	spec.log_fd = quiet ? -1 : 2;
 	spec.on_event = on_event;

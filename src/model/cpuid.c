@@ -154,22 +154,28 @@ static void xend_form(struct mctx *m, const struct kxl_cfg_value *v)
 		if (ep == s) err = "illegal subleaf number";
 	}
 	if (!err && *ep != ':') err = "missing colon";
-	json_object *e = NULL;
-	char *buf = NULL;
+	/* as xl: the entry exists once the leaf is read, and registers before
+	 * a bad one are kept */
 	if (!err) {
-		buf = xstrdup(ep + 1);
-		char *save = NULL;
-		for (char *t = strtok_r(buf, ",", &save); t && !err; t = strtok_r(NULL, ",", &save)) {
-			int reg = -1;
-			for (int i = 0; i < 4; i++)
-				if (!strncmp(t, regnames[i], 3) && t[3] == '=') reg = i;
-			if (reg < 0) { err = "invalid register name (must be e[abcd]x)"; break; }
-			if (strlen(t + 4) != 32) { err = "policy string must be exactly 32 characters long"; break; }
-			if (!e) e = entry(m, (unsigned)leaf, (unsigned)sub);
-			j_str(e, regnames[reg], t + 4);
+		json_object *e = entry(m, (unsigned)leaf, (unsigned)sub);
+		for (const char *r = ep + 1; *r;) {
+			if (r[0] != 'e' || !r[1] || r[2] != 'x' || r[1] < 'a' || r[1] > 'd' || !strchr(r, '=')) {
+				err = "invalid register name (must be e[abcd]x)";
+				break;
+			}
+			int reg = r[1] - 'a';
+			const char *rv = strchr(r, '=') + 1, *end = strchr(rv, ',');
+			if (!end) end = rv + strlen(rv);
+			if (end - rv != 32) { err = "policy string must be exactly 32 characters long"; break; }
+			char val[33];
+			memcpy(val, rv, 32);
+			val[32] = 0;
+			j_str(e, regnames[reg], val);
+			if (!*end) break;
+			for (r = end + 1; *r == ' ' || *r == '\n'; r++)
+				;
 		}
 	}
-	free(buf);
 	if (err) kxl_diag_add(m->d, KXL_WARNING, &l, "while parsing CPUID line \"%s\": %s; ignored", v->str, err);
 }
 

@@ -13,12 +13,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
+uint32_t m_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+void m_index_build(struct mctx *m)
+{
+	size_t n = 0;
+	for (const struct kxl_cfg_setting *s = m->cfg->last; s; s = s->next) n++;
+	size_t size = 64;
+	while (size < n * 2) size *= 2;
+	m->index = xcalloc(size, sizeof(*m->index));
+	m->index_mask = size - 1;
+	/* newest first: the first setting stored for a name is the one xl uses */
+	for (const struct kxl_cfg_setting *s = m->cfg->last; s; s = s->next) {
+		size_t i = m_hash(s->name) & m->index_mask;
+		while (m->index[i] && strcmp(m->index[i]->name, s->name)) i = (i + 1) & m->index_mask;
+		if (!m->index[i]) m->index[i] = s;
+	}
+}
+
+void m_index_free(struct mctx *m)
+{
+	free(m->index);
+	m->index = NULL;
+}
+
 const struct kxl_cfg_setting *m_find(struct mctx *m, const char *name)
 {
-	return kxl_cfg_find(m->cfg, name);
+	if (!m->index) return kxl_cfg_find(m->cfg, name);
+	size_t i = m_hash(name) & m->index_mask;
+	while (m->index[i]) {
+		if (!strcmp(m->index[i]->name, name)) return m->index[i];
+		i = (i + 1) & m->index_mask;
+	}
+	return NULL;
 }
 
 struct kxl_loc m_value_loc(const struct kxl_cfg_value *v)
@@ -224,4 +260,11 @@ unsigned host_nr_nodes(void)
 	}
 	closedir(d);
 	return n ? n : 1;
+}
+
+long host_cpu_bits(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	if (n < 1) n = 1;
+	return (n + 7) / 8 * 8;	/* libxl's cpu bitmaps are whole bytes */
 }

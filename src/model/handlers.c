@@ -174,10 +174,36 @@ void h_vnuma(struct mctx *m, const char *name)
 			free(v);
 		}
 	}
-	if (!m->failed) {
-		if (total_kb) { j_int(m->b_info, "max_memkb", total_kb); j_int(m->b_info, "target_memkb", total_kb); }
-		if (total_vcpus) { j_int(m->b_info, "max_vcpus", total_vcpus); m->vcpus = total_vcpus; }
+	if (m->failed) return;
+	/* distances: one per node, unset ones 0; vcpus: a bitmap */
+	for (size_t i = 0; i < list->n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *dist;
+		if (!json_object_object_get_ex(o, "distances", &dist)) dist = j_arr(o, "distances");
+		while (json_object_array_length(dist) < list->n) json_object_array_add(dist, json_object_new_int(0));
+		while (json_object_array_length(dist) > list->n) json_object_array_del_idx(dist, list->n, 1);
 	}
+	json_object *mv, *mm;
+	if (json_object_object_get_ex(m->b_info, "max_vcpus", &mv)) {
+		if (json_object_get_int64(mv) != total_vcpus) {
+			m_error(m, "maxvcpus", "vnuma vcpus and maxvcpus= mismatch (vnuma gives %ld vCPUs, "
+				"maxvcpus = %ld)", total_vcpus, (long)json_object_get_int64(mv));
+			return;
+		}
+	} else {
+		long host = sysconf(_SC_NPROCESSORS_ONLN);
+		if (host > 0 && host < total_vcpus) {
+			m_error(m, "vnuma", "vnuma specifies more vcpus (%ld) than pcpus (%ld); use maxvcpus= to "
+				"override this check", total_vcpus, host);
+			return;
+		}
+		if (total_vcpus) j_int(m->b_info, "max_vcpus", total_vcpus);
+	}
+	if (json_object_object_get_ex(m->b_info, "max_memkb", &mm) && json_object_get_int64(mm) != total_kb) {
+		m_error(m, "maxmem", "maxmem and vnuma memory size mismatch (maxmem = %ld MiB, vnuma nodes "
+			"total %ld MiB)", (long)(json_object_get_int64(mm) / 1024), total_kb / 1024);
+		return;
+	}
+	j_int(m->b_info, "max_memkb", total_kb);
 	(void)name;
 }
 
@@ -205,8 +231,7 @@ static int cpurange(struct mctx *m, const char *key, const char *spec, json_obje
 	bool bits[4096] = { 0 };
 	char *buf = xstrdup(spec), *save = NULL;
 	int rc = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	if (ncpu < 1) ncpu = 1;
+	long ncpu = host_cpu_bits();
 	for (char *t = strtok_r(buf, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
 		bool not = false, nodes = false;
 		if (*t == '^') { not = true; t++; }
@@ -242,6 +267,29 @@ static int cpurange(struct mctx *m, const char *key, const char *spec, json_obje
 	return 0;
 }
 
+/* xl ANDs every hard affinity map with its global masks (all host CPUs by
+ * default: libxl's cpu bitmap, max_cpus rounded up to whole bytes), and
+ * refuses a map that ends up empty. */
+static int mask_hard(struct mctx *m, const char *key, json_object *bm)
+{
+	long bits = host_cpu_bits();
+	json_object *kept = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(bm); i++) {
+		int64_t c = json_object_get_int64(json_object_array_get_idx(bm, i));
+		if (c < bits) json_object_array_add(kept, json_object_new_int64(c));
+	}
+	size_t n = json_object_array_length(kept);
+	json_object_put(kept);
+	if (!n) {
+		m_error(m, key, "vcpu hard affinity map is empty (no CPU of this host is left)");
+		return -1;
+	}
+	while (json_object_array_length(bm) &&
+	       json_object_get_int64(json_object_array_get_idx(bm, json_object_array_length(bm) - 1)) >= bits)
+		json_object_array_del_idx(bm, json_object_array_length(bm) - 1, 1);
+	return 0;
+}
+
 void h_cpus(struct mctx *m, const char *name)
 {
 	const struct kxl_cfg_value *list = NULL;
@@ -250,10 +298,12 @@ void h_cpus(struct mctx *m, const char *name)
 	bool hard = !strcmp(name, "cpus");
 	json_object *mv;
 	long max = json_object_object_get_ex(m->b_info, "max_vcpus", &mv) ? (long)json_object_get_int64(mv) : 0;
-	json_object *arr = j_arr(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity");
+	json_object *arr = json_object_new_array();
+	json_object_object_add(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity", arr);
 	if (str) {
 		json_object *bm;
 		if (cpurange(m, name, str, &bm)) return;
+		if (hard && max && mask_hard(m, name, bm)) { json_object_put(bm); return; }
 		for (long i = 0; i < max; i++)
 			json_object_array_add(arr, i ? json_object_get(bm) : bm);
 		if (max == 0) json_object_put(bm);
@@ -264,9 +314,12 @@ void h_cpus(struct mctx *m, const char *name)
 			json_object *bm;
 			if (cpurange(m, name, list->items[i]->str, &bm)) return;
 			json_object_array_add(arr, bm);
+			if (hard && mask_hard(m, name, bm)) return;
 		}
 		j_defbool(m->b_info, "numa_placement", false);
 	}
+	if (!json_object_array_length(arr))	/* an empty array is not printed */
+		json_object_object_del(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity");
 }
 
 void h_grant(struct mctx *m, const char *name)
@@ -300,20 +353,30 @@ void h_action(struct mctx *m, const char *name)
 		"coredump-destroy, coredump-restart, soft-reset)", name, buf);
 }
 
+/* rdm = "strategy=host[,policy=strict|relaxed]". xl's parser (xlu_rdm_parse)
+ * treats a valid policy as a parse error, so any policy= leaves rdm unset. */
 void h_rdm(struct mctx *m, const char *name)
 {
 	const char *s;
 	if (m_string(m, "rdm", false, &s)) return;
 	char *buf = xstrdup(s), *save = NULL;
-	json_object *rdm = j_obj(m->type_obj, "rdm");
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(t, "strategy=host")) j_str(rdm, "strategy", "host");
-		else if (!strcmp(t, "strategy=ignore")) continue;
-		else if (!strcmp(t, "policy=strict")) j_str(rdm, "policy", "strict");
-		else if (!strcmp(t, "policy=relaxed")) j_str(rdm, "policy", "relaxed");
-		else m_warn(m, "rdm", "unknown rdm option `%s' (strategy=host|ignore, policy=strict|relaxed); ignored", t);
+	bool host = false, ok = true;
+	for (char *t = strtok_r(buf, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "strategy=host")) host = true;
+		else if (!strncmp(t, "policy=", 7)) {
+			m_warn(m, "rdm", "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a policy "
+			       "(its parser inverts the check); kxl does the same", s);
+			ok = false;
+		} else {
+			m_warn(m, "rdm", "unknown rdm option `%s' (strategy=host, policy=strict|relaxed); ignored", t);
+			ok = false;
+		}
 	}
 	free(buf);
+	if (ok && host) {
+		j_str(j_obj(m->type_obj, "rdm"), "strategy", "host");
+		m->rdm_set = true;
+	}
 	(void)name;
 }
 
@@ -357,7 +420,12 @@ static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object 
 			else if (!strcmp(eq, "relaxed")) j_str(o, "rdm_policy", "relaxed");
 			else rc = -1;
 		} else if (!strcmp(t, "name")) j_str(o, "name", eq);
-		else { kxl_diag_add(m->d, KXL_WARNING, &l, "pci spec `%s': unknown option `%s'; ignored", v->str, t); }
+		else {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "pci spec `%s': unknown PCI_SPEC_STRING option `%s' "
+				     "(permissive, msitranslate, seize, power_mgmt, rdm_policy, vslot, bdf, name)", v->str, t);
+			free(buf);
+			return -1;
+		}
 	}
 	free(buf);
 	if (rc || !have_bdf) {
@@ -388,6 +456,7 @@ void h_pci(struct mctx *m, const char *name)
 	for (size_t i = 0; i < list->n; i++) {
 		if (list->items[i]->type != KXL_CFG_STRING) break;
 		json_object *o = json_object_new_object();
+		if (m->type != T_HVM) j_str(o, "rdm_policy", "strict");	/* xl copies the zeroed union */
 		if (msit) j_bool(o, "msitranslate", true);
 		if (pm) j_bool(o, "power_mgmt", true);
 		if (perm) j_bool(o, "permissive", true);
@@ -432,7 +501,10 @@ void h_enum(struct mctx *m, const char *name)
 				json_object *o = !strcmp(enums[i].obj, "c_info") ? m->c_info :
 					!strcmp(enums[i].obj, "b_info") ? m->b_info :
 					!strcmp(enums[i].obj, "type") ? m->type_obj : j_obj(m->b_info, enums[i].obj);
-				if (strcmp(enums[i].values[j], "default") || !strcmp(name, "passthrough"))
+				/* the IDL default of each enum is not printed */
+				bool dflt = (!strcmp(name, "hdtype") && j == 0) || (!strcmp(name, "tee") && j == 0) ||
+					    (!strcmp(name, "gic_version") && j == 0);
+				if (!dflt)
 					j_str(o, enums[i].field, enums[i].values[j]);
 				return;
 			}
@@ -931,11 +1003,11 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 		else if (ctrl && IS("ports")) j_int(o, "ports", atoi(val));
 		else if (!ctrl && IS("type")) {
 			if (strcmp(val, "hostdev")) { kxl_diag_add(m->d, KXL_ERROR, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
-			else j_str(o, "type", "hostdev");
+			else j_bool(o, "-hostdev", true);	/* marker: the union is printed */
 		} else if (!ctrl && IS("hostbus")) j_int(j_obj(o, "type.hostdev"), "hostbus", strtol(val, NULL, 0));
 		else if (!ctrl && IS("hostaddr")) j_int(j_obj(o, "type.hostdev"), "hostaddr", strtol(val, NULL, 0));
 		else if (!ctrl && IS("controller")) j_int(o, "ctrl", atoi(val));
-		else if (!ctrl && IS("port")) j_int(o, "port", atoi(val));
+		else if (!ctrl && IS("port")) { if (atoi(val)) j_int(o, "port", atoi(val)); }
 		else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
 #undef IS
 	}
@@ -966,8 +1038,10 @@ void h_usbdev(struct mctx *m, const char *name)
 		json_object *o = json_object_new_object();
 		json_object_array_add(arr, o);
 		if (usb_kv(m, list->items[i], o, false)) { m->failed = true; return; }
-		if (!json_object_object_get_ex(o, "type", NULL))	/* no type: libxl prints no union */
+		/* libxl prints the union (and never its key) only when type= was given */
+		if (!json_object_object_get_ex(o, "-hostdev", NULL))
 			json_object_object_del(o, "type.hostdev");
+		json_object_object_del(o, "-hostdev");
 	}
 	(void)name;
 }

@@ -64,6 +64,8 @@ void h_bios(struct mctx *m, const char *name);
 void h_bios_path(struct mctx *m, const char *name);
 void h_pvshim_path(struct mctx *m, const char *name);
 void h_vkb(struct mctx *m, const char *name);
+void h_vdispl(struct mctx *m, const char *name);
+void h_vsnd(struct mctx *m, const char *name);
 void h_unsupported_list(struct mctx *m, const char *name);
 
 #endif

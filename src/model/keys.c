@@ -13,6 +13,7 @@
 #include "model/handlers.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,9 @@ static const struct key keys[] = {
 	GRP("modules", T_ALL, "kxl: [\"kernel\", \"ramdisk\", \"path,cmdline=...\", ...]: entry 0 is the kernel, entry 1 the ramdisk; more need pvh"),
 	BOOL("driver_domain", D_CINFO, "driver_domain", T_ALL, "The domain is a driver domain"),
 	BOOL("acpi", D_BINFO, "acpi", T_ALL, "Expose ACPI to the guest"),
-	FN("bootloader", h_bootloader, T_PV | T_PVH, "unset", "Bootloader program (pygrub): finds kernel, ramdisk and cmdline inside the guest's disk"),
-	GRP("bootloader_args", T_PV | T_PVH, "Arguments of the bootloader (a list)"),
-	FN("timer_mode", h_timer_mode, T_HVM | T_PVH, "no_delay_for_missed_ticks", "Virtual timer mode"),
+	FN("bootloader", h_bootloader, T_ALL, "unset", "Bootloader program (pygrub): finds kernel, ramdisk and cmdline inside the guest's disk"),
+	GRP("bootloader_args", T_ALL, "Arguments of the bootloader (a list)"),
+	FN("timer_mode", h_timer_mode, T_ALL, "no_delay_for_missed_ticks", "Virtual timer mode"),
 	BOOL("nestedhvm", D_BINFO, "nested_hvm", T_ALL, "Expose hardware virtualisation to the guest"),
 	FN("", h_hvm_kernel_check, T_HVM, NULL, NULL),
 	FN("firmware_override", h_bios_path, T_HVM, "hvmloader", "HVM firmware replacing hvmloader (a bare name is looked up in Xen's firmware directory)"),
@@ -141,13 +142,13 @@ static const struct key keys[] = {
 	FN("disk", h_disk, T_ALL, "none", "Disks (xl-disk-configuration(5)); file targets resolve against the cfg directory"),
 	FN("p9", h_p9, T_ALL, "none", "9pfs shares: tag=,path=,security_model=[,backend=]"),
 	FN("vtpm", h_vtpm, T_ALL, "none", "Virtual TPMs: backend=[,uuid=]"),
-	FN("vdispl", h_unsupported_list, T_ALL, "none", "Virtual displays"),
+	FN("vdispl", h_vdispl, T_ALL, "none", "Virtual displays: backend=,be-alloc=,connectors=ID:WxH;..."),
 	FN("pvcalls", h_pvcalls, T_ALL, "none", "PV calls back ends: backend="),
-	FN("vsnd", h_unsupported_list, T_ALL, "none", "Virtual sound cards"),
+	FN("vsnd", h_vsnd, T_ALL, "none", "Virtual sound cards: a list per card of \"card, ...\", \"pcm, ...\", \"stream, ...\""),
 	FN("channel", h_channel, T_ALL, "none", "Channels: connection=pty|socket,name=[,path=][,backend=]"),
 	FN("vif", h_vif, T_ALL, "none", "Network interfaces (xl-network-configuration(5))"),
 	FN("vif2", h_vif2, T_ALL, "none", "Netchannel2 interfaces: not supported (as in xl)"),
-	FN("vfb", h_vfb, T_PV | T_PVH, "none", "PV framebuffers: vnc=,vnclisten=,sdl=,..."),
+	FN("vfb", h_vfb, T_ALL, "none", "PV framebuffers: vnc=,vnclisten=,sdl=,..."),
 	FN("usbctrl", h_usbctrl, T_ALL, "none", "USB controllers: type=,version=,ports="),
 	FN("usbdev", h_usbdev, T_ALL, "none", "USB host devices: hostbus=,hostaddr=[,controller=,port=]"),
 	FN("cpuid", h_cpuid, T_ALL, "host", "CPUID policy: \"host,FLAG=V,...\" or xend's list form"),
@@ -292,19 +293,42 @@ static size_t edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* The key names, hashed once (the table is constant). */
+static const char *key_index[512];
+static pthread_once_t key_index_once = PTHREAD_ONCE_INIT;
+
+static void key_index_add(const char *name)
+{
+	size_t i = m_hash(name) & (ARRAY_SIZE(key_index) - 1);
+	while (key_index[i] && strcmp(key_index[i], name)) i = (i + 1) & (ARRAY_SIZE(key_index) - 1);
+	key_index[i] = name;
+}
+
+static void key_index_build(void)
+{
+	_Static_assert(ARRAY_SIZE(keys) + ARRAY_SIZE(other_keys) < ARRAY_SIZE(key_index) / 2,
+		       "the key index stays at most half full");
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].name[0]) key_index_add(keys[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(other_keys); i++)
+		key_index_add(other_keys[i]);
+}
+
 static bool known_key(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].name[0] && !strcmp(keys[i].name, name)) return true;
-	for (size_t i = 0; i < ARRAY_SIZE(other_keys); i++)
-		if (!strcmp(other_keys[i], name)) return true;
+	pthread_once(&key_index_once, key_index_build);
+	size_t i = m_hash(name) & (ARRAY_SIZE(key_index) - 1);
+	while (key_index[i]) {
+		if (!strcmp(key_index[i], name)) return true;
+		i = (i + 1) & (ARRAY_SIZE(key_index) - 1);
+	}
 	return false;
 }
 
 static void warn_unknown(struct mctx *m)
 {
 	for (const struct kxl_cfg_setting *s = m->cfg->last; s; s = s->next) {
-		if (known_key(s->name) || kxl_cfg_find(m->cfg, s->name) != s) continue;
+		if (known_key(s->name) || m_find(m, s->name) != s) continue;
 		const char *best = NULL;
 		size_t bd = 3;
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -330,6 +354,7 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 {
 	memset(dom, 0, sizeof(*dom));
 	struct mctx m = { .cfg = cfg, .conf = conf, .d = d };
+	m_index_build(&m);
 	m.root = json_object_new_object();
 	m.c_info = j_obj(m.root, "c_info");
 	m.b_info = j_obj(m.root, "b_info");
@@ -375,13 +400,14 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	warn_unknown(&m);
 	/* libxl prints no empty device arrays */
 	static const char *const arrays[] = { "disks", "nics", "pcidevs", "dtdevs", "vfbs", "vkbs",
-		"vtpms", "p9s", "pvcallsifs", "channels", "usbctrls", "usbdevs" };
+		"vtpms", "p9s", "pvcallsifs", "channels", "usbctrls", "usbdevs", "vdispls", "vsnds" };
 	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
 		json_object *a;
 		if (json_object_object_get_ex(m.root, arrays[i], &a) && !json_object_array_length(a))
 			json_object_object_del(m.root, arrays[i]);
 	}
 	dom->config = m.root;
+	m_index_free(&m);
 	if (d->errors || m.failed) return -1;
 	kxl_domain_view(dom);
 	dom->pvh_firmware = m.pvh_firmware_path;

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <kxl/model.h>
 
@@ -22,7 +23,15 @@ struct mctx {
 	long vcpus;
 	bool failed;
 	bool pvh_firmware_path;
+	bool rdm_set;
+	/* the newest setting of each name, hashed: the table looks up every key */
+	const struct kxl_cfg_setting **index;
+	size_t index_mask;
 };
+
+void m_index_build(struct mctx *m);
+void m_index_free(struct mctx *m);
+uint32_t m_hash(const char *s);
 
 /* Lookup results, as libxlutil's: 0, ESRCH (absent), EINVAL (wrong kind). */
 const struct kxl_cfg_setting *m_find(struct mctx *m, const char *name);
@@ -60,6 +69,7 @@ char *m_resolve_lookup(struct mctx *m, const char *name, const char *value);
 
 /* Host facts (NUMA nodes, CPUs) from sysfs; 1 node when unknown. */
 unsigned host_nr_nodes(void);
+long host_cpu_bits(void);	/* bits of a libxl cpu bitmap on this host */
 
 /* Custom handlers of the key table. */
 typedef void (*key_handler)(struct mctx *m, const char *name);

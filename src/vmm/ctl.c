@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/priv.h"
@@ -24,7 +25,7 @@ int kxl_vmm_ctl(int fd, enum kxl_vmm_cmd cmd, const char *arg, char *msg, size_t
 	}
 	if (arg)
 		strcpy(req.arg, arg);
-	if (write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)) {
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
 		snprintf(msg, msglen, "cannot send the command: %s", strerror(errno));
 		return -1;
 	}

@@ -48,7 +48,21 @@ struct run {
 	struct vmm_msg stop_msg;
 	struct vmm_vcpu_state *states;
 	unsigned nr_states;
+
+	/* Killed children not yet reaped: tearing down a VM with an in-kernel
+	 * irqchip takes the kernel 12-16 ms here, so nobody waits for it. */
+	pid_t zombies[8];
+	unsigned nr_zombies;
 };
+
+static void reap_zombies(struct run *r)
+{
+	unsigned j = 0;
+	for (unsigned i = 0; i < r->nr_zombies; i++)
+		if (waitpid(r->zombies[i], NULL, WNOHANG) == 0)
+			r->zombies[j++] = r->zombies[i];
+	r->nr_zombies = j;
+}
 
 static void emit(struct run *r, enum kxl_vmm_event_type t, enum kxl_vmm_outcome o,
 		 bool rename, const char *detail)
@@ -82,8 +96,15 @@ static void boot_end(struct run *r)
 {
 	if (r->pid > 0) {
 		kill(r->pid, SIGKILL);
-		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		reap_zombies(r);
+		if (waitpid(r->pid, NULL, WNOHANG) == 0) {
+			if (r->nr_zombies == ARRAY_SIZE(r->zombies)) {
+				while (waitpid(r->zombies[0], NULL, 0) < 0 && errno == EINTR)
+					;
+				memmove(r->zombies, r->zombies + 1, --r->nr_zombies * sizeof(pid_t));
+			}
+			r->zombies[r->nr_zombies++] = r->pid;
+		}
 		r->pid = 0;
 	}
 	if (r->sock >= 0)
@@ -146,7 +167,7 @@ static int child_call(struct run *r, uint32_t cmd, char *msg, size_t msglen, boo
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_CMD;
 	m.a = cmd;
-	if (write(r->sock, &m, sizeof(m)) != (ssize_t)sizeof(m)) {
+	if (send(r->sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
 		*gone = true;
 		return -1;
 	}
@@ -218,7 +239,7 @@ static void ctl_reply(struct run *r, int status, const char *msg)
 	memset(&rep, 0, sizeof(rep));
 	rep.status = status;
 	snprintf(rep.msg, sizeof(rep.msg), "%s", msg ? msg : "");
-	if (write(r->spec->ctl_fd, &rep, sizeof(rep)) < 0) {
+	if (send(r->spec->ctl_fd, &rep, sizeof(rep), MSG_NOSIGNAL) < 0) {
 		/* the monitor went away; it sees the domain end */
 	}
 }
@@ -525,6 +546,7 @@ int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, str
 	if (ret < 0)
 		res->outcome = KXL_VMM_ERROR;
 	boot_end(&r);
+	reap_zombies(&r);	/* the rest are reaped when the caller waits or exits */
 out:
 	if (tty_raw)
 		tcsetattr(spec->console_in, TCSAFLUSH, &saved_tty);

@@ -7,7 +7,7 @@
  *
  *   kxl-boot-dump KERNEL [--mem MiB] [--vcpus N] [--maxvcpus N]
  *       [--cmdline S] [--module PATH[=CMDLINE]]... [--protocol auto|pvh|linux]
- *       [--no-acpi] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF]
+ *       [--no-acpi] [--virtio-mmio N] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF]
  *       [--quiet]
  * Exit status: 0 built, 1 build error (diagnostics on stderr), 2 usage,
  * 3 a verification failed.
@@ -197,6 +197,8 @@ int main(int argc, char **argv)
 		} else if (ARG("--protocol"))
 			spec.protocol = strcmp(v, "pvh") == 0 ? KXL_BOOT_PROTO_PVH :
 					strcmp(v, "linux") == 0 ? KXL_BOOT_PROTO_LINUX : KXL_BOOT_PROTO_AUTO;
+		else if (ARG("--virtio-mmio"))
+			spec.nr_virtio_mmio = (unsigned)strtoul(v, NULL, 0);
 		else if (ARG("--acpi-dir"))
 			acpi_dir = v;
 		else if (ARG("--verify-elf"))
@@ -212,7 +214,7 @@ int main(int argc, char **argv)
 		else if (a[0] != '-' && !spec.kernel)
 			spec.kernel = a;
 		else {
-			fprintf(stderr, "usage: kxl-boot-dump KERNEL [--mem MiB] [--vcpus N] [--maxvcpus N] [--cmdline S] [--module PATH[=CMDLINE]]... [--protocol auto|pvh|linux] [--no-acpi] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF] [--quiet]\n");
+			fprintf(stderr, "usage: kxl-boot-dump KERNEL [--mem MiB] [--vcpus N] [--maxvcpus N] [--cmdline S] [--module PATH[=CMDLINE]]... [--protocol auto|pvh|linux] [--no-acpi] [--virtio-mmio N] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF] [--quiet]\n");
 			return 2;
 		}
 	}

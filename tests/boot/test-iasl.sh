@@ -10,7 +10,7 @@ command -v iasl >/dev/null || { echo "iasl not installed (acpica-tools): skipped
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for cfg in "--mem 64 --vcpus 1 --maxvcpus 1" "--mem 8192 --vcpus 4 --maxvcpus 64"; do
+for cfg in "--mem 64 --vcpus 1 --maxvcpus 1" "--mem 8192 --vcpus 4 --maxvcpus 64 --virtio-mmio 8"; do
     rm -rf "$tmp/acpi"
     # shellcheck disable=SC2086
     "$dump" "$kernel" $cfg --quiet --acpi-dir "$tmp/acpi"

@@ -77,10 +77,16 @@ run_fg() {
 }
 
 # wait_for FILE PATTERN N TIMEOUT: waits until PATTERN occurs N times.
+# It says so every minute, which also tells kvm-host that the host lives.
 wait_for() {
-    end=$(( $(now_cs) + $4 * 100 ))
+    start=$(now_cs); end=$(( start + $4 * 100 )); beat=$(( start + 6000 ))
     while [ "$(count "$2" "$1")" -lt "$3" ]; do
-        [ "$(now_cs)" -ge "$end" ] && return 1
+        t=$(now_cs)
+        [ "$t" -ge "$end" ] && return 1
+        if [ "$t" -ge "$beat" ]; then
+            echo "... waiting for $3x $2 in $(basename "$1") ($(( (t - start) / 100 ))s)"
+            beat=$(( beat + 6000 ))
+        fi
         sleep 0.2
     done
     return 0

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,11 +36,27 @@ static size_t out_len, out_scan;
 static bool out_eof;
 static int out_fd = 1;
 
+static int stop_pipe[2];
+
+/* Copies console output until EOF, or until main says the run is over and
+ * the pipe is empty (a killed VMM child may hold the write end a little
+ * longer while the kernel tears its VM down). */
 static void *console_reader(void *arg)
 {
 	int fd = *(int *)arg;
 	char b[4096];
+	bool stopping = false;
 	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = stopping ? -1 : stop_pipe[0], .events = POLLIN } };
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents) {
+			stopping = true;
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+		}
+		if (!p[0].revents && !stopping)
+			continue;
 		ssize_t n = read(fd, b, sizeof(b));
 		if (n <= 0)
 			break;
@@ -250,6 +267,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (pipe(stop_pipe) < 0)
+		return 1;
 	pthread_t rd, ct;
 	pthread_create(&rd, NULL, console_reader, &pfd[0]);
 	int sv[2] = { -1, -1 };
@@ -267,6 +286,8 @@ int main(int argc, char **argv)
 	int r = kxl_vmm_run(&spec, &res, &d);
 	kxl_diag_print(&d, stderr);
 	close(pfd[1]);
+	if (write(stop_pipe[1], "x", 1) < 0)
+		return 1;
 	pthread_join(rd, NULL);
 	fprintf(stderr, "kxl-vmm-run: outcome=%s restarts=%u%s%s\n", kxl_vmm_outcome_name(res.outcome),
 		res.restarts, res.last_core ? " core=" : "", res.last_core ? res.last_core : "");

@@ -63,6 +63,13 @@ int main(void)
 	for (int t = T_WRITE; t <= T_FORK; t++) {
 		int st = run_case(t);
 		bool want_kill = t != T_WRITE;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+		if (t == T_OPENAT) {
+			/* src/vmm/seccomp.c widens the filter for the sanitizer runtimes */
+			printf("skip openat: allowed in sanitizer builds\n");
+			continue;
+		}
+#endif
 		bool ok = want_kill ? (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
 				    : (WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		printf("%s %s: %s\n", ok ? "ok" : "FAIL", names[t],

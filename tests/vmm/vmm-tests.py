@@ -299,7 +299,8 @@ def t_hostile():
     for s in seeds:
         t0 = time.time()
         try:
-            p = run(["--on-reboot", "destroy", "--on-poweroff", "destroy", "--on-crash", "destroy"],
+            p = run(["-c", str(1 + s % 2), "--on-reboot", "destroy", "--on-poweroff", "destroy",
+                     "--on-crash", "destroy"],
                     f"hostile seed={s}", timeout=10)
         except subprocess.TimeoutExpired:
             raise Fail(f"seed {s}: kxl did not end within 10 s")
@@ -337,6 +338,52 @@ def t_rtc():
     got = tuple(int(x) for x in m.groups())
     want = {time.gmtime(time.time() + 366 * 86400 - d)[:3] for d in (0, 300)}
     check(got in want, f"rtc_timeoffset applies: {got} not in {want}")
+
+
+def t_localtime():
+    env = dict(os.environ, TZ="KXL-3")  # POSIX TZ: three hours east of UTC
+    cmd = [DRIVER, "--localtime", GUEST, "rtc"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    print(p.stdout, p.stderr)
+    check(p.returncode == 0, "exit 0")
+    m = re.search(r"rtc: (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d)", p.stdout)
+    check(m, "rtc line")
+    got = tuple(int(x) for x in m.groups())
+    want = {time.gmtime(time.time() + 3 * 3600 - d)[:5] for d in (0, 60, 120)}
+    check(got in want, f"localtime applies: {got} not in {want}")
+
+
+def t_seccomp_child():
+    """The process that runs the vCPUs is the one under the filter."""
+    proc = subprocess.Popen([DRIVER, GUEST, "spin"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out = ""
+        while "halting" not in out:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out += line
+        check("halting" in out, "guest running")
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            kids = [int(x) for x in f.read().split()]
+        check(len(kids) == 1, f"one VMM child: {kids}")
+        status = open(f"/proc/{kids[0]}/status").read()
+        print(status)
+        check(re.search(r"^Seccomp:\s+2$", status, re.M), "child in seccomp filter mode")
+        threads = []
+        for t in os.listdir(f"/proc/{kids[0]}/task"):
+            st = open(f"/proc/{kids[0]}/task/{t}/status").read()
+            check(re.search(r"^Seccomp:\s+2$", st, re.M), f"thread {t} filtered")
+            comm = open(f"/proc/{kids[0]}/task/{t}/comm").read().strip()
+            if not comm.startswith("kvm-"):  # KVM's own workers (kvm-nx-lpage-recovery)
+                threads.append(t)
+        check(len(threads) == 2, f"main thread + one vCPU thread: {threads}")
+        parent = open(f"/proc/{proc.pid}/status").read()
+        check(re.search(r"^Seccomp:\s+0$", parent, re.M), "the parent is not filtered")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=TIMEOUT)
 
 
 def t_console_input():

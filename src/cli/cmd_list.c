@@ -1,0 +1,146 @@
+/*
+ * cmd_list.c: `kxl list [-l] [DOMAIN...]'. Without -l, xl's table (Name,
+ * ID, Mem, VCPUs, State with the rbpscd letters, Time(s)) from each
+ * monitor's `info' answer; kxl has no Domain-0, so there is no such row.
+ * With -l, `[{"domid": N, "config": {...}}]' as `xl list -l' prints it,
+ * the config being the one each domain was built from with libxl's
+ * defaults filled in (the monitor's config.json). A domain whose monitor
+ * is gone (killed) is cleaned away by src/life and not listed.
+ */
+#include "cli/cli.h"
+#include "cli/cmd_life.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "util/util.h"
+
+/* json-c pretty-prints with 2 spaces, libxl's yajl with 4. */
+static void print_json4(json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	for (const char *p = s; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t sp = 0;
+		while (sp < len && p[sp] == ' ')
+			sp++;
+		printf("%*s%.*s\n", (int)(sp * 2), "", (int)(len - sp), p + sp);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+static int list_long(struct life_state *st, struct life_dom *doms, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *p = life_dom_path(st, doms[i].name, "config.json"), *text = NULL;
+		size_t len;
+		json_object *cfg = NULL;
+		if (read_file(p, &text, &len) == 0)
+			cfg = json_tokener_parse(text);
+		free(text);
+		if (!cfg) {
+			if (life_alive(st, doms[i].name)) {
+				fprintf(stderr, "kxl list: cannot read %s\n", p);
+				rc = KXL_EXIT_ERROR;
+			}
+			free(p);
+			continue;
+		}
+		free(p);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "domid", json_object_new_int64(doms[i].domid));
+		json_object_object_add(o, "config", cfg);
+		json_object_array_add(arr, o);
+	}
+	print_json4(arr);
+	json_object_put(arr);
+	return rc;
+}
+
+static int list_table(struct life_state *st, struct life_dom *doms, size_t n)
+{
+	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+	for (size_t i = 0; i < n; i++) {
+		struct kxl_diag d;
+		char *reply = NULL;
+		kxl_diag_init(&d);
+		json_object *o = NULL;
+		if (life_request(st, doms[i].name, "info", &reply, 10000, &d) == 0)
+			o = json_tokener_parse(reply);
+		free(reply);
+		if (!o) {
+			/* gone meanwhile (cleaned away), or not answering */
+			if (life_alive(st, doms[i].name))
+				printf("%-40s %5u %5s %5s     %s  %8s\n", doms[i].name, doms[i].domid,
+				       "?", "?", "------", "?");
+			kxl_diag_free(&d);
+			continue;
+		}
+		json_object *v;
+		long long mem = json_object_object_get_ex(o, "mem_kb", &v) ? json_object_get_int64(v) : 0;
+		long long vcpus = json_object_object_get_ex(o, "vcpus", &v) ? json_object_get_int64(v) : 0;
+		long long id = json_object_object_get_ex(o, "domid", &v) ? json_object_get_int64(v) :
+			       doms[i].domid;
+		double t = json_object_object_get_ex(o, "cpu_time", &v) ? json_object_get_double(v) : 0;
+		const char *flags = json_object_object_get_ex(o, "flags", &v) ? json_object_get_string(v) :
+				    "------";
+		printf("%-40s %5lld %5lld %5lld     %s  %8.1f\n", doms[i].name, id, mem / 1024, vcpus,
+		       flags, t);
+		json_object_put(o);
+		kxl_diag_free(&d);
+	}
+	return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "long", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	bool lng = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+lh", opts, NULL)) != -1) {
+		if (c == 'l') {
+			lng = true;
+			continue;
+		}
+		fprintf(stderr, "usage: kxl list [-l] [DOMAIN...]\n");
+		return c == 'h' ? 0 : KXL_EXIT_USAGE;
+	}
+	struct life_state st;
+	if (cli_state(&st, "list") < 0)
+		return KXL_EXIT_ERROR;
+	struct life_dom *doms = NULL;
+	size_t n = 0;
+	int rc = 0;
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	if (optind == argc) {
+		if (life_list(&st, &doms, &n, &d) < 0)
+			rc = KXL_EXIT_ERROR;
+	} else {
+		for (int i = optind; i < argc; i++) {
+			struct life_dom one;
+			if (life_find(&st, argv[i], &one, &d) < 0) {
+				rc = KXL_EXIT_ERROR;
+				continue;
+			}
+			doms = xrealloc(doms, (n + 1) * sizeof(*doms));
+			doms[n++] = one;
+		}
+	}
+	cli_life_err("list", &d);
+	kxl_diag_free(&d);
+	int r = lng ? list_long(&st, doms, n) : list_table(&st, doms, n);
+	life_doms_free(doms, n);
+	life_state_close(&st);
+	return rc ? rc : r;
+}
