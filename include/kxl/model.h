@@ -25,6 +25,11 @@
 
 struct json_object;
 
+/* A row of a key table, for docs and `did you mean'. */
+struct kxl_key_doc {
+	const char *name, *kind, *types, *deflt, *deprecated, *doc;
+};
+
 /* xl.conf(5) settings that shape the model (kxl reads /etc/kxl/kxl.conf). */
 struct kxl_conf {
 	bool run_hotplug_scripts;
@@ -34,7 +39,13 @@ struct kxl_conf {
 	char *blkdev_start;
 	char *firmware_dir;	/* Xen's firmware directory, for pvgrub names */
 	char *bootloader_dir;	/* where a bare bootloader name is looked up */
+	char *vm_cpumask, *vm_hvm_cpumask, *vm_pv_cpumask;	/* masks of hard affinity */
+	char *domid_policy, *autoballoon, *lockfile, *output_format;
+	char *remus_netbufscript, *colo_proxyscript;
 };
+
+/* The keys of kxl.conf (xl.conf(5) and kxl's own), for docs. */
+size_t kxl_conf_keys_doc(const struct kxl_key_doc **out);
 
 void kxl_conf_defaults(struct kxl_conf *c);
 /* Reads path (if it exists) over the defaults. */
@@ -87,10 +98,6 @@ void kxl_boot_spec_free(struct kxl_boot_spec *spec);
 
 const char *kxl_domain_action_name(enum kxl_action a);
 
-/* The key table, for docs and `did you mean'. */
-struct kxl_key_doc {
-	const char *name, *kind, *types, *deflt, *deprecated, *doc;
-};
 size_t kxl_keys_doc(const struct kxl_key_doc **out);
 
 #endif

@@ -18,9 +18,14 @@ static void man_escape(const char *s)
 
 int cmd_keys(int argc, char **argv)
 {
-	bool man = argc > 1 && !strcmp(argv[1], "--man");
+	bool man = false, conf = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--man")) man = true;
+		else if (!strcmp(argv[i], "--conf")) conf = true;
+		else { fprintf(stderr, "usage: kxl keys [--conf] [--man]\n"); return 2; }
+	}
 	const struct kxl_key_doc *k;
-	size_t n = kxl_keys_doc(&k);
+	size_t n = conf ? kxl_conf_keys_doc(&k) : kxl_keys_doc(&k);
 	for (size_t i = 0; i < n; i++) {
 		if (man) {
 			fputs(".TP\n.B ", stdout);

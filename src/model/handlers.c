@@ -270,9 +270,25 @@ static int cpurange(struct mctx *m, const char *key, const char *spec, json_obje
 /* xl ANDs every hard affinity map with its global masks (all host CPUs by
  * default: libxl's cpu bitmap, max_cpus rounded up to whole bytes), and
  * refuses a map that ends up empty. */
+
 static int mask_hard(struct mctx *m, const char *key, json_object *bm)
 {
 	long bits = host_cpu_bits();
+	/* kxl.conf's vm.cpumask and vm.{hvm,pv}.cpumask narrow it further */
+	const char *masks[2] = { m->conf->vm_cpumask,
+		m->type == T_PV ? m->conf->vm_pv_cpumask : m->conf->vm_hvm_cpumask };
+	for (int k = 0; k < 2; k++) {
+		json_object *mk;
+		if (!masks[k] || cpurange(m, key, masks[k], &mk)) continue;
+		for (size_t i = json_object_array_length(bm); i-- > 0;) {
+			int64_t c = json_object_get_int64(json_object_array_get_idx(bm, i));
+			bool in = false;
+			for (size_t j = 0; j < json_object_array_length(mk); j++)
+				if (json_object_get_int64(json_object_array_get_idx(mk, j)) == c) in = true;
+			if (!in) json_object_array_del_idx(bm, i, 1);
+		}
+		json_object_put(mk);
+	}
 	json_object *kept = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(bm); i++) {
 		int64_t c = json_object_get_int64(json_object_array_get_idx(bm, i));

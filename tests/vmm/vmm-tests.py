@@ -118,7 +118,7 @@ def t_reboot_kbd():
 
 
 def t_reboot_restart():
-    p = run(["--ctl", "wait:scenario,wait:scenario,destroy"], "reboot")
+    p = run(["--ctl", 'wait:scenario "reboot",wait:scenario "reboot",destroy'], "reboot")
     expect(p, "destroyed")
     check(p.stdout.count('scenario "reboot"') >= 2, "the marker twice")
     check(re.search(r"restarts=[1-9]", p.stderr), "restarted")
