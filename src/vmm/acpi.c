@@ -12,17 +12,8 @@
 
 #define SLP_EN (1u << 5)
 
-void acpi_io_locked(struct vm *vm, uint16_t port, uint8_t *val, unsigned size, bool wr)
+static void acpi_write(struct vm *vm, uint16_t port, uint8_t v)
 {
-	if (!wr) {
-		memset(val, 0, size);
-		return;
-	}
-	uint8_t v = val[0];
-	if (size != 1) {
-		vmm_log_limited(vm, "ignored %u-byte write to ACPI register %#x\n", size, port);
-		return;
-	}
 	switch (port) {
 	case KXL_PORT_ACPI_SLEEP_CTL:
 		if (!(v & SLP_EN))
@@ -42,4 +33,17 @@ void acpi_io_locked(struct vm *vm, uint16_t port, uint8_t *val, unsigned size, b
 			vmm_log_limited(vm, "ignored write %#x to the ACPI reset register\n", v);
 		break;
 	}
+}
+
+/* The registers are one byte each (the FADT says so); a wider access is
+ * split into its byte lanes, as the bus would. */
+void acpi_io_locked(struct vm *vm, uint16_t port, uint8_t *val, unsigned size, bool wr)
+{
+	if (!wr) {
+		memset(val, 0, size);
+		return;
+	}
+	for (unsigned i = 0; i < size; i++)
+		if (port + i <= KXL_PORT_ACPI_RESET)
+			acpi_write(vm, (uint16_t)(port + i), val[i]);
 }
