@@ -14,6 +14,7 @@
  *   rtc          print the CMOS RTC's date and time; poweroff
  *   echo         echo console input until a '.' then poweroff
  *   exit         the benchmark guest: isa-debug-exit (QEMU), then ACPI S5 (kxl)
+ *   flood        print 16 KiB of text, then poweroff
  *   entry        the entry state (CR0, CR4, EFER, EFLAGS, MTRRdefType, CPUID)
  */
 #include <stdint.h>
@@ -408,6 +409,10 @@ void guest_main(const struct hvm_start_info *si)
 		acpi_poweroff();
 	} else if (word_is(cmdline, "echo")) {
 		scenario_echo();
+		acpi_poweroff();
+	} else if (word_is(cmdline, "flood")) {
+		for (uint32_t i = 0; i < 256; i++)
+			gprintf("flood: %u ..................................................\n", i);
 		acpi_poweroff();
 	} else if (word_is(cmdline, "entry")) {
 		scenario_entry(si);

@@ -49,7 +49,12 @@ void m_index_free(struct mctx *m)
 const struct kxl_cfg_setting *m_find(struct mctx *m, const char *name)
 {
 	if (!m->index) return kxl_cfg_find(m->cfg, name);
-	size_t i = m_hash(name) & m->index_mask;
+	return m_find_h(m, name, m_hash(name));
+}
+
+const struct kxl_cfg_setting *m_find_h(struct mctx *m, const char *name, uint32_t hash)
+{
+	size_t i = hash & m->index_mask;
 	while (m->index[i]) {
 		if (!strcmp(m->index[i]->name, name)) return m->index[i];
 		i = (i + 1) & m->index_mask;

@@ -166,9 +166,8 @@ void h_vnuma(struct mctx *m, const char *name)
 					json_object_array_add(dist, json_object_new_int64(strtol(t, NULL, 10)));
 				free(buf);
 			} else {
-				kxl_diag_add(m->d, KXL_ERROR, &ol, "unknown vnuma option `%s' (pnode, size, "
-					     "vcpus, vdistances)", k);
-				m->failed = true;
+				kxl_diag_add(m->d, KXL_WARNING, &ol, "unknown vnuma option `%s' ignored, as xl "
+					     "does (pnode, size, vcpus, vdistances)", k);
 			}
 			free(k);
 			free(v);
@@ -390,97 +389,15 @@ void h_rdm(struct mctx *m, const char *name)
 	}
 	free(buf);
 	if (ok && host) {
-		j_str(j_obj(m->type_obj, "rdm"), "strategy", "host");
+		/* xl parses into an uninitialised stack variable: its policy is
+		 * garbage, which libxl prints as null (and copies into pci devices) */
+		if (m->type == T_HVM) {
+			json_object *rdm = j_obj(m->type_obj, "rdm");
+			j_str(rdm, "strategy", "host");
+			json_object_object_add(rdm, "policy", NULL);
+		}
 		m->rdm_set = true;
 	}
-	(void)name;
-}
-
-/* PCI_SPEC_STRING: [[DDDD:]BB:DD.F[@VSLOT]][,key=value...] */
-static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
-{
-	struct kxl_loc l = m_value_loc(v);
-	char *buf = xstrdup(v->str), *save = NULL;
-	int rc = 0;
-	unsigned dom = 0, bus = 0, dev = 0, func = 0, vslot = 0;
-	bool have_bdf = false, have_vslot = false, func_all = false;
-	for (char *t = strtok_r(buf, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ') t++;
-		char *eq = strchr(t, '=');
-		if (!have_bdf && !eq) {
-			char fs[8] = "";
-			int n = sscanf(t, "%x:%x:%x.%7[0-7*]", &dom, &bus, &dev, fs);
-			if (n != 4) { dom = 0; n = sscanf(t, "%x:%x.%7[0-7*]", &bus, &dev, fs) + 1; }
-			if (n != 4) { rc = -1; break; }
-			if (!strcmp(fs, "*")) func_all = true; else func = (unsigned)strtoul(fs, NULL, 8);
-			char *at = strchr(t, '@');
-			if (at) { vslot = (unsigned)strtoul(at + 1, NULL, 16); have_vslot = true; }
-			have_bdf = true;
-			continue;
-		}
-		if (!eq) { rc = -1; break; }
-		*eq++ = 0;
-		if (!strcmp(t, "bdf")) {
-			char fs[8] = "";
-			if (sscanf(eq, "%x:%x:%x.%7[0-7*]", &dom, &bus, &dev, fs) != 4 &&
-			    (dom = 0, sscanf(eq, "%x:%x.%7[0-7*]", &bus, &dev, fs) != 3)) { rc = -1; break; }
-			if (!strcmp(fs, "*")) func_all = true; else func = (unsigned)strtoul(fs, NULL, 8);
-			have_bdf = true;
-		} else if (!strcmp(t, "vslot")) { vslot = (unsigned)strtoul(eq, NULL, 16); have_vslot = true; }
-		else if (!strcmp(t, "permissive")) { if (atoi(eq)) j_bool(o, "permissive", true); else json_object_object_del(o, "permissive"); }
-		else if (!strcmp(t, "msitranslate")) { if (atoi(eq)) j_bool(o, "msitranslate", true); else json_object_object_del(o, "msitranslate"); }
-		else if (!strcmp(t, "power_mgmt")) { if (atoi(eq)) j_bool(o, "power_mgmt", true); else json_object_object_del(o, "power_mgmt"); }
-		else if (!strcmp(t, "seize")) { if (atoi(eq)) j_bool(o, "seize", true); else json_object_object_del(o, "seize"); }
-		else if (!strcmp(t, "rdm_policy")) {
-			if (!strcmp(eq, "strict")) j_str(o, "rdm_policy", "strict");
-			else if (!strcmp(eq, "relaxed")) j_str(o, "rdm_policy", "relaxed");
-			else rc = -1;
-		} else if (!strcmp(t, "name")) j_str(o, "name", eq);
-		else {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "pci spec `%s': unknown PCI_SPEC_STRING option `%s' "
-				     "(permissive, msitranslate, seize, power_mgmt, rdm_policy, vslot, bdf, name)", v->str, t);
-			free(buf);
-			return -1;
-		}
-	}
-	free(buf);
-	if (rc || !have_bdf) {
-		kxl_diag_add(m->d, KXL_ERROR, &l, "unable to parse PCI_SPEC_STRING `%s' for passthrough "
-			     "(expected [DDDD:]BB:DD.F[@VSLOT][,key=value...], see xl-pci-configuration(5))", v->str);
-		return -1;
-	}
-	if (func) j_int(o, "func", func);
-	if (dev) j_int(o, "dev", dev);
-	if (bus) j_int(o, "bus", bus);
-	if (dom) j_int(o, "domain", dom);
-	if (have_vslot && vslot) j_int(o, "vdevfn", vslot << 3);
-	j_int(o, "vfunc_mask", func_all ? 0xff : 1);
-	if (func_all) json_object_object_del(o, "func");
-	return 0;
-}
-
-void h_pci(struct mctx *m, const char *name)
-{
-	const struct kxl_cfg_value *list;
-	long msit = 0, pm = 0, perm = 0, seize = 0;
-	m_long(m, "pci_msitranslate", false, &msit);
-	m_long(m, "pci_power_mgmt", false, &pm);
-	m_long(m, "pci_permissive", false, &perm);
-	m_long(m, "pci_seize", false, &seize);
-	if (m_list(m, "pci", false, &list)) return;
-	json_object *arr = j_arr(m->root, "pcidevs");
-	for (size_t i = 0; i < list->n; i++) {
-		if (list->items[i]->type != KXL_CFG_STRING) break;
-		json_object *o = json_object_new_object();
-		if (m->type != T_HVM) j_str(o, "rdm_policy", "strict");	/* xl copies the zeroed union */
-		if (msit) j_bool(o, "msitranslate", true);
-		if (pm) j_bool(o, "power_mgmt", true);
-		if (perm) j_bool(o, "permissive", true);
-		if (seize) j_bool(o, "seize", true);
-		if (pci_parse(m, list->items[i], o)) { json_object_put(o); m->failed = true; return; }
-		json_object_array_add(arr, o);
-	}
-	if (list->n && m->type == T_PV) j_defbool(m->type_obj, "e820_host", true);
 	(void)name;
 }
 
@@ -913,7 +830,10 @@ void h_channel(struct mctx *m, const char *name)
 				m->failed = true;
 				break;
 			}
-			char *k = trim_dup(t, (size_t)(eq - t)), *val = trim_dup(eq + 1, strlen(eq + 1));
+			/* xl splits with strtok on '=': the value ends at the next '=' */
+			const char *ve = strchr(eq + 1, '=');
+			char *k = trim_dup(t, (size_t)(eq - t)),
+			     *val = trim_dup(eq + 1, ve ? (size_t)(ve - eq - 1) : strlen(eq + 1));
 			if (!strcmp(k, "backend")) j_str(o, "backend_domname", val);
 			else if (!strcmp(k, "name")) j_str(o, "name", val);
 			else if (!strcmp(k, "path")) { free(path); path = xstrdup(val); }

@@ -88,7 +88,7 @@ static const struct key keys[] = {
 	GRP("pci_power_mgmt", T_ALL, "Default power_mgmt of PCI devices"),
 	GRP("pci_permissive", T_ALL, "Default permissive of PCI devices"),
 	GRP("pci_seize", T_ALL, "Default seize of PCI devices"),
-	FN("rdm", h_rdm, T_HVM, "unset", "Reserved device memory: strategy=host|ignore,policy=strict|relaxed"),
+	FN("rdm", h_rdm, T_ALL, "unset", "Reserved device memory: strategy=host (xl ignores the whole value when it names a policy)"),
 	FN("pci", h_pci, T_ALL, "none", "PCI devices to pass through (xl-pci-configuration(5))"),
 	FN("dtdev", h_dtdev, T_ALL, "none", "Device tree nodes to pass through (Arm)"),
 	FN("passthrough", h_enum, T_ALL, "unset", "IOMMU page table sharing: disabled, enabled, sync_pt, share_pt"),
@@ -295,6 +295,7 @@ static size_t edit_distance(const char *a, const char *b)
 
 /* The key names, hashed once (the table is constant). */
 static const char *key_index[512];
+static uint32_t key_hash[ARRAY_SIZE(keys)];
 static pthread_once_t key_index_once = PTHREAD_ONCE_INIT;
 
 static void key_index_add(const char *name)
@@ -308,8 +309,10 @@ static void key_index_build(void)
 {
 	_Static_assert(ARRAY_SIZE(keys) + ARRAY_SIZE(other_keys) < ARRAY_SIZE(key_index) / 2,
 		       "the key index stays at most half full");
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		key_hash[i] = m_hash(keys[i].name);
 		if (keys[i].name[0]) key_index_add(keys[i].name);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(other_keys); i++)
 		key_index_add(other_keys[i]);
 }
@@ -377,9 +380,12 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	j_obj(m.b_info, "arch_arm");
 	j_obj(m.b_info, "arch_x86");
 
+	pthread_once(&key_index_once, key_index_build);
 	for (size_t i = 0; i < ARRAY_SIZE(keys) && !m.failed; i++) {
 		const struct key *k = &keys[i];
 		if (k->fn == h_type || k->kind == K_GROUP) continue;
+		/* a simple key that is not set has nothing to do (most are not) */
+		if (k->kind != K_CUSTOM && !m_find_h(&m, k->name, key_hash[i])) continue;
 		if (k->name[0] && (k->kind != K_CUSTOM || k->dest != D_NONE) && !(k->types & m.type)) {
 			if (k->doc && m_find(&m, k->name))
 				kxl_diag_add(d, KXL_NOTE, (struct kxl_loc[]){ m_loc(&m, k->name) },

@@ -32,6 +32,8 @@ struct mctx {
 void m_index_build(struct mctx *m);
 void m_index_free(struct mctx *m);
 uint32_t m_hash(const char *s);
+/* m_find with the name's m_hash() already known (the index must exist) */
+const struct kxl_cfg_setting *m_find_h(struct mctx *m, const char *name, uint32_t hash);
 
 /* Lookup results, as libxlutil's: 0, ESRCH (absent), EINVAL (wrong kind). */
 const struct kxl_cfg_setting *m_find(struct mctx *m, const char *name);

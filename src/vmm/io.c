@@ -4,18 +4,41 @@
  * ones, as on a bus where nothing answers. Device handlers run under
  * vm->dev_lock and see one access of 1, 2 or 4 bytes (8 for MMIO).
  */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "layout.h"
 #include "vmm/priv.h"
 
+/* A console byte, written without the device lock. A blocking console
+ * stalls this vCPU only; the kick signal interrupts the write so that the
+ * vCPU can still be paused (then it retries) or stopped (the byte is lost). */
+static void console_put(struct vcpu *v, uint8_t c)
+{
+	struct vm *vm = v->vm;
+	if (vm->args->con_out < 0)
+		return;
+	for (;;) {
+		ssize_t n = write(vm->args->con_out, &c, 1);
+		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;	/* written, or the console is gone: the guest goes on */
+		if (atomic_load(&vm->quit) || atomic_load(&vm->stop))
+			return;
+		v->run->immediate_exit = 0;
+		if (vm->paused)
+			vcpu_park(v);
+	}
+}
+
 void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool write)
 {
 	struct vm *vm = v->vm;
+	int tx = -1;
 
 	pthread_mutex_lock(&vm->dev_lock);
 	if (port >= KXL_PORT_COM1 && port < KXL_PORT_COM1 + 8 && size == 1) {
-		uart_io_locked(vm, port - KXL_PORT_COM1, data, write);
+		uart_io_locked(vm, port - KXL_PORT_COM1, data, write, &tx);
 	} else if ((port == KXL_PORT_RTC || port == KXL_PORT_RTC + 1) && size == 1) {
 		rtc_io_locked(vm, port - KXL_PORT_RTC, data, write);
 	} else if ((port == KXL_PORT_I8042_DATA || port == KXL_PORT_I8042_CMD) && size == 1) {
@@ -41,6 +64,8 @@ void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool w
 		}
 	}
 	pthread_mutex_unlock(&vm->dev_lock);
+	if (tx >= 0)
+		console_put(v, (uint8_t)tx);
 }
 
 void io_mmio(struct vcpu *v, uint64_t addr, uint8_t *data, unsigned len, bool write)

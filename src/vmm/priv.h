@@ -143,6 +143,7 @@ void vm_request_stop(struct vm *vm, enum kxl_vmm_outcome o, const char *fmt, ...
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);
 void vcpu_kick_init(void);
+void vcpu_park(struct vcpu *v);
 
 /* io.c: port and MMIO dispatch to the devices */
 void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool write);
@@ -150,7 +151,7 @@ void io_mmio(struct vcpu *v, uint64_t addr, uint8_t *data, unsigned len, bool wr
 
 /* devices; *_locked run under vm->dev_lock */
 void uart_init(struct vm *vm);
-void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool write);
+void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool write, int *tx);
 unsigned uart_rx_space_locked(struct vm *vm);
 void uart_rx_push_locked(struct vm *vm, const uint8_t *buf, unsigned n);
 void rtc_init(struct vm *vm, int64_t offset);

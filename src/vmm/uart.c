@@ -85,20 +85,17 @@ static uint8_t uart_rx_pop(struct vm *vm)
 	return c;
 }
 
-static void uart_tx(struct vm *vm, uint8_t c)
+static void uart_tx(struct vm *vm, uint8_t c, int *tx)
 {
 	struct uart *u = &vm->uart;
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & MCR_LOOP)
 		uart_rx_push_locked(vm, &c, 1);
-	} else if (vm->args->con_out >= 0) {
-		if (write(vm->args->con_out, &c, 1) < 0) {
-			/* console gone: output is dropped, the guest goes on */
-		}
-	}
+	else
+		*tx = c;
 	u->thre_pending = true;	/* transmitted at once: THR empty again */
 }
 
-void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool wr)
+void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool wr, int *tx)
 {
 	struct uart *u = &vm->uart;
 	bool dlab = u->lcr & LCR_DLAB;
@@ -110,7 +107,7 @@ void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool wr)
 			if (dlab)
 				u->dll = v;
 			else
-				uart_tx(vm, v);
+				uart_tx(vm, v, tx);
 			break;
 		case 1:
 			if (dlab) {

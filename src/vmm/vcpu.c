@@ -182,7 +182,7 @@ void vm_request_stop(struct vm *vm, enum kxl_vmm_outcome o, const char *fmt, ...
 	}
 }
 
-static void vcpu_park(struct vcpu *v)
+void vcpu_park(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	pthread_mutex_lock(&vm->pause_lock);

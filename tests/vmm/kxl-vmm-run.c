@@ -11,6 +11,7 @@
  *   -p pvh|linux|auto  --no-acpi  -P (start paused)
  *   --on-poweroff/--on-reboot/--on-crash ACTION  --dump-dir DIR
  *   --localtime  --rtc-offset SEC  --stdin (console input from stdin)
+ *   --stuck-console (console output into a 4 KiB pipe nobody reads)
  *   --ctl STEPS  (wait:TEXT sleep:MS power pause unpause nmi reset
  *                 destroy dump:PATH status, comma-separated)
  */
@@ -180,15 +181,16 @@ int main(int argc, char **argv)
 	struct kxl_vmm_spec spec;
 	struct kxl_boot_module mods[16];
 	size_t nmods = 0;
-	bool use_stdin = false;
+	bool use_stdin = false, stuck = false;
 	const char *log = NULL;
-	enum { O_NOACPI = 256, O_POFF, O_REBOOT, O_CRASH, O_DUMP, O_LT, O_RTC, O_STDIN, O_CTL, O_LOG };
+	enum { O_NOACPI = 256, O_POFF, O_REBOOT, O_CRASH, O_DUMP, O_LT, O_RTC, O_STDIN, O_CTL, O_LOG, O_STUCK };
 	static const struct option lo[] = {
 		{ "no-acpi", 0, 0, O_NOACPI }, { "on-poweroff", 1, 0, O_POFF },
 		{ "on-reboot", 1, 0, O_REBOOT }, { "on-crash", 1, 0, O_CRASH },
 		{ "dump-dir", 1, 0, O_DUMP }, { "localtime", 0, 0, O_LT },
 		{ "rtc-offset", 1, 0, O_RTC }, { "stdin", 0, 0, O_STDIN },
-		{ "ctl", 1, 0, O_CTL }, { "log", 1, 0, O_LOG }, { 0, 0, 0, 0 },
+		{ "ctl", 1, 0, O_CTL }, { "log", 1, 0, O_LOG },
+		{ "stuck-console", 0, 0, O_STUCK }, { 0, 0, 0, 0 },
 	};
 
 	kxl_vmm_spec_init(&spec);
@@ -231,6 +233,7 @@ int main(int argc, char **argv)
 		case O_STDIN: use_stdin = true; break;
 		case O_CTL: ctl_steps = optarg; break;
 		case O_LOG: log = optarg; break;
+		case O_STUCK: stuck = true; break;
 		default:
 			fprintf(stderr, "usage: kxl-vmm-run [options] KERNEL [CMDLINE]\n");
 			return 2;
@@ -258,6 +261,13 @@ int main(int argc, char **argv)
 		}
 	}
 	spec.console_out = pfd[1];
+	int stuck_pipe[2];
+	if (stuck) {
+		if (pipe(stuck_pipe) < 0)
+			return 1;
+		fcntl(stuck_pipe[1], F_SETPIPE_SZ, 4096);
+		spec.console_out = stuck_pipe[1];
+	}
 	spec.console_in = use_stdin ? 0 : -1;
 	/* kxl_vmm_run takes SIGINT/SIGTERM/SIGHUP through a signalfd: keep
 	 * them away from the helper threads. */

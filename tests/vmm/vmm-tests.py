@@ -392,6 +392,15 @@ def t_console_input():
     check("hello kxl" in p.stdout and "echo: done" in p.stdout, "input reached the guest")
 
 
+def t_stuck_console():
+    """A console nobody reads stalls the guest, never the VMM."""
+    p = run(["--stuck-console", "--stdin", "--ctl", "sleep:500,pause,status,unpause,status,destroy"],
+            "flood", stdin="")
+    expect(p, "destroyed")
+    check("ctl: pause -> 0 (paused)" in p.stderr, "pause answered")
+    check("ctl: status -> 0 (running)" in p.stderr, "unpause answered")
+
+
 def t_bad_kernel():
     p = run([], "info", kernel="/nonexistent/kernel")
     check(p.returncode == EXIT["error"], "exit 1")

@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""life-tests.py: the domain lifecycle tests (suite 'life').
+
+Each test runs the kxl command on the tiny test guest (guest/pvh-main.c;
+its scenario is the first word of the cmdline) in background domains,
+with a private state directory (KXL_STATE_DIR) and dump directory
+(KXL_DUMP_DIR), and checks what `kxl list', the console and the logs say.
+No timed assertions: waits poll with generous timeouts.
+
+usage: life-tests.py TEST KXL GUEST
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+KXL = GUEST = None
+WAIT = 30          # seconds for anything to happen
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+class Env:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="kxl-life-")
+        self.state = os.path.join(self.dir, "state")
+        self.dump = os.path.join(self.dir, "dump")
+        self.env = dict(os.environ, KXL_STATE_DIR=self.state, KXL_DUMP_DIR=self.dump)
+
+    def kxl(self, *args, input=None, timeout=WAIT, want=None, prefix=()):
+        cmd = list(prefix) + [KXL] + [str(a) for a in args]
+        p = subprocess.run(cmd, capture_output=True, text=True, input=input,
+                           timeout=timeout, env=self.env, errors="replace")
+        print("$", " ".join(cmd), "->", p.returncode)
+        if p.stdout:
+            print(p.stdout, end="")
+        if p.stderr:
+            print(p.stderr, end="", file=sys.stderr)
+        if want is not None:
+            check(p.returncode == want, f"`kxl {' '.join(map(str, args))}' exited "
+                  f"{p.returncode}, want {want}: {p.stderr.strip()}")
+        return p
+
+    def cfg(self, name, cmdline, **keys):
+        path = os.path.join(self.dir, name + ".cfg")
+        lines = [f'name = "{name}"', 'type = "pvh"', f'kernel = "{GUEST}"',
+                 f'cmdline = "{cmdline}"', "memory = 32"]
+        for k, v in keys.items():
+            lines.append(f"{k} = {json.dumps(v) if isinstance(v, str) else v}")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def create(self, name, cmdline, *opts, **keys):
+        p = self.kxl("create", *opts, self.cfg(name, cmdline, **keys), want=0)
+        m = re.search(r"domain (\S+) started with ID (\d+)", p.stdout)
+        check(m and m.group(1) == name, "create prints the name and ID")
+        return int(m.group(2))
+
+    def log(self, name, which="console.log"):
+        try:
+            with open(os.path.join(self.state, "log", f"{name}.{which}"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_for(self, what, fn, timeout=WAIT):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if fn():
+                return
+            time.sleep(0.05)
+        raise Fail(f"timed out waiting for {what}")
+
+    def wait_console(self, name, text):
+        self.wait_for(f"`{text}' on {name}'s console", lambda: text in self.log(name))
+
+    def rows(self):
+        p = self.kxl("list", want=0)
+        lines = p.stdout.splitlines()
+        check(lines and lines[0].startswith("Name") and "Time(s)" in lines[0], "list header")
+        out = {}
+        for ln in lines[1:]:
+            f = ln.split()
+            check(len(f) == 6, f"list row `{ln}'")
+            out[f[0]] = {"id": int(f[1]), "mem": int(f[2]), "vcpus": int(f[3]),
+                         "state": f[4], "time": float(f[5])}
+        check("Domain-0" not in out, "no Domain-0 row")
+        return out
+
+    def wait_gone(self, name):
+        self.wait_for(f"{name} to be gone", lambda: name not in self.rows())
+        check(not os.path.exists(os.path.join(self.state, "dom", name)),
+              f"{name}'s state directory is removed")
+
+    def cleanup(self):
+        try:
+            for name in self.rows():
+                self.kxl("destroy", name)
+        except Exception as e:  # noqa: BLE001 - best effort
+            print("cleanup:", e, file=sys.stderr)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def t_paused(e):
+    """create -p, then unpause: the guest starts only then."""
+    domid = e.create("p1", "powerbutton", "-p")
+    r = e.rows()["p1"]
+    check(r["id"] == domid and r["state"] == "--p---", f"paused state {r['state']}")
+    check(r["mem"] == 32 and r["vcpus"] == 1, "Mem and VCPUs columns")
+    time.sleep(0.3)
+    check("guest:" not in e.log("p1"), "a paused guest prints nothing")
+    e.kxl("unpause", "p1", want=0)
+    e.wait_console("p1", "waiting for the power button")
+    check(e.rows()["p1"]["state"] in ("r-----", "-b----"), "running after unpause")
+    e.kxl("pause", domid, want=0)
+    check(e.rows()["p1"]["state"] == "--p---", "pause by ID")
+    e.kxl("unpause", domid, want=0)
+    e.kxl("destroy", "p1", want=0)
+    e.wait_gone("p1")
+
+
+def t_console_buffer(e):
+    """What the guest wrote before the attach is shown, then Ctrl-] detaches."""
+    e.create("c1", "powerbutton")
+    e.wait_console("c1", "waiting for the power button")
+    p = e.kxl("console", "c1", input="\x1d", want=0)
+    check('scenario "powerbutton"' in p.stdout and "waiting for the power button" in p.stdout,
+          "buffered console output shown on attach")
+    check("c1" in e.rows(), "the domain survives the detach")
+    e.kxl("destroy", "c1", want=0)
+
+
+def t_console_input(e):
+    """create -c attaches at once; input reaches the guest's UART."""
+    p = e.kxl("create", "-c", e.cfg("c2", "echo"), input="hi there.", want=0)
+    check("echo: type" in p.stdout and "hi there" in p.stdout and "echo: done" in p.stdout,
+          "echo guest output through create -c")
+    check("has ended" in p.stderr, "the console client says the domain ended")
+    e.wait_gone("c2")
+
+
+def t_console_second(e):
+    """A second attach is refused; destroy ends the first client cleanly."""
+    e.create("c3", "powerbutton")
+    e.wait_console("c3", "waiting for the power button")
+    first = subprocess.Popen([KXL, "console", "c3"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e.env)
+    e.wait_for("the first attach", lambda: "already attached" in
+               e.kxl("console", "c3", input="\x1d").stderr)
+    p = e.kxl("console", "c3", input="\x1d")
+    check(p.returncode != 0 and "already attached" in p.stderr, "second attach refused")
+    e.kxl("destroy", "c3", want=0)
+    out, err = first.communicate(timeout=WAIT)
+    print(out.decode(errors="replace"), err.decode(errors="replace"))
+    check(first.returncode == 0, f"first console client exit {first.returncode}")
+    check(b"has ended" in err, "the first client was told the domain ended")
+    e.wait_gone("c3")
+
+
+def t_shutdown(e):
+    """shutdown -w of a guest that acts on the power button."""
+    e.create("s1", "powerbutton")
+    e.wait_console("s1", "waiting for the power button")
+    p = e.kxl("shutdown", "-w", "s1", want=0)
+    check("has shut down: poweroff" in p.stdout, "shutdown -w reports the poweroff")
+    check("pressed, powering off" in e.log("s1"), "the guest saw the button")
+    e.wait_gone("s1")
+
+
+def t_shutdown_timeout(e):
+    """shutdown --timeout destroys a guest that ignores the button."""
+    e.create("s2", "ignore")
+    e.wait_console("s2", "ignoring the power button")
+    p = e.kxl("shutdown", "--timeout", "2", "s2", want=0)
+    check("did not shut down within 2 s: destroying it" in p.stderr, "timeout message")
+    check("press 1 ignored" in e.log("s2"), "the guest saw the button")
+    check("ended: destroyed" in e.log("s2", "log"), "monitor log: destroyed")
+    e.wait_gone("s2")
+
+
+def t_shutdown_all(e):
+    """shutdown -a -w stops every domain."""
+    for n in ("a1", "a2"):
+        e.create(n, "powerbutton")
+    for n in ("a1", "a2"):
+        e.wait_console(n, "waiting for the power button")
+    p = e.kxl("shutdown", "-a", "-w", want=0)
+    check(p.stdout.count("has shut down: poweroff") == 2, "both shut down")
+    check(e.rows() == {}, "no domain left")
+
+
+def t_reboot(e):
+    """reboot with on_reboot=restart: same name, a new ID, the old one gone."""
+    old = e.create("r1", "ignore", on_reboot="restart")
+    e.wait_console("r1", "ignoring the power button")
+    p = e.kxl("reboot", "-w", "r1", want=0)
+    check("has rebooted: reboot" in p.stdout, "reboot -w reports the reboot")
+    e.wait_for("the restart", lambda: e.log("r1").count("ignoring the power button") == 2)
+    new = e.rows()["r1"]["id"]
+    check(new != old, f"a restart gets a new ID ({old} -> {new})")
+    check(e.kxl("domid", "r1", want=0).stdout.strip() == str(new), "domid NAME")
+    check(e.kxl("domname", new, want=0).stdout.strip() == "r1", "domname ID")
+    p = e.kxl("domname", old)
+    check(p.returncode != 0 and f"no domain with ID {old}" in p.stderr, "the old ID is gone")
+    # the guest's own reboot, with on_reboot=destroy
+    e.create("r2", "reboot", on_reboot="destroy")
+    e.wait_gone("r2")
+    check("on_reboot=destroy" in e.log("r2", "log"), "r2 rebooted and was destroyed")
+    e.kxl("destroy", "r1", want=0)
+
+
+def t_trigger(e):
+    """trigger reset restarts; trigger nmi crashes the guest (it has no NMI handler)."""
+    old = e.create("t1", "ignore", on_reboot="restart", on_crash="preserve")
+    e.wait_console("t1", "ignoring the power button")
+    e.kxl("trigger", "t1", "reset", want=0)
+    e.wait_for("the restart", lambda: e.log("t1").count("ignoring the power button") == 2)
+    new = e.rows()["t1"]["id"]
+    check(new != old, "trigger reset: a new ID")
+    e.kxl("trigger", "t1", "power", want=0)
+    e.wait_for("the button", lambda: "press 1 ignored" in e.log("t1"))
+    e.kxl("trigger", "t1", "nmi", want=0)
+    e.wait_for("the crash", lambda: e.rows()["t1"]["state"] == "----c-")
+    check("crash" in e.log("t1", "log"), "monitor log: crash")
+    p = e.kxl("trigger", "t1", "sleep")
+    check(p.returncode != 0 and "not supported" in p.stderr, "trigger sleep: not supported")
+    e.kxl("destroy", "t1", want=0)
+    e.wait_gone("t1")
+
+
+def t_race(e):
+    """Of eight creates of one name at once, exactly one wins."""
+    cfg = e.cfg("race", "powerbutton")
+    procs = [subprocess.Popen([KXL, "create", cfg], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=e.env) for _ in range(8)]
+    res = [(p.wait(timeout=WAIT), p.stdout.read().decode(), p.stderr.read().decode()) for p in procs]
+    for r in res:
+        print(r)
+    wins = [r for r in res if r[0] == 0]
+    check(len(wins) == 1, f"{len(wins)} creates won")
+    check(all("already exists" in r[2] for r in res if r[0] != 0), "losers say it exists")
+    rows = e.rows()
+    check(list(rows) == ["race"], "one domain listed")
+    e.kxl("destroy", "race", want=0)
+    e.wait_gone("race")
+    e.create("race", "powerbutton")   # the name is free again
+    e.kxl("destroy", "race", want=0)
+
+
+def procs_with(text):
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def t_sigkill(e):
+    """A monitor killed with SIGKILL: list notices, cleans up; nothing hangs."""
+    e.create("k1", "powerbutton")
+    e.wait_console("k1", "waiting for the power button")
+    cfgpath = os.path.join(e.dir, "k1.cfg")
+    check(procs_with(cfgpath), "the monitor and VMM processes exist")
+    with open(os.path.join(e.state, "dom", "k1", "pid")) as f:
+        pid = int(f.read())
+    os.kill(pid, signal.SIGKILL)
+    e.wait_gone("k1")
+    e.wait_for("the VMM processes to end", lambda: not procs_with(cfgpath))
+    p = e.kxl("pause", "k1")
+    check(p.returncode != 0 and "no domain named" in p.stderr, "k1 is unknown now")
+    e.create("k1", "powerbutton")
+    e.kxl("destroy", "k1", want=0)
+
+
+def t_list_long(e):
+    """list -l: the config with the defaults filled, per domain."""
+    a = e.create("l1", "powerbutton")
+    b = e.create("l2", "powerbutton", memory=48, vcpus=2, maxvcpus=3, on_crash="preserve")
+    p = e.kxl("list", "-l", want=0)
+    check(p.stdout.startswith('[\n    {\n        "domid": '), "xl's layout (4 spaces)")
+    v = json.loads(p.stdout)
+    check([d["domid"] for d in v] == [a, b], "domids in order")
+    for d, name in zip(v, ["l1", "l2"]):
+        c = d["config"]
+        check(c["c_info"]["name"] == name and c["c_info"]["type"] == "pvh", "c_info")
+        bi = c["b_info"]
+        for k in ("target_memkb", "max_memkb", "max_vcpus", "avail_vcpus"):
+            check(k in bi, f"default {k} filled")
+        for k in ("on_poweroff", "on_reboot", "on_crash", "on_watchdog", "on_soft_reset"):
+            check(k in c, f"default {k} filled")
+        check(bi["kernel"] == GUEST, "the resolved kernel path")
+    b1, b2 = v[0]["config"]["b_info"], v[1]["config"]["b_info"]
+    check(b1["target_memkb"] == 32768 and b1["max_memkb"] == 32768, "l1 memory")
+    check(b2["target_memkb"] == 49152, "l2 memory")
+    check(b2["max_vcpus"] == 3, "l2 maxvcpus")
+    check(v[1]["config"]["on_crash"] == "preserve", "l2 on_crash")
+    check(v[0]["config"]["on_reboot"] == "restart", "xl's default on_reboot")
+    one = json.loads(e.kxl("list", "-l", "l2", want=0).stdout)
+    check(len(one) == 1 and one[0]["domid"] == b, "list -l DOMAIN")
+    rows = e.rows()
+    check(rows["l2"]["mem"] == 48 and rows["l2"]["vcpus"] == 2, "l2 row")
+    p = e.kxl("list", "l1", str(b), want=0)
+    check(len(p.stdout.splitlines()) == 3, "list by name and ID")
+    for n in ("l1", "l2"):
+        e.kxl("destroy", n, want=0)
+
+
+def t_unknown(e):
+    """Every verb: a clear error and a non-zero exit for an unknown domain."""
+    e.create("u1", "powerbutton")
+    for args in (["console", "nosuch"], ["shutdown", "nosuch"], ["reboot", "nosuch"],
+                 ["destroy", "nosuch"], ["pause", "nosuch"], ["unpause", "nosuch"],
+                 ["dump-core", "nosuch", os.path.join(e.dir, "x.core")],
+                 ["trigger", "nosuch", "nmi"], ["domid", "nosuch"], ["domname", "4242"],
+                 ["list", "nosuch"], ["pause", "4242"], ["shutdown", "-w", "4242"]):
+        p = e.kxl(*args)
+        check(p.returncode != 0, f"{args}: non-zero exit")
+        check("no domain named `nosuch'" in p.stderr or "no domain with ID 4242" in p.stderr,
+              f"{args}: clear error")
+    p = e.kxl("save", "u1")
+    check(p.returncode == 1 and "not supported" in p.stderr, "save: not supported")
+    p = e.kxl("create", e.cfg("u1", "powerbutton"))
+    check(p.returncode != 0 and "already exists" in p.stderr, "create of an existing name")
+    e.kxl("destroy", "u1", want=0)
+
+
+def t_other_uid(e):
+    """Another user reaches neither the state directory nor the sockets."""
+    e.create("o1", "powerbutton")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    os.chmod(e.dir, 0o755)      # let uid 65534 reach the state directory itself
+    p = e.kxl("list", prefix=nobody)
+    check(p.returncode != 0 and "not to you" in p.stderr, "list as another uid refused")
+    sock = os.path.join(e.state, "dom", "o1", "ctl.sock")
+    probe = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+             "try:\n s.connect(sys.argv[1])\nexcept OSError as x:\n print('refused', x.errno); sys.exit(0)\n"
+             "print('answer', s.recv(200).decode().strip())\n")
+    py = "/usr/bin/python3"
+    p = subprocess.run(nobody + [py, "-c", probe, sock], capture_output=True, text=True, timeout=WAIT)
+    print(p.stdout, p.stderr)
+    check(p.stdout.startswith("refused 13"), "the socket is out of reach (EACCES)")
+    # open every permission: the monitor still checks the peer's uid
+    for d in (e.state, os.path.join(e.state, "dom"), os.path.join(e.state, "dom", "o1")):
+        os.chmod(d, 0o755)
+    for s in ("ctl.sock", "console.sock"):
+        os.chmod(os.path.join(e.state, "dom", "o1", s), 0o666)
+    for s in ("ctl.sock", "console.sock"):
+        p = subprocess.run(nobody + [py, "-c", probe, os.path.join(e.state, "dom", "o1", s)],
+                           capture_output=True, text=True, timeout=WAIT)
+        print(p.stdout, p.stderr)
+        check("answer error permission denied" in p.stdout, f"{s}: the monitor refuses the uid")
+    p = e.kxl("list")
+    check(p.returncode != 0 and "open to other users" in p.stderr, "an open state dir is refused")
+    os.chmod(e.state, 0o700)
+    e.kxl("destroy", "o1", want=0)
+
+
+def t_dump_core(e):
+    """dump-core of a live domain, and a coredump-destroy core named NAME-ID-TIME."""
+    e.create("d1", "powerbutton")
+    e.wait_console("d1", "waiting for the power button")
+    core = os.path.join(e.dir, "d1.core")
+    e.kxl("dump-core", "d1", core, want=0)
+    with open(core, "rb") as f:
+        check(f.read(4) == b"\x7fELF", "an ELF core")
+    check("d1" in e.rows(), "the domain runs on")
+    e.kxl("destroy", "d1", want=0)
+    domid = e.create("d2", "triplefault", on_crash="coredump-destroy")
+    e.wait_gone("d2")
+    cores = os.listdir(e.dump) if os.path.isdir(e.dump) else []
+    print("cores:", cores)
+    check(any(re.fullmatch(rf"d2-{domid}-\d{{8}}-\d{{6}}\.core", c) for c in cores),
+          "core named after the domain, its ID and the time")
+
+
+def t_state_dir(e):
+    """The state directory must be private; without the override, XDG_RUNTIME_DIR."""
+    os.makedirs(e.state, mode=0o755)
+    os.chmod(e.state, 0o755)
+    p = e.kxl("list")
+    check(p.returncode != 0 and "mode 755" in p.stderr, "a 0755 state directory is refused")
+    os.chmod(e.state, 0o700)
+    e.kxl("list", want=0)
+    check(stat.S_IMODE(os.stat(os.path.join(e.state, "dom")).st_mode) == 0o700, "dom/ is 0700")
+
+
+TESTS = {n[2:].replace("_", "-"): f for n, f in globals().items() if n.startswith("t_")}
+
+
+def main():
+    global KXL, GUEST
+    name, KXL, GUEST = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+    if name not in TESTS:
+        print(f"unknown test {name}; tests: {' '.join(TESTS)}", file=sys.stderr)
+        return 2
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("no /dev/kvm: skipped")
+        return 77
+    e = Env()
+    try:
+        TESTS[name](e)
+    except Fail as x:
+        print(f"FAIL: {name}: {x}", file=sys.stderr)
+        e.cleanup()
+        return 1
+    e.cleanup()
+    print(f"ok: {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
