@@ -273,3 +273,26 @@ long host_cpu_bits(void)
 	if (n < 1) n = 1;
 	return (n + 7) / 8 * 8;	/* libxl's cpu bitmaps are whole bytes */
 }
+
+void host_node_cpus(unsigned long node, bool *cpus, size_t n)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%lu/cpulist", node);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		/* no NUMA information: one node holding every CPU */
+		if (node == 0)
+			for (long i = 0; i < sysconf(_SC_NPROCESSORS_CONF) && (size_t)i < n; i++) cpus[i] = true;
+		return;
+	}
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save)) {
+		char *e;
+		unsigned long lo = strtoul(t, &e, 10), hi = lo;
+		if (*e == '-') hi = strtoul(e + 1, NULL, 10);
+		for (unsigned long c = lo; c <= hi && c < n; c++) cpus[c] = true;
+	}
+}

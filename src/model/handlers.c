@@ -251,9 +251,13 @@ static int cpurange(struct mctx *m, const char *key, const char *spec, json_obje
 		}
 		if (!rc && *ep) rc = -1;
 		if (rc) { m_error(m, key, "invalid pcpu range `%s' in `%s'", t, spec); break; }
-		if (nodes) {	/* one node holding every CPU when the host has no NUMA info */
-			if (a >= host_nr_nodes()) continue;
-			for (long i = 0; i < ncpu && i < 4096; i++) bits[i] = !not;
+		if (nodes) {	/* every CPU of each node, from sysfs */
+			for (unsigned long node = a; node <= b && node < 4096; node++) {
+				bool cpus[4096] = { 0 };
+				host_node_cpus(node, cpus, 4096);
+				for (int i = 0; i < 4096; i++)
+					if (cpus[i]) bits[i] = !not;
+			}
 			continue;
 		}
 		for (unsigned long x = a; x <= b && x < 4096; x++) bits[x] = !not;

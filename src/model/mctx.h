@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <kxl/model.h>
@@ -71,7 +72,9 @@ char *m_resolve_lookup(struct mctx *m, const char *name, const char *value);
 
 /* Host facts (NUMA nodes, CPUs) from sysfs; 1 node when unknown. */
 unsigned host_nr_nodes(void);
-long host_cpu_bits(void);	/* bits of a libxl cpu bitmap on this host */
+long host_cpu_bits(void);
+/* the CPUs of a NUMA node (sysfs); without NUMA information node 0 has all */
+void host_node_cpus(unsigned long node, bool *cpus, size_t n);	/* bits of a libxl cpu bitmap on this host */
 
 /* Custom handlers of the key table. */
 typedef void (*key_handler)(struct mctx *m, const char *name);
