@@ -41,6 +41,9 @@ static int kernel_open(struct boot_ctx *c, struct boot_src *s, uint8_t **stage, 
 		return kxl_err(c->d, "%s: not a kernel kxl can load: neither an ELF nor a bzImage (%zu bytes)",
 			       c->kfile, n);
 	c->is_bzimage = true;
+	if (s->size > KXL_GiB)
+		return kxl_err(c->d, "%s: a %llu MiB bzImage is not a kernel (the payload length is a u32 and real ones are tens of MiB)",
+			       c->kfile, (unsigned long long)(s->size >> 20));
 	size_t flen = (size_t)s->size;
 	uint8_t *file = mmap(NULL, flen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, 0);
 	src_close(s);

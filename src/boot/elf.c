@@ -56,6 +56,29 @@ static int read_notes(const struct boot_src *s, uint64_t off, uint64_t len, cons
 	return r;
 }
 
+/* Reads a table of num entries of entsize bytes (at least need) at off:
+ * the program or section headers. Returns a malloc'd copy or NULL. */
+static uint8_t *read_table(const struct boot_src *s, const char *what, uint64_t off, unsigned num,
+			   unsigned entsize, unsigned need, struct kxl_diag *d)
+{
+	if (entsize < need) {
+		kxl_err(d, "%s: corrupt ELF: %s entry size %u, expected at least %u",
+			s->name, what, entsize, need);
+		return NULL;
+	}
+	if (off > s->size || (uint64_t)num * entsize > s->size - off) {
+		kxl_err(d, "%s: truncated ELF: %u %s at 0x%llx run past the end of the file (0x%llx bytes)",
+			s->name, num, what, (unsigned long long)off, (unsigned long long)s->size);
+		return NULL;
+	}
+	uint8_t *t = xmalloc((size_t)num * entsize);
+	if (src_read(s, off, t, (uint64_t)num * entsize, what, d)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 static int parse_sections(const struct boot_src *s, struct elf_info *e, struct kxl_diag *d)
 {
 	unsigned need = e->bits == 64 ? 64 : 40;
@@ -64,17 +87,9 @@ static int parse_sections(const struct boot_src *s, struct elf_info *e, struct k
 
 	if (shoff == 0 || shnum == 0)
 		return 0;
-	if (shentsize < need)
-		return kxl_err(d, "%s: corrupt ELF: section header size %u, expected at least %u",
-			       s->name, shentsize, need);
-	if (shoff > s->size || (uint64_t)shnum * shentsize > s->size - shoff)
-		return kxl_err(d, "%s: truncated ELF: %u section headers at 0x%llx run past the end (0x%llx)",
-			       s->name, shnum, (unsigned long long)shoff, (unsigned long long)s->size);
-	uint8_t *sh = xmalloc((size_t)shnum * shentsize);
-	if (src_read(s, shoff, sh, (uint64_t)shnum * shentsize, "section headers", d)) {
-		free(sh);
+	uint8_t *sh = read_table(s, "section headers", shoff, shnum, shentsize, need, d);
+	if (!sh)
 		return -1;
-	}
 	int r = 0;
 	for (unsigned i = 0; i < shnum && r == 0; i++) {
 		const uint8_t *h = sh + (size_t)i * shentsize;
@@ -131,14 +146,8 @@ int elf_parse_headers(const struct boot_src *s, struct elf_info *e, struct kxl_d
 		return kxl_err(d, "%s: ELF has no program headers: nothing to load", s->name);
 	if (phnum > MAX_PHDRS || phnum == 0xffff)
 		return kxl_err(d, "%s: corrupt ELF: %u program headers", s->name, phnum);
-	if (phentsize < need)
-		return kxl_err(d, "%s: corrupt ELF: program header size %u, expected at least %u",
-			       s->name, phentsize, need);
-	if (phoff > s->size || (uint64_t)phnum * phentsize > s->size - phoff)
-		return kxl_err(d, "%s: truncated ELF: %u program headers at 0x%llx run past the end of the file (0x%llx bytes)",
-			       s->name, phnum, (unsigned long long)phoff, (unsigned long long)s->size);
-	uint8_t *ph = xmalloc((size_t)phnum * phentsize);
-	if (src_read(s, phoff, ph, (uint64_t)phnum * phentsize, "program headers", d))
+	uint8_t *ph = read_table(s, "program headers", phoff, phnum, phentsize, need, d);
+	if (!ph)
 		goto fail;
 
 	e->segs = xcalloc(phnum, sizeof(*e->segs));

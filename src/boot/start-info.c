@@ -32,8 +32,7 @@ int cmdline_write(struct boot_ctx *c)
 	return 0;
 }
 
-/* Module cmdlines go after the kernel's; cmdline_put walks past the strings
- * already there, so keep a cursor of the last one written. */
+/* Module cmdlines go after the kernel's, at *cursor, which moves past each. */
 static uint64_t module_cmdline(struct boot_ctx *c, const char *s, size_t i, uint64_t *cursor)
 {
 	char whose[48];

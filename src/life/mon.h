@@ -49,7 +49,7 @@ struct mon {
 	enum mon_state state;
 	unsigned domid, gen, stops;
 	enum kxl_vmm_outcome last_stop;
-	bool reported, ended, cleaned;
+	bool reported, ended, cleaned, preserved;
 	enum kxl_vmm_outcome outcome;
 	char error[512];
 	int busy;		/* requests being answered */

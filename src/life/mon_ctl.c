@@ -178,11 +178,15 @@ static void vmm_cmd(struct mon *m, int fd, enum kxl_vmm_cmd cmd, const char *arg
 	reply(fd, r, msg);
 }
 
-/* Until the domain with ID id stops (stops changes) or ends; answers how. */
+/* Until the domain with ID id stops (stops changes) or ends, and its
+ * action is carried out (restarted, preserved, or gone from the state
+ * directory, so that a `list' after the answer agrees); answers how. */
 static void wait_stop(struct mon *m, int fd, unsigned id, unsigned stops)
 {
 	pthread_mutex_lock(&m->lock);
 	while (!m->ended && m->domid == id && m->stops == stops)
+		pthread_cond_wait(&m->cond, &m->lock);
+	while (!m->cleaned && m->domid == id && !m->preserved)
 		pthread_cond_wait(&m->cond, &m->lock);
 	const char *what = m->stops != stops ? kxl_vmm_outcome_name(m->last_stop) :
 			   m->ended ? kxl_vmm_outcome_name(m->outcome) : "restarted";

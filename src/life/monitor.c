@@ -186,6 +186,10 @@ static void on_event(void *opaque, const struct kxl_vmm_event *ev)
 		break;
 	}
 	case KXL_EV_PRESERVED:
+		pthread_mutex_lock(&m->lock);
+		m->preserved = true;
+		pthread_cond_broadcast(&m->cond);
+		pthread_mutex_unlock(&m->lock);
 		mon_log("domain %s preserved; `kxl destroy' ends it", m->claim.name);
 		break;
 	case KXL_EV_CORE_WRITTEN:

@@ -135,6 +135,9 @@ def main():
     # relocation needs the staging path (the stream loads only at p_paddr)
     good("bz-reloc-gzip", mkbz(reloc, "bz-reloc-gzip", "gzip"), "--mem", "64", "--decode",
          expect=["relocated", "rip 0x1000010"])
+    # notes only in a section outside the segments: the stream falls back
+    good("bz-shdr-notes-zstd", mkbz(elf32, "bz-shdr-notes-zstd", "zstd"), "--mem", "64",
+         verify=None, expect=["from SHT_NOTE"])
     good("bz-nonote-lz4", mkbz(nonote, "bz-nonote-lz4", "lz4"), "--mem", "64", verify=nonote,
          expect=['"protocol": "linux"'])
 

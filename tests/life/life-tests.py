@@ -18,7 +18,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 KXL = GUEST = None
@@ -158,15 +157,21 @@ def t_console_second(e):
     """A second attach is refused; destroy ends the first client cleanly."""
     e.create("c3", "powerbutton")
     e.wait_console("c3", "waiting for the power button")
-    first = subprocess.Popen([KXL, "console", "c3"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e.env)
-    e.wait_for("the first attach", lambda: "already attached" in
-               e.kxl("console", "c3", input="\x1d").stderr)
+    out_path = os.path.join(e.dir, "first.out")
+    with open(out_path, "wb") as out:
+        first = subprocess.Popen([KXL, "console", "c3"], stdin=subprocess.PIPE,
+                                 stdout=out, stderr=subprocess.PIPE, env=e.env)
+
+    def first_attached():
+        check(first.poll() is None, "the first console client is running")
+        with open(out_path, "rb") as f:
+            return b"waiting for the power button" in f.read()
+    e.wait_for("the first attach", first_attached)
     p = e.kxl("console", "c3", input="\x1d")
     check(p.returncode != 0 and "already attached" in p.stderr, "second attach refused")
     e.kxl("destroy", "c3", want=0)
-    out, err = first.communicate(timeout=WAIT)
-    print(out.decode(errors="replace"), err.decode(errors="replace"))
+    _, err = first.communicate(timeout=WAIT)
+    print(err.decode(errors="replace"))
     check(first.returncode == 0, f"first console client exit {first.returncode}")
     check(b"has ended" in err, "the first client was told the domain ended")
     e.wait_gone("c3")

@@ -401,6 +401,42 @@ def t_stuck_console():
     check("ctl: status -> 0 (running)" in p.stderr, "unpause answered")
 
 
+def t_tty_raw():
+    """Console input from a tty: raw mode (no echo by the line discipline)
+    while the guest runs, the saved mode restored afterwards."""
+    import pty
+    import select
+    import termios
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen([DRIVER, "--stdin", GUEST, "echo"], stdin=slave,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = ""
+    while "echo: type" not in out:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        out += line
+    check("echo: type" in out, "guest waiting for input")
+    os.write(master, b"xyz.")
+    rest, err = proc.communicate(timeout=TIMEOUT)
+    print(out + rest, err)
+    echoed = b""
+    while select.select([master], [], [], 0)[0]:
+        try:
+            chunk = os.read(master, 100)
+        except OSError:
+            break
+        if not chunk:
+            break
+        echoed += chunk
+    after = termios.tcgetattr(slave)
+    check(proc.returncode == 0, "poweroff")
+    check("xyz" in rest, "input reached the guest")
+    check(b"xyz" not in echoed, f"the tty did not echo (raw mode): {echoed!r}")
+    check(after == before, "terminal mode restored")
+
+
 def t_bad_kernel():
     p = run([], "info", kernel="/nonexistent/kernel")
     check(p.returncode == EXIT["error"], "exit 1")
