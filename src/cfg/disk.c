@@ -13,6 +13,7 @@
 #include <kxl/cfg.h>
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,8 +336,11 @@ int kxl_disk_parse(const char *spec, struct json_object *disk,
 		p[best] = 0;
 		char *tok = p, *next = p + best;
 		size_t tl = (size_t)best;
-		if (which != R_TARGET && tl && tok[tl - 1] == ',') tok[--tl] = 0;	/* STRIP(',') */
-		else if (which == R_TARGET && tl && tok[tl - 1] == ',') tok[--tl] = 0;
+		/* STRIP(','): the rules whose match is a word and its comma (the
+		 * white-space and prefix rules match trailing context instead) */
+		bool context = which == R_WS || which == R_P_FORMAT || which == R_P_SCRIPT ||
+			       which == R_P_IGNORED;
+		if (!context && tl && tok[tl - 1] == ',') tok[--tl] = 0;
 		char *val = strchr(tok, '=');
 		val = val ? val + 1 : NULL;
 		switch (which) {

@@ -6,6 +6,7 @@
  */
 #include "model/mctx.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -295,4 +296,12 @@ void host_node_cpus(unsigned long node, bool *cpus, size_t n)
 		if (*e == '-') hi = strtoul(e + 1, NULL, 10);
 		for (unsigned long c = lo; c <= hi && c < n; c++) cpus[c] = true;
 	}
+}
+
+/* A copy of [s, s+n) without leading and trailing white space. */
+char *m_trim_dup(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s)) { s++; n--; }
+	while (n && isspace((unsigned char)s[n - 1])) n--;
+	return xstrndup(s, n);
 }

@@ -66,6 +66,8 @@ void j_defbool(json_object *o, const char *key, bool v);
 void j_bool(json_object *o, const char *key, bool v);
 void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
 
+char *m_trim_dup(const char *s, size_t n);
+
 /* Paths (review ask a). */
 char *m_resolve(struct mctx *m, const char *name, const char *value);
 char *m_resolve_lookup(struct mctx *m, const char *name, const char *value);

@@ -1,0 +1,115 @@
+/*
+ * display.c: the graphics keys: the top-level vnc and sdl options (a vfb for
+ * pv guests, the device model's console for hvm), vga/stdvga, gfx_passthru,
+ * serial and usbdevice (a string or a list), and xl's vnclisten check.
+ */
+#include "model/handlers.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/util.h"
+
+static void vnc_opts(struct mctx *m, json_object *vnc)
+{
+	long l;
+	m_defbool(m, "vnc", false, vnc, "enable");
+	m_replace_string(m, "vnclisten", false, vnc, "listen");
+	m_replace_string(m, "vncpasswd", false, vnc, "passwd");
+	if (!m_long(m, "vncdisplay", false, &l) && l) j_int(vnc, "display", l);
+	m_defbool(m, "vncunused", false, vnc, "findunused");
+}
+
+static void sdl_opts(struct mctx *m, json_object *sdl)
+{
+	m_defbool(m, "sdl", false, sdl, "enable");
+	m_defbool(m, "opengl", false, sdl, "opengl");
+	m_replace_string(m, "display", false, sdl, "display");
+	m_replace_string(m, "xauthority", false, sdl, "xauthority");
+}
+
+void h_vnc_sdl(struct mctx *m, const char *name)
+{
+	json_object *vfbs;
+	bool have_vfb = json_object_object_get_ex(m->root, "vfbs", &vfbs) && json_object_array_length(vfbs);
+	if (m->type == T_PV && !have_vfb) {
+		long l = 0;
+		if (!m_long(m, "vnc", false, &l) && l) {
+			json_object *fb = json_object_new_object(), *kb = json_object_new_object();
+			j_int(fb, "devid", 0);
+			j_int(kb, "devid", 0);
+			json_object_array_add(j_arr(m->root, "vfbs"), fb);
+			json_object_array_add(j_arr(m->root, "vkbs"), kb);
+			vnc_opts(m, j_obj(fb, "vnc"));
+			sdl_opts(m, j_obj(fb, "sdl"));
+			m_replace_string(m, "keymap", false, fb, "keymap");
+		}
+	} else if (m->type == T_HVM) {
+		vnc_opts(m, j_obj(m->type_obj, "vnc"));
+		sdl_opts(m, j_obj(m->type_obj, "sdl"));
+	}
+	(void)name;
+}
+
+void h_vga(struct mctx *m, const char *name)
+{
+	const char *s;
+	long l;
+	json_object *vga = j_obj(m->type_obj, "vga");
+	if (!m_string(m, "vga", false, &s)) {
+		if (!strcmp(s, "stdvga")) j_str(vga, "kind", "std");
+		else if (!strcmp(s, "cirrus")) j_str(vga, "kind", "cirrus");
+		else if (!strcmp(s, "none")) j_str(vga, "kind", "none");
+		else if (!strcmp(s, "qxl")) j_str(vga, "kind", "qxl");
+		else m_error(m, "vga", "unknown vga \"%s\" specified (stdvga, cirrus, qxl, none)", s);
+	} else if (!m_long(m, "stdvga", false, &l)) {
+		j_str(vga, "kind", l ? "std" : "cirrus");
+	}
+	(void)name;
+}
+
+void h_gfx_passthru(struct mctx *m, const char *name)
+{
+	long l;
+	const char *s;
+	if (!m_long(m, "gfx_passthru", true, &l)) {
+		j_defbool(m->type_obj, "gfx_passthru", l != 0);
+	} else if (!m_string(m, "gfx_passthru", false, &s)) {
+		if (!strcasecmp(s, "igd")) j_str(m->type_obj, "gfx_passthru_kind", "igd");
+		else if (strcasecmp(s, "default")) { m_error(m, "gfx_passthru", "invalid value \"%s\" for \"gfx_passthru\" (default, igd)", s); return; }
+		j_defbool(m->type_obj, "gfx_passthru", true);
+	}
+	(void)name;
+}
+
+/* serial and usbdevice: a list, or a single string */
+void h_strlist_or_string(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_value *list;
+	int e = m_list(m, name, true, &list);
+	if (!e) {
+		json_object *a = j_arr(m->type_obj, !strcmp(name, "serial") ? "serial_list" : "usbdevice_list");
+		for (size_t i = 0; i < list->n; i++)
+			if (list->items[i]->type == KXL_CFG_STRING)
+				json_object_array_add(a, json_object_new_string(list->items[i]->str));
+	} else if (e == EINVAL) {
+		m_replace_string(m, name, false, m->type_obj, name);
+	}
+}
+
+void h_vnc_check(struct mctx *m, const char *name)
+{
+	json_object *vnc, *listen, *disp;
+	if (json_object_object_get_ex(m->type_obj, "vnc", &vnc) &&
+	    json_object_object_get_ex(vnc, "listen", &listen) &&
+	    json_object_object_get_ex(vnc, "display", &disp) &&
+	    strchr(json_object_get_string(listen), ':'))
+		m_error(m, "vnclisten", "display specified both in vnclisten and vncdisplay");
+	(void)name;
+}
+
