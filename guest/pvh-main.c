@@ -15,6 +15,7 @@
  *   echo         echo console input until a '.' then poweroff
  *   exit         the benchmark guest: isa-debug-exit (QEMU), then ACPI S5 (kxl)
  *   flood        print 16 KiB of text, then poweroff
+ *   wallclock    kvmclock's wall clock (MSR_KVM_WALL_CLOCK_NEW) in seconds
  *   entry        the entry state (CR0, CR4, EFER, EFLAGS, MTRRdefType, CPUID)
  */
 #include <stdint.h>
@@ -312,6 +313,16 @@ static void scenario_entry(const struct hvm_start_info *si)
 	gprintf("entry: kvm features=%x\n", r[0]);
 }
 
+/* ---- kvmclock wall clock ---- */
+static volatile struct { uint32_t version, sec, nsec; } wall __attribute__((aligned(8)));
+
+static void scenario_wallclock(void)
+{
+	uint32_t a = (uint32_t)(uintptr_t)&wall;
+	__asm__ volatile("wrmsr" :: "c"(0x4b564d00), "a"(a), "d"(0));
+	gprintf("wallclock: version=%u sec=%u\n", wall.version, wall.sec);
+}
+
 /* ---- rtc ---- */
 static uint8_t cmos(uint8_t r)
 {
@@ -409,6 +420,9 @@ void guest_main(const struct hvm_start_info *si)
 		acpi_poweroff();
 	} else if (word_is(cmdline, "echo")) {
 		scenario_echo();
+		acpi_poweroff();
+	} else if (word_is(cmdline, "wallclock")) {
+		scenario_wallclock();
 		acpi_poweroff();
 	} else if (word_is(cmdline, "flood")) {
 		for (uint32_t i = 0; i < 256; i++)

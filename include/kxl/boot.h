@@ -50,7 +50,17 @@ struct kxl_mem_slot {
 	uint64_t memfd_offset;
 };
 
-/* Entry state of vCPU 0 (the BSP). APs wait for INIT/SIPI. */
+/* Entry state of vCPU 0 (the BSP). APs wait for INIT/SIPI.
+ * PVH (docs/misc/pvh.pandoc): 32-bit protected mode, paging off: CR0 = PE,
+ *   CR4 = 0, EFER = 0; CS a flat 32-bit code segment, DS/ES/SS flat data;
+ *   TR a busy 32-bit TSS (base 0, limit 0x67); EFLAGS = 0x2; EIP = rip,
+ *   EBX = rbx. No GDT is written: the VMM sets the hidden segment state.
+ * LINUX (boot.rst, 64-bit protocol): long mode with paging: CR0 = PE|PG (|ET),
+ *   CR4 = PAE, EFER = LME|LMA, CR3 = cr3 (identity map of the first 4 GiB
+ *   in 2 MiB pages); CS = KXL_GDT_SEL_CS (64-bit code), DS/ES/SS =
+ *   KXL_GDT_SEL_DS, both described in the GDT at gdt_base/gdt_limit;
+ *   RIP = rip (the vmlinux ELF entry, startup_64), RSI = rsi (boot_params);
+ *   interrupts off. */
 struct kxl_entry {
 	enum kxl_boot_protocol protocol;	/* PVH or LINUX, never AUTO */
 	uint64_t rip;
@@ -69,9 +79,23 @@ struct kxl_plan_region {
 	char *source;		/* file it came from, or NULL */
 };
 
+/* What was done with one module of the spec. */
+struct kxl_plan_module {
+	char *path;
+	char *cmdline;		/* as given, or NULL */
+	uint64_t gpa, size;	/* where its bytes are */
+	int modlist_index;	/* its hvm_start_info modlist entry (0 for every part of a
+				 * Linux initrd), or -1 on the Linux boot protocol */
+	bool in_initrd;		/* concatenated into the Linux initrd */
+	bool cmdline_dropped;	/* Linux guest: its cmdline is not passed */
+	bool is_cpio;		/* starts with a cpio or compression magic */
+};
+
 struct kxl_boot_plan {
 	struct kxl_plan_region *regions;
 	size_t nr_regions;
+	struct kxl_plan_module *modules;	/* one per spec module, in order */
+	size_t nr_modules;
 	char **notes;		/* human-readable facts: notes found, protocol reason, module handling */
 	size_t nr_notes;
 	char *kernel_format;	/* "ELF64", "bzImage (lz4) -> ELF64", ... */
@@ -79,6 +103,14 @@ struct kxl_boot_plan {
 	bool linux_guest;
 };
 
+/* Guest RAM is one memfd of mem_bytes: offset 0 is guest-physical 0 and
+ * RAM runs up to min(mem_bytes, KXL_MMIO_HOLE_START) (slot 0); the rest of
+ * the memfd is RAM from KXL_GPA_ABOVE_4G (slot 1, memfd_offset = the hole's
+ * start). Slots are in address order, nr_slots is 1 or 2. The legacy area
+ * 0xa0000-0xfffff is inside slot 0 (the ACPI tables live there). Pages the
+ * builder did not write read as zero. kxl_boot_build() initialises *img
+ * even when it fails (memfd -1), so kxl_guest_image_free() is always safe
+ * after it; it unmaps, closes and frees the plan. */
 struct kxl_guest_image {
 	int memfd;		/* guest RAM; owned */
 	uint8_t *mem;		/* memfd mapped MAP_SHARED, mem_bytes long; owned */

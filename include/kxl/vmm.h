@@ -145,7 +145,16 @@ int kxl_vmm_exit_code(enum kxl_vmm_outcome o);
 const char *kxl_vmm_outcome_name(enum kxl_vmm_outcome o);
 const char *kxl_action_name(enum kxl_action a);
 
-/* ---- control channel ---- */
+/* ---- control channel ----
+ * For issue 10's monitor: socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC),
+ * one end in spec.ctl_fd, the other used with kxl_vmm_ctl() from another
+ * thread of the monitor (block SIGINT/SIGTERM/SIGHUP there, see
+ * handle_signals). Console: give the UART a pipe or socketpair
+ * (console_in/console_out) and buffer/log its output in the monitor; the
+ * VMM never blocks on a console nobody reads (only the writing vCPU
+ * stalls). State for `list`: KXL_EV_STARTED/PAUSED/UNPAUSED/STOPPED/
+ * RESTARTING/PRESERVED events. A restart keeps going inside kxl_vmm_run
+ * (the monitor gives the domain its new ID on KXL_EV_RESTARTING). */
 enum kxl_vmm_cmd {
 	KXL_CMD_PAUSE = 1,
 	KXL_CMD_UNPAUSE,

@@ -166,6 +166,7 @@ struct boot_mod {
 	uint64_t gpa, size;	/* where it landed */
 	bool in_initrd;		/* concatenated into the Linux initrd */
 	bool is_cpio;
+	unsigned modlist_index;	/* PVH: its modlist entry */
 };
 
 struct boot_ctx {
@@ -213,6 +214,7 @@ void plan_region(struct boot_ctx *c, uint64_t gpa, uint64_t size, const char *so
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void plan_note(struct boot_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void plan_free(struct kxl_boot_plan *p);
+void plan_modules(struct boot_ctx *c);	/* the per-module record, after loading */
 
 /* load.c: place and copy the kernel's PT_LOAD segments (s NULL: they are
  * in guest memory already, streamed there by load-stream.c) */

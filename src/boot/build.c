@@ -162,6 +162,7 @@ int kxl_boot_build(const struct kxl_boot_spec *spec, struct kxl_guest_image *img
 		plan_note(&c, "entry: 64-bit startup at 0x%llx, RSI = 0x%llx (boot_params)",
 			  (unsigned long long)img->entry.rip, (unsigned long long)img->entry.rsi);
 	}
+	plan_modules(&c);
 	img->plan.kernel_format = c.format;
 	c.format = NULL;
 	img->plan.guest_os = c.elf.guest_os ? xstrdup(c.elf.guest_os) : NULL;

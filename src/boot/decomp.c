@@ -90,12 +90,13 @@ static int gzip_run(struct dstate *st, const uint8_t *in, size_t in_len)
 		z.next_out = st->bounce;
 		z.avail_out = (uInt)st->bounce_len;
 		r = inflate(&z, Z_NO_FLUSH);
+		/* Output first: too much of it is the clearer error (a bomb). */
+		if ((ret = dstate_emit(st, st->bounce, st->bounce_len - z.avail_out)))
+			break;
 		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
 			ret = dstate_corrupt(st, z.msg ? z.msg : "inflate failed");
 			break;
 		}
-		if ((ret = dstate_emit(st, st->bounce, st->bounce_len - z.avail_out)))
-			break;
 		if (r == Z_BUF_ERROR) {
 			ret = dstate_corrupt(st, "the stream ends early");
 			break;
@@ -119,13 +120,13 @@ static int bzip2_run(struct dstate *st, const uint8_t *in, size_t in_len)
 		s.next_out = (char *)st->bounce;
 		s.avail_out = (unsigned)st->bounce_len;
 		r = BZ2_bzDecompress(&s);
+		size_t got = st->bounce_len - s.avail_out;
+		if ((ret = dstate_emit(st, st->bounce, got)))
+			break;
 		if (r != BZ_OK && r != BZ_STREAM_END) {
 			ret = dstate_corrupt(st, r == BZ_DATA_ERROR_MAGIC ? "bad magic" : "bad data");
 			break;
 		}
-		size_t got = st->bounce_len - s.avail_out;
-		if ((ret = dstate_emit(st, st->bounce, got)))
-			break;
 		if (r == BZ_OK && s.avail_in == 0 && got == 0) {
 			ret = dstate_corrupt(st, "the stream ends early");
 			break;
@@ -151,6 +152,8 @@ static int lzma_run(struct dstate *st, const uint8_t *in, size_t in_len)
 		s.next_out = st->bounce;
 		s.avail_out = st->bounce_len;
 		r = lzma_code(&s, LZMA_FINISH);
+		if ((ret = dstate_emit(st, st->bounce, st->bounce_len - s.avail_out)))
+			break;
 		if (r != LZMA_OK && r != LZMA_STREAM_END) {
 			ret = dstate_corrupt(st, r == LZMA_BUF_ERROR ? "the stream ends early" :
 					   r == LZMA_MEMLIMIT_ERROR ? "its dictionary needs more than 1 GiB" :
@@ -158,8 +161,6 @@ static int lzma_run(struct dstate *st, const uint8_t *in, size_t in_len)
 					   "bad header or unsupported options" : "bad data");
 			break;
 		}
-		if ((ret = dstate_emit(st, st->bounce, st->bounce_len - s.avail_out)))
-			break;
 	} while (r != LZMA_STREAM_END);
 	lzma_end(&s);
 	return ret;

@@ -1,7 +1,7 @@
 /*
  * modules.c: the modlist entries (ramdisk first, then the config's further
  * modules). They go page-aligned above the highest byte of the kernel and
- * below the MMIO hole (so below 4 GiB), each read straight from its file
+ * below the MMIO hole (so below 4 GiB), each copied straight from its file
  * into guest memory. Linux reads only modlist entry 0, as its initrd, and
  * no module cmdline: for a Linux guest every entry is concatenated into one
  * initrd, each 4-byte aligned as GRUB does with several initrd files, so
@@ -49,18 +49,16 @@ static int mod_open(struct boot_ctx *c, size_t i, uint64_t *size)
 	return fd;
 }
 
+/* The file goes in through the memfd (copy_file_range), then its first
+ * bytes are looked at for a cpio or compression magic. */
 static int mod_read(struct boot_ctx *c, size_t i, int fd, uint64_t gpa, uint64_t size)
 {
-	struct boot_src s = { .name = c->mods[i].path, .fd = fd, .size = size };
-	uint8_t *dst = kxl_guest_ptr(c->img, gpa, size ? size : 1);
-	char what[32];
-
-	snprintf(what, sizeof(what), "module %zu", i);
-	if (size && src_read(&s, 0, dst, size, what, c->d))
+	if (size && mem_copy_file(c->img, gpa, fd, 0, size, c->mods[i].path, c->d))
 		return -1;
 	c->mods[i].gpa = gpa;
 	c->mods[i].size = size;
-	c->mods[i].is_cpio = modules_is_cpio(dst, size);
+	c->mods[i].is_cpio = size && modules_is_cpio(kxl_guest_ptr(c->img, gpa, size < 8 ? size : 8),
+						     size < 8 ? size : 8);
 	return 0;
 }
 

@@ -40,6 +40,26 @@ void plan_note(struct boot_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+void plan_modules(struct boot_ctx *c)
+{
+	struct kxl_boot_plan *p = &c->img->plan;
+
+	p->modules = xcalloc(c->nr_mods + 1, sizeof(*p->modules));
+	p->nr_modules = c->nr_mods;
+	for (size_t i = 0; i < c->nr_mods; i++) {
+		const struct boot_mod *m = &c->mods[i];
+		struct kxl_plan_module *pm = &p->modules[i];
+		pm->path = xstrdup(m->path);
+		pm->cmdline = m->cmdline ? xstrdup(m->cmdline) : NULL;
+		pm->gpa = m->gpa;
+		pm->size = m->size;
+		pm->modlist_index = c->proto == KXL_BOOT_PROTO_LINUX ? -1 : m->in_initrd ? 0 : (int)m->modlist_index;
+		pm->in_initrd = m->in_initrd;
+		pm->cmdline_dropped = m->in_initrd && m->cmdline;
+		pm->is_cpio = m->is_cpio;
+	}
+}
+
 void plan_free(struct kxl_boot_plan *p)
 {
 	for (size_t i = 0; i < p->nr_regions; i++) {
@@ -47,6 +67,11 @@ void plan_free(struct kxl_boot_plan *p)
 		free(p->regions[i].source);
 	}
 	free(p->regions);
+	for (size_t i = 0; i < p->nr_modules; i++) {
+		free(p->modules[i].path);
+		free(p->modules[i].cmdline);
+	}
+	free(p->modules);
 	for (size_t i = 0; i < p->nr_notes; i++)
 		free(p->notes[i]);
 	free(p->notes);
@@ -174,6 +199,21 @@ char *kxl_boot_plan_json(const struct kxl_guest_image *img)
 	}
 	free(v);
 	json_object_object_add(o, "regions", jr);
+	json_object *jm = json_object_new_array();
+	for (size_t i = 0; i < p->nr_modules; i++) {
+		const struct kxl_plan_module *m = &p->modules[i];
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "path", json_object_new_string(m->path));
+		json_object_object_add(r, "cmdline", m->cmdline ? json_object_new_string(m->cmdline) : NULL);
+		json_object_object_add(r, "gpa", jhex(m->gpa));
+		json_object_object_add(r, "size", jhex(m->size));
+		json_object_object_add(r, "modlist_index", json_object_new_int(m->modlist_index));
+		json_object_object_add(r, "in_initrd", json_object_new_boolean(m->in_initrd));
+		json_object_object_add(r, "cmdline_dropped", json_object_new_boolean(m->cmdline_dropped));
+		json_object_object_add(r, "is_cpio", json_object_new_boolean(m->is_cpio));
+		json_object_array_add(jm, r);
+	}
+	json_object_object_add(o, "modules", jm);
 	json_object *jn = json_object_new_array();
 	for (size_t i = 0; i < p->nr_notes; i++)
 		json_object_array_add(jn, json_object_new_string(p->notes[i]));

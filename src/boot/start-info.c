@@ -72,6 +72,7 @@ int start_info_write(struct boot_ctx *c)
 		}
 		if (m->cmdline && !(cl = module_cmdline(c, m->cmdline, i, &cursor)))
 			return -1;
+		c->mods[i].modlist_index = nr;
 		uint8_t *e = ml + 32 * nr++;
 		st64(e, m->gpa);
 		st64(e + 8, m->size);

@@ -33,6 +33,14 @@ static const char *const unsupported[] = {
 	"cpupool-create", "cpupool-list", "info", "dmesg", "top", "uptime", "vm-list",
 	"rename", "config-update", "qemu-monitor-command", "usbctrl-attach", "usbdev-attach",
 	"channel-list", "vtpm-attach", "remus", "devd", "psr-hwinfo", "debug-keys",
+	"button-press", "vncviewer", "cpupool-destroy", "cpupool-rename",
+	"cpupool-cpu-add", "cpupool-cpu-remove", "cpupool-migrate", "cpupool-numa-split",
+	"sched-rtds", "sched-arinc653", "vtpm-detach", "vtpm-list", "vkb-attach", "vkb-detach",
+	"vkb-list", "vdispl-attach", "vdispl-detach", "vdispl-list", "vsnd-attach",
+	"vsnd-detach", "vsnd-list", "usbctrl-detach", "usbdev-detach", "usb-list",
+	"pci-assignable-remove", "pci-assignable-list", "pci-list", "getenforce", "setenforce",
+	"loadpolicy", "set-parameters", "claims", "domain-qualifier", "psr-cmt-attach", "psr-cat-set", "psr-mba-set",
+	"dump-stats",
 };
 
 static void usage(FILE *f)

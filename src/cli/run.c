@@ -109,6 +109,58 @@ static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool con
 	return code;
 }
 
+/* -F: the domain runs here, under a monitor in this process, so that it is
+ * listed and reachable like a background one. Without a usable state
+ * directory it runs all the same, unlisted. */
+static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
+		    bool quiet)
+{
+	struct life_state st;
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	if (life_state_open(&st, &d) < 0) {
+		if (!quiet)
+			fprintf(stderr, "kxl: warning: %s; %s runs without being listed\n",
+				d.n ? d.v[0].msg : "no state directory", spec->name);
+		kxl_diag_free(&d);
+		char *log = NULL;
+		if (spec->console_out < 0) {
+			const char *dir = getenv("XDG_RUNTIME_DIR");
+			log = getuid() == 0 ? xasprintf_cli("/var/log/kxl-%s.log", spec->name) :
+			      xasprintf_cli("%s/kxl-%s.log", dir ? dir : "/tmp", spec->name);
+			spec->console_log = log;
+			fprintf(stderr, "kxl: console output of %s goes to %s\n", spec->name, log);
+		}
+		int r = kxl_vmm_run(spec, res, &ld->diag);
+		free(log);
+		return r;
+	}
+	if (spec->console_out < 0) {
+		/* the monitor keeps it: logged, and `kxl console' attaches */
+		char *log = life_log_path(&st, spec->name, "console.log");
+		fprintf(stderr, "kxl: console output of %s goes to %s (kxl console %s attaches)\n",
+			spec->name, log, spec->name);
+		free(log);
+	}
+	char *dump = life_dump_dir(&d);
+	cli_print_diag(&d, quiet);
+	kxl_diag_free(&d);
+	spec->dump_dir = dump;
+	char *json = filled_json(&ld->dom, &ld->diag);
+	int r = -1;
+	if (json) {
+		struct life_create c = {
+			.spec = spec, .config_json = json,
+			.mem_kb = spec->boot.mem_bytes / 1024, .vcpus = spec->boot.vcpus,
+		};
+		r = life_run_here(&st, &c, res, &ld->diag);
+	}
+	free(json);
+	/* dump stays: a straggling control thread of the monitor may read it */
+	life_state_close(&st);
+	return r;
+}
+
 int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
 		   bool quiet, const char *boot_protocol)
 {
@@ -138,25 +190,17 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.log_fd = quiet ? -1 : 2;
 	spec.on_event = on_event;
 	spec.opaque = &quiet;
-	char *log = NULL;
 	if (console) {
 		spec.console_in = 0;
 		spec.console_out = 1;
-	} else {
-		const char *dir = getenv("XDG_RUNTIME_DIR");
-		log = getuid() == 0 ? xasprintf_cli("/var/log/kxl-%s.log", spec.name) :
-		      xasprintf_cli("%s/kxl-%s.log", dir ? dir : "/tmp", spec.name);
-		spec.console_log = log;
-		fprintf(stderr, "kxl: console output of %s goes to %s\n", spec.name, log);
 	}
 	struct kxl_vmm_result res = { 0 };
-	int r = kxl_vmm_run(&spec, &res, &ld->diag);
+	int r = run_here(ld, &spec, &res, quiet);
 	cli_print_diag(&ld->diag, quiet);
 	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
 	if (!r && !quiet)
 		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
 	kxl_vmm_result_free(&res);
 	kxl_boot_spec_free(&spec.boot);
-	free(log);
 	return code;
 }

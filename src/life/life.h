@@ -110,6 +110,12 @@ struct life_create {
 int life_start(struct life_state *st, const struct life_create *c, unsigned *domid,
 	       struct kxl_diag *d);
 
+/* `create -F': the same monitor in the calling process, which keeps the
+ * spec's console; returns when the domain has ended, with *res as
+ * kxl_vmm_run() fills it. Messages of the VMM are added to d. */
+int life_run_here(struct life_state *st, const struct life_create *c,
+		  struct kxl_vmm_result *res, struct kxl_diag *d);
+
 /* The monitor's console ring and log (mon_con.c, also for tests). */
 #define LIFE_RING_SIZE (64 * 1024)
 #define LIFE_LOG_MAX (1024 * 1024)

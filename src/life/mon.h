@@ -9,8 +9,10 @@
 #define KXL_LIFE_MON_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "life/life.h"
@@ -57,13 +59,23 @@ struct mon {
 	time_t started;
 
 	pthread_mutex_t ctl_lock;	/* one VMM command at a time */
-	bool user_dump;		/* a dump-core command is under way */
+	atomic_bool user_dump;	/* a dump-core command is under way */
 
 	struct con con;		/* main loop only */
+
+	/* under -F (life_run_here): the caller's console, events, messages */
+	bool fg;
+	void (*user_event)(void *opaque, const struct kxl_vmm_event *ev);
+	void *user_opaque;
+	struct kxl_diag *out_diag;	/* the VMM's messages go here too */
+	struct kxl_vmm_result res;	/* the VMM's result */
 };
 
 /* monitor.c */
+/* Runs the monitor to the domain's end; returns kxl's exit code for it. */
+int mon_run(struct mon *m);
 void mon_wake(struct mon *m);
+void mon_log_to(FILE *f);	/* NULL: stderr */
 void mon_fd_own(int fd, bool own);	/* closed in every process the VMM forks */
 __attribute__((format(printf, 1, 2))) void mon_log(const char *fmt, ...);
 

@@ -118,6 +118,15 @@ void con_attach(struct mon *m, int fd)
 		close(fd);
 		return;
 	}
+	if (m->con_fd < 0) {
+		char e[200];
+		snprintf(e, sizeof(e), "error the console of domain `%s' belongs to the `kxl create -F' "
+			 "that runs it\n", m->claim.name);
+		(void)!write(fd, e, strlen(e));
+		mon_fd_own(fd, false);
+		close(fd);
+		return;
+	}
 	if (c->client >= 0) {
 		char e[200];
 		snprintf(e, sizeof(e), "error the console of domain `%s' is already attached "
@@ -127,8 +136,16 @@ void con_attach(struct mon *m, int fd)
 		close(fd);
 		return;
 	}
-	static const char ok[] = "ok\n";
-	if (life_write_all(fd, ok, sizeof(ok) - 1) < 0) {
+	/* "ok" and the buffered output in one write: a client sees both at once */
+	uint64_t from = c->total > LIFE_RING_SIZE ? c->total - LIFE_RING_SIZE : 0;
+	size_t n = (size_t)(c->total - from);
+	char *b = xmalloc(3 + n);
+	memcpy(b, "ok\n", 3);
+	for (size_t i = 0; i < n; i++)
+		b[3 + i] = c->ring[(from + i) % LIFE_RING_SIZE];
+	int w = life_write_all(fd, b, 3 + n);
+	free(b);
+	if (w < 0) {
 		mon_fd_own(fd, false);
 		close(fd);
 		return;
@@ -136,9 +153,8 @@ void con_attach(struct mon *m, int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	mon_fd_own(fd, true);
 	c->client = fd;
-	c->cursor = c->total > LIFE_RING_SIZE ? c->total - LIFE_RING_SIZE : 0;
+	c->cursor = c->total;
 	c->in_len = 0;
-	con_flush(c);
 }
 
 /* Client input into our buffer (only when it is empty). */

@@ -1,10 +1,6 @@
 /*
- * monitor.c: starting a domain in the background and its monitor process.
- *
- * life_start() claims the name (dom.c), writes the resolved config, then
- * double-forks (setsid in between, as xl does) a monitor and waits on a
- * pipe until the monitor reports the domain started ("ok ID") or why not
- * ("error TEXT"); warnings of the build come first ("msg SEV TEXT").
+ * monitor.c: the monitor of a domain (started by start.c: in a process
+ * of its own for a background domain, in kxl itself under -F).
  *
  * The monitor holds the domain's lock for its whole life, listens on the
  * control and console sockets, and runs kxl_vmm_run() in a thread of its
@@ -19,7 +15,6 @@
  */
 #include "life/mon.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +27,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -53,6 +47,13 @@ static void atfork_child(void)
 			close(i);
 }
 
+static FILE *mon_logf;	/* NULL: stderr */
+
+void mon_log_to(FILE *f)
+{
+	mon_logf = f;
+}
+
 void mon_log(const char *fmt, ...)
 {
 	char ts[32], buf[1024];
@@ -64,8 +65,9 @@ void mon_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s kxl monitor: %s\n", ts, buf);
-	fflush(stderr);
+	FILE *f = mon_logf ? mon_logf : stderr;
+	fprintf(f, "%s kxl monitor: %s\n", ts, buf);
+	fflush(f);
 }
 
 void mon_wake(struct mon *m)
@@ -104,8 +106,12 @@ static void status_close(struct mon *m)
 /* ---- events of the VMM (in the VMM thread) ---- */
 static struct kxl_diag *vmm_diag;	/* the VMM thread's */
 
-static void rename_core(struct mon *m, const char *path)
+/* A core of a coredump-* action: NAME-ID-TIME.core. Returns the new path
+ * (caller frees) or NULL. */
+static char *rename_core(struct mon *m, const char *path)
 {
+	if (!m->dump_dir)
+		return NULL;
 	char ts[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -116,10 +122,9 @@ static void rename_core(struct mon *m, const char *path)
 	pthread_mutex_unlock(&m->lock);
 	char *to = xasprintf("%s/%s-%u-%s.core", m->dump_dir, m->claim.name, id, ts);
 	if (rename(path, to) == 0)
-		mon_log("core written to %s", to);
-	else
-		mon_log("core written to %s", path);
+		return to;
 	free(to);
+	return NULL;
 }
 
 static void on_event(void *opaque, const struct kxl_vmm_event *ev)
@@ -192,13 +197,23 @@ static void on_event(void *opaque, const struct kxl_vmm_event *ev)
 		pthread_mutex_unlock(&m->lock);
 		mon_log("domain %s preserved; `kxl destroy' ends it", m->claim.name);
 		break;
-	case KXL_EV_CORE_WRITTEN:
-		if (!m->user_dump && ev->detail)
-			rename_core(m, ev->detail);
-		else
-			mon_log("core written to %s", ev->detail ? ev->detail : "?");
-		break;
+	case KXL_EV_CORE_WRITTEN: {
+		char *to = !m->user_dump && ev->detail ? rename_core(m, ev->detail) : NULL;
+		mon_log("core written to %s", to ? to : ev->detail ? ev->detail : "?");
+		if (to && m->user_event) {
+			struct kxl_vmm_event e = *ev;
+			e.detail = to;
+			m->user_event(m->user_opaque, &e);
+		} else if (m->user_event) {
+			m->user_event(m->user_opaque, ev);
+		}
+		free(to);
+		mon_wake(m);
+		return;
 	}
+	}
+	if (m->user_event)
+		m->user_event(m->user_opaque, ev);
 	mon_wake(m);
 }
 
@@ -231,6 +246,11 @@ static void *vmm_thread(void *opaque)
 	vmm_diag = NULL;
 	mon_log("domain %s ended: %s%s%s", m->claim.name, kxl_vmm_outcome_name(m->outcome),
 		r ? ": " : "", r ? m->error : "");
+	m->res = res;
+	res.last_core = NULL;
+	if (m->out_diag)
+		for (size_t i = 0; i < d.n; i++)
+			kxl_diag_add(m->out_diag, d.v[i].sev, &d.v[i].loc, "%s", d.v[i].msg);
 	/* a kxl_vmm_ctl() under way or to come sees the VMM gone */
 	shutdown(m->vmm_ctl_peer, SHUT_RDWR);
 	mon_wake(m);
@@ -259,31 +279,6 @@ static int listen_on(const char *path, struct kxl_diag *d)
 	return fd;
 }
 
-/* Closes every descriptor but keep[]. */
-static void close_others(const int *keep, size_t n)
-{
-	DIR *dp = opendir("/proc/self/fd");
-	if (!dp)
-		return;
-	int self = dirfd(dp);
-	int fds[1024];
-	size_t nfds = 0;
-	struct dirent *e;
-	while ((e = readdir(dp)) && nfds < 1024) {
-		if (e->d_name[0] == '.')
-			continue;
-		int fd = atoi(e->d_name);
-		bool k = fd == self || fd <= 2;
-		for (size_t i = 0; i < n; i++)
-			k = k || fd == keep[i];
-		if (!k)
-			fds[nfds++] = fd;
-	}
-	closedir(dp);
-	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
-}
-
 static int mon_setup(struct mon *m, struct kxl_diag *d)
 {
 	char *p = life_dom_path(m->st, m->claim.name, "pid");
@@ -301,18 +296,22 @@ static int mon_setup(struct mon *m, struct kxl_diag *d)
 	free(p);
 	if (m->ctl_listen < 0 || m->con_listen < 0)
 		return -1;
-	int sv[2], cv[2];
+	/* the console is ours unless a foreground kxl has it on its terminal */
+	bool own_console = !m->fg || m->spec->console_out < 0;
+	int sv[2], cv[2] = { -1, -1 };
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cv) < 0 ||
+	    (own_console && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cv) < 0) ||
 	    pipe2(m->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return kxl_err(d, "socketpair: %s", strerror(errno));
 	m->vmm_ctl = sv[0];
 	m->vmm_ctl_peer = sv[1];
 	m->con_fd = cv[0];
 	m->con_peer = cv[1];
-	fcntl(m->con_fd, F_SETFL, O_NONBLOCK);
-	int big = 256 * 1024;
-	setsockopt(m->con_peer, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	if (m->con_fd >= 0) {
+		fcntl(m->con_fd, F_SETFL, O_NONBLOCK);
+		int big = 256 * 1024;
+		setsockopt(m->con_peer, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	}
 	int mine[] = { m->ctl_listen, m->con_listen, m->vmm_ctl, m->con_fd, m->wake[0], m->wake[1],
 		       m->status_fd, m->claim.lockfd };
 	for (size_t i = 0; i < ARRAY_SIZE(mine); i++)
@@ -321,11 +320,17 @@ static int mon_setup(struct mon *m, struct kxl_diag *d)
 
 	struct kxl_vmm_spec *s = m->spec;
 	s->ctl_fd = m->vmm_ctl_peer;
-	s->console_in = s->console_out = m->con_peer;
-	s->console_log = NULL;
-	s->log_fd = 2;
+	if (own_console) {
+		s->console_in = s->console_out = m->con_peer;
+		s->console_log = NULL;
+	}
+	if (!m->fg) {
+		s->log_fd = 2;
+		s->dump_dir = m->dump_dir;
+	}
 	s->handle_signals = true;
-	s->dump_dir = m->dump_dir;
+	m->user_event = s->on_event;
+	m->user_opaque = s->opaque;
 	s->on_event = on_event;
 	s->opaque = m;
 	return 0;
@@ -385,7 +390,7 @@ static void main_loop(struct mon *m)
 	/* the last words of the guest */
 	char b[4096];
 	ssize_t n;
-	while ((n = read(m->con_fd, b, sizeof(b))) > 0)
+	while (m->con_fd >= 0 && (n = read(m->con_fd, b, sizeof(b))) > 0)
 		con_output(&m->con, b, (size_t)n);
 	if (m->con.client >= 0) {
 		fcntl(m->con.client, F_SETFL, fcntl(m->con.client, F_GETFL) & ~O_NONBLOCK);
@@ -394,21 +399,23 @@ static void main_loop(struct mon *m)
 	con_detach(&m->con);
 }
 
-static int mon_main(struct mon *m)
+int mon_run(struct mon *m)
 {
 	struct kxl_diag d;
 	kxl_diag_init(&d);
-	sigset_t sigs;
+	sigset_t sigs, old;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* before any thread: the VMM's signalfd takes them (destroy) */
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->ctl_lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	m->pending_console = -1;
+	m->state = MON_PAUSED;	/* while it is built, as xl shows it */
 	m->con.client = -1;
 	m->ctl_listen = m->con_listen = m->vmm_ctl = m->vmm_ctl_peer = m->con_fd = m->con_peer = -1;
 	m->wake[0] = m->wake[1] = -1;
@@ -421,10 +428,13 @@ static int mon_main(struct mon *m)
 	if (mon_setup(m, &d) < 0 || pthread_create(&vt, NULL, vmm_thread, m) != 0) {
 		const char *e = d.n ? d.v[0].msg : "cannot start the VMM thread";
 		mon_log("%s", e);
+		if (m->out_diag)
+			kxl_err(m->out_diag, "%s", e);
 		life_release(m->st, &m->claim);
 		status(m, "error %s", e);
 		kxl_diag_free(&d);
-		return 1;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return KXL_EXIT_ERROR;
 	}
 	main_loop(m);
 	pthread_join(vt, NULL);
@@ -450,115 +460,7 @@ static int mon_main(struct mon *m)
 	int code = kxl_vmm_exit_code(m->outcome);
 	pthread_mutex_unlock(&m->lock);
 	kxl_diag_free(&d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return code;
 }
 
-/* ---- the creating side ---- */
-static void claim_forget(struct life_claim *c)
-{
-	if (c->lockfd >= 0)
-		close(c->lockfd);
-	free(c->name);
-	free(c->dir);
-	memset(c, 0, sizeof(*c));
-	c->lockfd = -1;
-}
-
-int life_start(struct life_state *st, const struct life_create *c, unsigned *domid,
-	       struct kxl_diag *d)
-{
-	struct life_claim claim;
-	if (life_claim(st, c->spec->name, &claim, d) < 0)
-		return -1;
-	char *cfg = life_dom_path(st, claim.name, "config.json");
-	int r = life_write_file(cfg, c->config_json, d);
-	free(cfg);
-	char *dump = r == 0 ? life_dump_dir(d) : NULL;
-	int sp[2];
-	if (!dump || pipe2(sp, O_CLOEXEC) < 0) {
-		if (dump)
-			kxl_err(d, "pipe: %s", strerror(errno));
-		free(dump);
-		life_release(st, &claim);
-		return -1;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		kxl_err(d, "fork: %s", strerror(errno));
-		close(sp[0]);
-		close(sp[1]);
-		free(dump);
-		life_release(st, &claim);
-		return -1;
-	}
-	if (pid == 0) {
-		close(sp[0]);
-		setsid();
-		pid_t q = fork();
-		if (q != 0)
-			_exit(q < 0 ? 1 : 0);
-		int keep[] = { sp[1], claim.lockfd };
-		close_others(keep, ARRAY_SIZE(keep));
-		int nul = open("/dev/null", O_RDWR);
-		char *lp = life_log_path(st, claim.name, "log");
-		int lf = open(lp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		free(lp);
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(lf >= 0 ? lf : nul, 1);
-		dup2(lf >= 0 ? lf : nul, 2);
-		if (nul > 2)
-			close(nul);
-		if (lf > 2)
-			close(lf);
-		umask(077);
-		if (chdir("/") < 0) {
-			/* the paths are absolute already */
-		}
-		struct mon *m = xcalloc(1, sizeof(*m));
-		m->st = st;
-		m->claim = claim;
-		m->spec = c->spec;
-		m->mem_kb = c->mem_kb;
-		m->vcpus = c->vcpus;
-		m->dump_dir = dump;
-		m->status_fd = sp[1];
-		m->domid = claim.domid;
-		_exit(mon_main(m));
-	}
-	close(sp[1]);
-	free(dump);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	char line[1024];
-	int ret = -1;
-	bool answered = false;
-	while (life_read_line(sp[0], line, sizeof(line), -1) >= 0) {
-		if (!strncmp(line, "msg ", 4)) {
-			char *t;
-			int sev = (int)strtol(line + 4, &t, 10);
-			kxl_diag_add(d, sev >= KXL_NOTE && sev < KXL_ERROR ? (enum kxl_severity)sev : KXL_NOTE,
-				     NULL, "%s", *t ? t + 1 : t);
-		} else if (!strncmp(line, "ok ", 3)) {
-			*domid = (unsigned)strtoul(line + 3, NULL, 10);
-			ret = 0;
-			answered = true;
-			break;
-		} else if (!strncmp(line, "error ", 6)) {
-			kxl_err(d, "%s", line + 6);
-			answered = true;
-			break;
-		}
-	}
-	close(sp[0]);
-	if (!answered) {
-		kxl_err(d, "the monitor of `%s' died before the domain started (see %s/log/%s.log)",
-			claim.name, st->dir, claim.name);
-		life_release(st, &claim);	/* we still hold its lock */
-		return -1;
-	}
-	claim_forget(&claim);	/* the monitor holds the lock from here on */
-	return ret;
-}

@@ -62,7 +62,12 @@ int life_state_open(struct life_state *st, struct kxl_diag *d)
 {
 	const char *env = getenv("KXL_STATE_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
 	st->lockfd = -1;
-	if (env && *env)
+	if (env && *env && env[0] != '/') {
+		/* the monitor works from `/': keep the state directory absolute */
+		char *cwd = getcwd(NULL, 0);
+		st->dir = cwd ? path_join_normalize(cwd, env) : xstrdup(env);
+		free(cwd);
+	} else if (env && *env)
 		st->dir = xstrdup(env);
 	else if (geteuid() == 0)
 		st->dir = xstrdup("/run/kxl");

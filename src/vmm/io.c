@@ -11,6 +11,20 @@
 #include "layout.h"
 #include "vmm/priv.h"
 
+/* Ports that guests probe on every boot for hardware kxl does not have:
+ * no log line for them (Linux reads PCI configuration space, the other
+ * COM ports and port B at each boot). Reads give all ones. */
+static bool legacy_absent(uint16_t port)
+{
+	return port == 0x80 || port == 0xed ||		/* POST code, I/O delay */
+	       port == 0x61 || port == 0x92 ||		/* port B, fast A20 */
+	       (port >= 0xcf8 && port <= 0xcff) ||	/* PCI configuration */
+	       (port >= 0x2f8 && port <= 0x2ff) ||	/* COM2 */
+	       (port >= 0x3e8 && port <= 0x3ef) ||	/* COM3 */
+	       (port >= 0x2e8 && port <= 0x2ef) ||	/* COM4 */
+	       (port >= 0x3b0 && port <= 0x3df);	/* VGA */
+}
+
 /* A console byte, written without the device lock. A blocking console
  * stalls this vCPU only; the kick signal interrupts the write so that the
  * vCPU can still be paused (then it retries) or stopped (the byte is lost). */
@@ -47,8 +61,8 @@ void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool w
 		acpi_io_locked(vm, port, data, size, write);
 	} else if (port == KXL_PORT_PVPANIC && size == 1) {
 		pvpanic_io_locked(vm, data, write);
-	} else if (port == 0x80 || port == 0xed) {
-		/* POST code / I/O delay ports: silently ignored */
+	} else if (legacy_absent(port)) {
+		/* hardware a PC may have and this one lacks: silently absent */
 		if (!write)
 			memset(data, 0xff, size);
 	} else {

@@ -114,5 +114,5 @@ void vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		vmm_log_limited(vm, "KVM_IRQ_LINE %u: %s\n", gsi, strerror(errno));
+		vmm_log_limited(vm, "KVM_IRQ_LINE %u: %s\n", gsi, errdesc(errno));
 }

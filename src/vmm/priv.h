@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <kxl/boot.h>
@@ -172,6 +173,14 @@ int vmm_seccomp_install(struct kxl_diag *d);
 /* core.c: ELF core of guest memory and vCPU state (parent side) */
 int vmm_write_core(const char *path, const struct kxl_guest_image *img,
 		   const struct vmm_vcpu_state *st, unsigned n, struct kxl_diag *d);
+
+/* strerror for code that runs under the seccomp filter: never translated
+ * (a translation could open message catalogs). */
+static inline const char *errdesc(int e)
+{
+	const char *s = strerrordesc_np(e);
+	return s ? s : "unknown error";
+}
 
 /* Raises when a vCPU should leave KVM_RUN (the SIGUSR1 kick). */
 #define VCPU_KICK_SIGNAL SIGUSR1

@@ -45,6 +45,7 @@ struct run {
 	bool paused;
 	bool stopped;		/* the child reported a stop */
 	bool pending_stop;	/* a stop arrived during a request */
+	bool unresponsive;	/* the child timed out or flooded us */
 	struct vmm_msg stop_msg;
 	struct vmm_vcpu_state *states;
 	unsigned nr_states;
@@ -116,7 +117,7 @@ static void boot_end(struct run *r)
 	free(r->states);
 	r->states = NULL;
 	r->nr_states = 0;
-	r->stopped = r->pending_stop = false;
+	r->stopped = r->pending_stop = r->unresponsive = false;
 	r->paused = false;
 }
 
@@ -125,6 +126,15 @@ static int child_died(struct run *r)
 {
 	int status = 0;
 	pid_t p;
+	if (r->unresponsive) {
+		/* alive but not keeping to the protocol: end it */
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		r->pid = 0;
+		return kxl_err(r->d, "the VMM process stopped answering and was killed");
+	}
+	/* its socket closed: it is exiting, so this wait ends */
 	while ((p = waitpid(r->pid, &status, 0)) < 0 && errno == EINTR)
 		;
 	r->pid = 0;
@@ -171,15 +181,21 @@ static int child_call(struct run *r, uint32_t cmd, char *msg, size_t msglen, boo
 		*gone = true;
 		return -1;
 	}
-	for (;;) {
+	/* The child runs guest-facing code: trust nothing it sends. At most one
+	 * state per vCPU and a bounded number of messages before the reply. */
+	for (unsigned budget = r->img.vcpus + 4; budget; budget--) {
 		ssize_t n = child_read(r, &in, sizeof(in), CHILD_REPLY_TIMEOUT_MS);
 		if (n <= 0) {
 			*gone = true;
-			if (n == 0)
+			if (n == 0) {
+				r->unresponsive = true;
 				snprintf(msg, msglen, "the VMM process does not answer");
+			}
 			return -1;
 		}
 		if (in.m.type == MSG_VCPU_STATE && n == (ssize_t)sizeof(in.s)) {
+			if (r->nr_states >= r->img.vcpus)
+				continue;
 			r->states = xrealloc(r->states, (r->nr_states + 1) * sizeof(*r->states));
 			r->states[r->nr_states++] = in.s;
 		} else if (in.m.type == MSG_STOPPED && n == (ssize_t)sizeof(in.m)) {
@@ -191,6 +207,10 @@ static int child_call(struct run *r, uint32_t cmd, char *msg, size_t msglen, boo
 			return in.m.status ? -1 : 0;
 		}
 	}
+	*gone = true;
+	r->unresponsive = true;
+	snprintf(msg, msglen, "the VMM process sent too many messages");
+	return -1;
 }
 
 static char *core_path(struct run *r)

@@ -332,7 +332,7 @@ void *vcpu_thread(void *opaque)
 				v->run->immediate_exit = 0;
 				continue;
 			}
-			vm_request_stop(vm, KXL_VMM_ERROR, "vCPU %u: KVM_RUN: %s", v->idx, strerror(errno));
+			vm_request_stop(vm, KXL_VMM_ERROR, "vCPU %u: KVM_RUN: %s", v->idx, errdesc(errno));
 			continue;
 		}
 		if (!vcpu_handle_exit(v))

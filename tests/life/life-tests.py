@@ -248,6 +248,74 @@ def t_trigger(e):
     e.wait_gone("t1")
 
 
+def t_preserve(e):
+    """on_poweroff=preserve keeps the stopped domain (s) until destroy; wait answers at once."""
+    e.create("v1", "powerbutton", on_poweroff="preserve")
+    e.wait_console("v1", "waiting for the power button")
+    p = e.kxl("shutdown", "-w", "v1", want=0)
+    check("has shut down: poweroff" in p.stdout, "shutdown -w of a preserved domain returns")
+    check(e.rows()["v1"]["state"] == "---s--", "state s")
+    p = e.kxl("unpause", "v1")
+    check(p.returncode != 0, "a stopped guest cannot be unpaused")
+    p = e.kxl("shutdown", "-w", "v1")
+    check(p.returncode != 0 and "stopped" in p.stderr, "shutdown of a stopped guest: refused")
+    core = os.path.join(e.dir, "v1.core")
+    e.kxl("dump-core", "v1", core, want=0)
+    check(os.path.getsize(core) > 32 << 20, "core of the preserved guest")
+    e.kxl("destroy", "v1", want=0)
+    e.wait_gone("v1")
+
+
+def t_restart_actions(e):
+    """rename-restart and coredump-restart restart under the name with a new ID; -q is quiet."""
+    p = e.kxl("create", "-q", e.cfg("x1", "ignore", on_reboot="rename-restart"), want=0)
+    check(p.stdout == "", "create -q prints nothing")
+    old = int(e.kxl("domid", "x1", want=0).stdout)
+    e.wait_console("x1", "ignoring the power button")
+    p = e.kxl("reboot", "-w", "x1", want=0)
+    e.wait_for("the restart", lambda: e.log("x1").count("ignoring the power button") == 2)
+    check(e.rows()["x1"]["id"] != old, "rename-restart: a new ID")
+    check("rename-restart" in e.log("x1", "log"), "monitor log notes the rename-restart")
+    e.kxl("destroy", "x1", want=0)
+    e.create("x2", "triplefault", on_crash="coredump-restart")
+    e.wait_for("two crashes", lambda: e.log("x2", "log").count("stopped: crash") >= 2)
+    e.kxl("destroy", "x2", want=0)
+    cores = [c for c in os.listdir(e.dump) if c.startswith("x2-")]
+    print("cores:", cores)
+    check(len(cores) >= 2 and len({c.split("-")[1] for c in cores}) >= 2,
+          "one core per crash, each named with its own ID")
+
+
+def t_foreground(e):
+    """create -F: the domain is listed and reachable; its exit status tells the outcome."""
+    cfg = e.cfg("f1", "powerbutton")
+    fg = subprocess.Popen([KXL, "create", "-F", cfg], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=e.env)
+    e.wait_for("f1 in the list", lambda: "f1" in e.rows())
+    p = e.kxl("create", cfg)
+    check(p.returncode != 0 and "already exists" in p.stderr, "the name is taken")
+    e.wait_console("f1", "waiting for the power button")
+    p = e.kxl("console", "f1", input="\x1d", want=0)
+    check("waiting for the power button" in p.stdout, "kxl console attaches to a -F domain")
+    e.kxl("shutdown", "-w", "f1", want=0)
+    _, err = fg.communicate(timeout=WAIT)
+    check(fg.returncode == 0, f"create -F exits 0 on poweroff, not {fg.returncode}")
+    check(b"kxl console f1 attaches" in err, "create -F says where the console goes")
+    e.wait_gone("f1")
+    # -F -c: the console is the terminal's (here a pipe)
+    fg = subprocess.Popen([KXL, "create", "-F", "-c", cfg, 'cmdline="ignore"'],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=e.env)
+    e.wait_for("f1 in the list", lambda: "f1" in e.rows())
+    p = e.kxl("console", "f1", input="\x1d")
+    check(p.returncode != 0 and "kxl create -F" in p.stderr, "-F -c keeps the console")
+    fg.send_signal(signal.SIGTERM)
+    out, _ = fg.communicate(timeout=WAIT)
+    check(fg.returncode == 5, f"create -F exits 5 when destroyed by SIGTERM, not {fg.returncode}")
+    check(b"ignoring the power button" in out, "-F -c: the console on stdout")
+    e.wait_gone("f1")
+
+
 def t_race(e):
     """Of eight creates of one name at once, exactly one wins."""
     cfg = e.cfg("race", "powerbutton")

@@ -340,6 +340,17 @@ def t_rtc():
     check(got in want, f"rtc_timeoffset applies: {got} not in {want}")
 
 
+def t_wallclock():
+    """rtc_timeoffset moves kvmclock's wall clock too (KVM_SET_CLOCK)."""
+    for off in (0, 400 * 86400, -86400):
+        p = run(["--rtc-offset", str(off)], "wallclock")
+        expect(p, "poweroff")
+        m = re.search(r"wallclock: version=\d+ sec=(\d+)", p.stdout)
+        check(m, "wallclock line")
+        # the boot epoch: host time at kvmclock 0, plus the offset
+        check(abs(int(m.group(1)) - (time.time() + off)) < 120, f"offset {off}: sec {m.group(1)}")
+
+
 def t_localtime():
     env = dict(os.environ, TZ="KXL-3")  # POSIX TZ: three hours east of UTC
     cmd = [DRIVER, "--localtime", GUEST, "rtc"]

@@ -2,12 +2,12 @@
  * xlshim: an LD_PRELOAD library that lets Debian's real xl 4.17 run
  * `xl -N create CFG` (dry run) on a machine without Xen.  It answers the
  * calls that libxl makes into libxenctrl, libxenstore and libxencall while
- * it allocates its context and looks at the host: a host with one NUMA
- * node, the CPUs Linux has online, and hypercalls that succeed doing
- * nothing.  The differential tests (tests/xl-diff) use it to compare kxl's
- * JSON with xl's.  By default the host has one NUMA node holding every CPU
- * (what the peer corpus was recorded with); XLSHIM_HOST=sysfs makes it read
- * the nodes and each CPU's node from Linux's sysfs instead, as kxl does.
+ * it allocates its context and looks at the host: the CPUs Linux has
+ * configured and online, and hypercalls that succeed doing nothing.  The
+ * differential tests (tests/xl-diff) use it to compare kxl's JSON with
+ * xl's.  By default the host has one NUMA node holding every CPU (what the
+ * peer corpus was recorded with); XLSHIM_HOST=sysfs makes it read the nodes
+ * and each CPU's node from Linux's sysfs instead, as kxl does.
  * Usage:
  *   LD_PRELOAD=build/tests/xlshim/libxlshim.so /usr/lib/xen-4.17/bin/xl -N create f.cfg
  * No Xen headers are needed: the prototypes below are those of Xen 4.17's
