@@ -15,6 +15,7 @@ demo: all
 
 check: all
 	meson test -C $(BUILD) --print-errorlogs --no-suite nested --no-suite fuzz
+	meson test -C $(BUILD) --print-errorlogs --suite nested
 
 asan:
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dstatic_kxl=false
