@@ -39,6 +39,9 @@ struct kxl_boot_spec {
 	unsigned maxvcpus;	/* MADT entries; >= vcpus */
 	enum kxl_boot_protocol protocol;
 	bool acpi;		/* build ACPI tables (default true) */
+	bool serial_console;	/* a Linux guest whose cmdline names no console=ttyS gets
+				 * console=ttyS0 appended (Xen configs say hvc0 or nothing,
+				 * and kxl's console is COM1); a note says so */
 	unsigned nr_virtio_mmio;	/* virtio-mmio devices the DSDT describes (layout.h:
 					 * KXL_GPA_VIRTIO_MMIO, KXL_GSI_VIRTIO_MMIO); 0 for now */
 };

@@ -70,6 +70,7 @@ struct kxl_domain {
 	enum kxl_action on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset;
 	bool localtime;
 	long rtc_timeoffset;
+	bool acpi;
 	bool pvshim;
 	size_t nr_disks, nr_nics, nr_other_devices;
 };

@@ -10,25 +10,38 @@
  *   hvm_modlist_entry (32 bytes): paddr, size, cmdline_paddr, reserved.
  *   hvm_memmap_table_entry (24 bytes): addr, size, u32 type, u32 reserved.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "boot/boot-int.h"
+#include "util/util.h"
 
 #define HVM_START_MAGIC 0x336ec578u
 
 int cmdline_write(struct boot_ctx *c)
 {
 	const char *s = c->spec->cmdline ? c->spec->cmdline : "";
+	char *owned = NULL;
+	if (c->spec->serial_console && c->linux_guest && !strstr(s, "console=ttyS")) {
+		owned = xasprintf("%s%sconsole=ttyS0", s, *s ? " " : "");
+		kxl_note(c->d, "appended console=ttyS0 to the kernel command line: Linux gets kxl's "
+			 "console on COM1 (the command line named %s)",
+			 strstr(s, "console=") ? "another console" : "no console");
+		s = owned;
+	}
 	size_t n = strlen(s) + 1;
 
-	if (n > KXL_CMDLINE_AREA)
+	if (n > KXL_CMDLINE_AREA) {
+		free(owned);
 		return kxl_err(c->d, "the kernel command line is %zu bytes: more than the %llu bytes kxl reserves for command lines",
 			       n - 1, (unsigned long long)KXL_CMDLINE_AREA);
+	}
 	if (n > 2048)
 		kxl_warn(c->d, "the kernel command line is %zu bytes; Linux keeps only the first 2047",
 			 n - 1);
 	memcpy(kxl_guest_ptr(c->img, KXL_GPA_CMDLINE, n), s, n);
 	c->cmdline_gpa = KXL_GPA_CMDLINE;
+	free(owned);
 	return 0;
 }
 

@@ -27,5 +27,6 @@ void cli_print_diag(const struct kxl_diag *d, bool quiet);
 int cmd_create(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
 
 #endif

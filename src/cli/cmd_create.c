@@ -50,6 +50,12 @@ int cmd_create(int argc, char **argv)
 		return KXL_EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	for (int i = optind + 1; i < argc; i++)
+		if (!strchr(argv[i], '=')) {
+			fprintf(stderr, "kxl create: `%s' is not a KEY=VALUE setting (settings after the config "
+				"file are in config syntax, e.g. 'name=\"x\"')\n", argv[i]);
+			return KXL_EXIT_USAGE;
+		}
 	struct loaded ld;
 	int r = cli_load(&ld, path, argc - optind - 1, argv + optind + 1, !dry);
 	cli_print_diag(&ld.diag, quiet);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -77,10 +78,31 @@ static int list_table(struct life_state *st, struct life_dom *doms, size_t n)
 			o = json_tokener_parse(reply);
 		free(reply);
 		if (!o) {
-			/* gone meanwhile (cleaned away), or not answering */
-			if (life_alive(st, doms[i].name))
-				printf("%-40s %5u %5s %5s     %s  %8s\n", doms[i].name, doms[i].domid,
-				       "?", "?", "------", "?");
+			/* gone meanwhile (cleaned away), or dying: its monitor holds the
+			 * lock but answers no more; the sizes from its config */
+			if (life_alive(st, doms[i].name)) {
+				long long mem = 0, vcpus = 0;
+				char *p = life_dom_path(st, doms[i].name, "config.json"), *text = NULL;
+				size_t len;
+				json_object *cfg = read_file(p, &text, &len) == 0 ? json_tokener_parse(text) : NULL, *b, *v;
+				if (cfg && json_object_object_get_ex(cfg, "b_info", &b)) {
+					if (json_object_object_get_ex(b, "target_memkb", &v))
+						mem = json_object_get_int64(v);
+					if (json_object_object_get_ex(b, "avail_vcpus", &v) &&
+					    json_object_is_type(v, json_type_array))
+						vcpus = (long long)json_object_array_length(v);
+				}
+				if (cfg)
+					json_object_put(cfg);
+				free(text);
+				free(p);
+				/* no control socket yet: being built, which xl shows paused */
+				char *sock = life_dom_path(st, doms[i].name, "ctl.sock");
+				bool building = access(sock, F_OK) != 0;
+				free(sock);
+				printf("%-40s %5u %5lld %5lld     %s  %8.1f\n", doms[i].name, doms[i].domid,
+				       mem / 1024, vcpus, building ? "--p---" : "-----d", 0.0);
+			}
 			kxl_diag_free(&d);
 			continue;
 		}

@@ -11,6 +11,7 @@
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } verbs[] = {
 	{ "create", cmd_create, "create a domain from a config file (-n: print its JSON)" },
 	{ "check", cmd_check, "check config files: every error, warning and deprecation" },
+	{ "layout", cmd_layout, "print the guest memory layout a pvh config builds (--json)" },
 	{ "keys", cmd_keys, "list the xl.cfg keys kxl knows (--man: as a man page section)" },
 	{ "list", cmd_list, "list the domains (-l: their configs as JSON)" },
 	{ "console", cmd_console, "attach to a domain's console (Ctrl-] detaches)" },

@@ -396,7 +396,7 @@ static void main_loop(struct mon *m)
 		fcntl(m->con.client, F_SETFL, fcntl(m->con.client, F_GETFL) & ~O_NONBLOCK);
 		con_flush(&m->con);
 	}
-	con_detach(&m->con);
+	/* the client is let go after the state is gone (mon_run) */
 }
 
 int mon_run(struct mon *m)
@@ -444,6 +444,7 @@ int mon_run(struct mon *m)
 	close(m->con_listen);
 	mon_fd_own(m->claim.lockfd, false);
 	life_release(m->st, &m->claim);
+	con_detach(&m->con);
 	pthread_mutex_lock(&m->lock);
 	m->cleaned = true;
 	pthread_cond_broadcast(&m->cond);

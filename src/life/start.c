@@ -161,6 +161,8 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 	return ret;
 }
 
+static struct mon *volatile last_fg;	/* keeps it reachable */
+
 int life_run_here(struct life_state *st, const struct life_create *c,
 		  struct kxl_vmm_result *res, struct kxl_diag *d)
 {
@@ -199,6 +201,8 @@ int life_run_here(struct life_state *st, const struct life_create *c,
 	*res = m->res;
 	res->outcome = m->outcome;
 	r = m->outcome == KXL_VMM_ERROR ? -1 : 0;
-	/* m stays: idle control threads may still look at it until kxl exits */
+	/* m stays (reachable): idle control threads may still look at it until
+	 * kxl exits */
+	last_fg = m;
 	return r;
 }

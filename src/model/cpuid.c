@@ -107,6 +107,32 @@ static void set_bits(json_object *e, int reg, int bit, int len, const char *val)
 	j_str(e, regnames[reg], cur);
 }
 
+/* family and model are split across two fields of leaf 1 EAX (base and
+ * extended), as libxl writes them. */
+static void family_model(json_object *e, const struct flag *f, const char *val, unsigned long num)
+{
+	char cur[33], fbits[9];
+	json_object *r;
+	if (json_object_object_get_ex(e, "eax", &r)) snprintf(cur, sizeof(cur), "%s", json_object_get_string(r));
+	else memset(cur, 'x', 32), cur[32] = 0;
+	memcpy(fbits, val, 8);
+	if (!strcmp(f->name, "family")) {
+		if (num < 16) {
+			memcpy(cur + (32 - 4) - f->bit, fbits + 4, 4);
+			memcpy(cur + (32 - 8) - 20, "00000000", 8);
+		} else {
+			num -= 15;
+			memcpy(cur + (32 - 4) - f->bit, "1111", 4);
+			for (int i = 0; i < 7; i++) { fbits[7 - i] = (num & 1) ? '1' : '0'; num >>= 1; }
+			memcpy(cur + (32 - 8) - 20, fbits, 8);
+		}
+	} else {
+		memcpy(cur + (32 - 4) - 16, fbits, 4);
+		memcpy(cur + (32 - 4) - f->bit, fbits + 4, 4);
+	}
+	j_str(e, "eax", cur);
+}
+
 static void string_form(struct mctx *m, const char *s)
 {
 	char *buf = xstrdup(s), *save = NULL;
@@ -125,17 +151,26 @@ static void string_form(struct mctx *m, const char *s)
 		for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
 			if (!strcmp(flags[i].name, t)) { f = &flags[i]; break; }
 		if (!f) { m_warn(m, "cpuid", "cpuid flag \"%s\": unknown CPUID flag name; ignored", t); continue; }
+		/* as libxl's cpuid_add: the entry exists first; a value is a number
+		 * (strtoul, junk after it ignored) or starts with x, k or s */
+		json_object *e = entry(m, f->leaf, f->subleaf);
 		char val[33];
-		if (strlen(eq) == 1 && strchr("01xks", eq[0])) {
+		char *ep;
+		unsigned long num = strtoul(eq, &ep, 0);
+		if (ep != eq) {
+			for (int i = 0; i < f->len; i++) val[f->len - 1 - i] = (num >> i) & 1 ? '1' : '0';
+		} else if (eq[0] == 'x' || eq[0] == 'k' || eq[0] == 's') {
 			memset(val, eq[0], (size_t)f->len);
 		} else {
-			char *ep;
-			unsigned long num = strtoul(eq, &ep, 0);
-			if (*ep || f->len == 1) { m_warn(m, "cpuid", "cpuid flag \"%s=%s\": illegal CPUID value (must be: [0|1|x|k|s]); ignored", t, eq); continue; }
-			for (int i = 0; i < f->len; i++) val[f->len - 1 - i] = (num >> i) & 1 ? '1' : '0';
+			m_warn(m, "cpuid", "cpuid flag \"%s=%s\": illegal CPUID value (must be: [0|1|x|k|s]); ignored", t, eq);
+			continue;
 		}
 		val[f->len] = 0;
-		set_bits(entry(m, f->leaf, f->subleaf), f->reg, f->bit, f->len, val);
+		if (!strcmp(f->name, "family") || !strcmp(f->name, "model")) {
+			family_model(e, f, val, num);
+			continue;
+		}
+		set_bits(e, f->reg, f->bit, f->len, val);
 	}
 	free(buf);
 }

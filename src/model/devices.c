@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,14 @@ void h_vtpm(struct mctx *m, const char *name)
 		j_int(o, "devid", (int64_t)i);
 		json_object_array_add(arr, o);
 		if (kv_spec(m, list->items[i], "vtpm", keys, o)) { m->failed = true; return; }
+		json_object *u;
+		if (json_object_object_get_ex(o, "uuid", &u) && !m_uuid_valid(json_object_get_string(u))) {
+			struct kxl_loc l = m_value_loc(list->items[i]);
+			kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse vtpm UUID `%s' (expected "
+				     "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", json_object_get_string(u));
+			m->failed = true;
+			return;
+		}
 		if (!json_object_object_get_ex(o, "backend_domname", NULL)) {
 			struct kxl_loc l = m_value_loc(list->items[i]);
 			kxl_diag_add(m->d, KXL_ERROR, &l, "vtpm spec missing required backend field");
@@ -234,7 +243,7 @@ void h_channel(struct mctx *m, const char *name)
 		const char *conn = NULL;
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			char *eq = strchr(t, '=');
-			if (!eq) {
+			if (!eq || eq == t || !eq[1] || eq[1] == '=') {
 				kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse channel configuration `%s': "
 					     "`%s' is not key=value", v->str, t);
 				m->failed = true;
@@ -345,13 +354,17 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 			if (!strcmp(val, "auto") || !strcmp(val, "pv") || !strcmp(val, "devicemodel") || !strcmp(val, "qusb"))
 				{ if (strcmp(val, "auto")) j_str(o, "type", val); }
 			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown usb controller type '%s' (auto, pv, qusb, devicemodel)", val); rc = -1; }
-		} else if (ctrl && IS("version")) j_int(o, "version", atoi(val));
-		else if (ctrl && IS("ports")) j_int(o, "ports", atoi(val));
+		} else if (ctrl && IS("version")) { if (atoi(val)) j_int(o, "version", atoi(val)); }	/* 0: the default */
+		else if (ctrl && IS("ports")) { if (atoi(val)) j_int(o, "ports", atoi(val)); }
 		else if (!ctrl && IS("type")) {
 			if (strcmp(val, "hostdev")) { kxl_diag_add(m->d, KXL_ERROR, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
 			else j_bool(o, "-hostdev", true);	/* marker: the union is printed */
-		} else if (!ctrl && IS("hostbus")) j_int(j_obj(o, "type.hostdev"), "hostbus", strtol(val, NULL, 0));
-		else if (!ctrl && IS("hostaddr")) j_int(j_obj(o, "type.hostdev"), "hostaddr", strtol(val, NULL, 0));
+		} else if (!ctrl && (IS("hostbus") || IS("hostaddr"))) {
+			/* uint8 fields: xl stores strtoul's result truncated; 0 is the default */
+			uint8_t b = (uint8_t)strtoul(val, NULL, 0);
+			json_object *h = j_obj(o, "type.hostdev");
+			if (b) j_int(h, IS("hostbus") ? "hostbus" : "hostaddr", b);
+		}
 		else if (!ctrl && IS("controller")) j_int(o, "ctrl", atoi(val));
 		else if (!ctrl && IS("port")) { if (atoi(val)) j_int(o, "port", atoi(val)); }
 		else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
@@ -387,6 +400,8 @@ void h_usbdev(struct mctx *m, const char *name)
 		/* libxl prints the union (and never its key) only when type= was given */
 		if (!json_object_object_get_ex(o, "-hostdev", NULL))
 			json_object_object_del(o, "type.hostdev");
+		else
+			j_obj(o, "type.hostdev");
 		json_object_object_del(o, "-hostdev");
 	}
 	(void)name;

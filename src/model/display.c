@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static void vnc_opts(struct mctx *m, json_object *vnc)
 	m_defbool(m, "vnc", false, vnc, "enable");
 	m_replace_string(m, "vnclisten", false, vnc, "listen");
 	m_replace_string(m, "vncpasswd", false, vnc, "passwd");
-	if (!m_long(m, "vncdisplay", false, &l) && l) j_int(vnc, "display", l);
+	if (!m_long(m, "vncdisplay", false, &l) && (int32_t)(uint32_t)l)	/* an IDL integer */
+		j_int(vnc, "display", (int32_t)(uint32_t)l);
 	m_defbool(m, "vncunused", false, vnc, "findunused");
 }
 

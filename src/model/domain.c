@@ -107,6 +107,8 @@ void kxl_domain_view(struct kxl_domain *dom)
 	dom->on_crash = action(root, "on_crash", KXL_ACTION_DESTROY);
 	dom->on_watchdog = action(root, "on_watchdog", KXL_ACTION_DESTROY);
 	dom->on_soft_reset = action(root, "on_soft_reset", KXL_ACTION_DESTROY);
+	const char *acpi = gets(b, "acpi");
+	dom->acpi = !acpi || !strcmp(acpi, "True");	/* libxl's default: on */
 	const char *lt = gets(b, "localtime");
 	dom->localtime = lt && !strcmp(lt, "True");
 	dom->rtc_timeoffset = (v = get(b, "rtc_timeoffset")) ? (long)json_object_get_int64(v) : 0;
@@ -217,7 +219,7 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 	spec->vcpus = dom->vcpus ? dom->vcpus : 1;
 	spec->maxvcpus = dom->max_vcpus > spec->vcpus ? dom->max_vcpus : spec->vcpus;
 	spec->protocol = KXL_BOOT_PROTO_AUTO;
-	spec->acpi = true;
+	spec->acpi = dom->acpi;
 	return 0;
 }
 

@@ -192,13 +192,20 @@ int m_replace_string(struct mctx *m, const char *name, bool quiet, json_object *
 	return e;
 }
 
+/* Every key given to the j_* helpers is a string constant (IDL field
+ * names), so json-c need not copy it. */
+static void j_add(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
 json_object *j_obj(json_object *parent, const char *key)
 {
 	json_object *o;
 	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_object))
 		return o;
 	o = json_object_new_object();
-	json_object_object_add(parent, key, o);
+	j_add(parent, key, o);
 	return o;
 }
 
@@ -208,28 +215,28 @@ json_object *j_arr(json_object *parent, const char *key)
 	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_array))
 		return o;
 	o = json_object_new_array();
-	json_object_object_add(parent, key, o);
+	j_add(parent, key, o);
 	return o;
 }
 
 void j_str(json_object *o, const char *key, const char *s)
 {
-	json_object_object_add(o, key, json_object_new_string(s));
+	j_add(o, key, json_object_new_string(s));
 }
 
 void j_int(json_object *o, const char *key, int64_t v)
 {
-	json_object_object_add(o, key, json_object_new_int64(v));
+	j_add(o, key, json_object_new_int64(v));
 }
 
 void j_defbool(json_object *o, const char *key, bool v)
 {
-	json_object_object_add(o, key, json_object_new_string(v ? "True" : "False"));
+	j_add(o, key, json_object_new_string(v ? "True" : "False"));
 }
 
 void j_bool(json_object *o, const char *key, bool v)
 {
-	json_object_object_add(o, key, json_object_new_boolean(v));
+	j_add(o, key, json_object_new_boolean(v));
 }
 
 void j_bitmap_range(json_object *o, const char *key, long n)
@@ -304,4 +311,14 @@ char *m_trim_dup(const char *s, size_t n)
 	while (n && isspace((unsigned char)*s)) { s++; n--; }
 	while (n && isspace((unsigned char)s[n - 1])) n--;
 	return xstrndup(s, n);
+}
+
+bool m_uuid_valid(const char *s)
+{
+	/* libxl_uuid_from_string: 8-4-4-4-12 hex digits */
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	if (strlen(s) != sizeof(shape) - 1) return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i])) return false;
+	return true;
 }

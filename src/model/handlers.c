@@ -40,35 +40,18 @@ void h_name(struct mctx *m, const char *name)
 	(void)name;
 }
 
-static int parse_uuid(const char *s, unsigned char out[16])
-{
-	int n = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p == '-') continue;
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) return -1;
-		if (n >= 16) return -1;
-		unsigned v;
-		sscanf(p, "%2x", &v);
-		out[n++] = (unsigned char)v;
-		p++;
-	}
-	return n == 16 ? 0 : -1;
-}
-
 void h_uuid(struct mctx *m, const char *name)
 {
 	const char *s;
-	unsigned char u[16];
 	if (m_string(m, "uuid", false, &s)) return;
-	/* libxl's format: 8-4-4-4-12 hex digits */
-	if (strlen(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' ||
-	    parse_uuid(s, u)) {
+	if (!m_uuid_valid(s)) {
 		m_error(m, "uuid", "failed to parse UUID `%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
 		return;
 	}
+	/* libxl prints it in lower case */
 	char buf[37];
-	snprintf(buf, sizeof(buf), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	for (int i = 0; i < 36; i++) buf[i] = (char)tolower((unsigned char)s[i]);
+	buf[36] = 0;
 	j_str(m->c_info, "uuid", buf);
 	(void)name;
 }
@@ -77,16 +60,16 @@ void h_vcpus(struct mctx *m, const char *name)
 {
 	long l;
 	if (!m_long(m, "vcpus", false, &l)) {
-		if (l < 0 || l > 4096) {
-			m_error(m, "vcpus", "vcpus = %ld is out of range (1 to 4096)", l);
+		if (l < 0 || l > 65536) {
+			m_error(m, "vcpus", "vcpus = %ld is out of range (0 to 65536)", l);
 			return;
 		}
 		m->vcpus = l;
 		if (l) j_bitmap_range(m->b_info, "avail_vcpus", l);	/* an empty bitmap is not printed */
 	}
 	if (!m_long(m, "maxvcpus", false, &l)) {
-		if (l < 0 || l > 4096) {
-			m_error(m, "maxvcpus", "maxvcpus = %ld is out of range (1 to 4096)", l);
+		if (l < 0 || l > 65536) {
+			m_error(m, "maxvcpus", "maxvcpus = %ld is out of range (0 to 65536)", l);
 			return;
 		}
 		if (l) j_int(m->b_info, "max_vcpus", l);
@@ -94,6 +77,14 @@ void h_vcpus(struct mctx *m, const char *name)
 	(void)name;
 }
 
+
+/* xl's parse_ulong: a decimal prefix, not ULONG_MAX */
+static bool vnuma_ulong(const char *s, unsigned long *out)
+{
+	char *e;
+	*out = strtoul(s, &e, 10);
+	return e != s && *out != ULONG_MAX;
+}
 
 void h_vnuma(struct mctx *m, const char *name)
 {
@@ -115,22 +106,26 @@ void h_vnuma(struct mctx *m, const char *name)
 		for (size_t j = 0; j < node->n; j++) {
 			const struct kxl_cfg_value *opt = node->items[j];
 			if (opt->type != KXL_CFG_STRING) continue;
-			const char *eq = strchr(opt->str, '=');
 			struct kxl_loc ol = m_value_loc(opt);
-			if (!eq) {
-				kxl_diag_add(m->d, KXL_ERROR, &ol, "vnuma option `%s' is not \"key=value\"", opt->str);
+			/* xl splits with strtok on '=': key, then the value up to the next '=' */
+			const char *ks = opt->str + strspn(opt->str, "=");
+			const char *ke = ks + strcspn(ks, "=");
+			const char *vs = ke + strspn(ke, "=");
+			const char *ve = vs + strcspn(vs, "=");
+			if (ke == ks || ve == vs) {
+				kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to split \"%s\" into a key=value pair", opt->str);
 				m->failed = true;
 				return;
 			}
-			char *k = m_trim_dup(opt->str, (size_t)(eq - opt->str));
-			char *v = m_trim_dup(eq + 1, strlen(eq + 1));
-			char *ep;
-			unsigned long val = strtoul(v, &ep, 10);
-			if (!strcmp(k, "pnode")) {
-				if (ep == v || *ep) {
-					kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number", v);
-					m->failed = true;
-				} else if (val >= nodes) {
+			char *k = m_trim_dup(ks, (size_t)(ke - ks));
+			char *v = m_trim_dup(vs, (size_t)(ve - vs));
+			unsigned long val = 0;
+			bool num_ok = vnuma_ulong(v, &val);
+			if ((!strcmp(k, "pnode") || !strcmp(k, "size")) && !num_ok) {
+				kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number (vnuma %s)", v, k);
+				m->failed = true;
+			} else if (!strcmp(k, "pnode")) {
+				if (val >= nodes) {
 					kxl_diag_add(m->d, KXL_ERROR, &ol, "invalid pnode number: %lu (this host "
 						     "has %u NUMA node%s)", val, nodes, nodes == 1 ? "" : "s");
 					m->failed = true;
@@ -142,22 +137,31 @@ void h_vnuma(struct mctx *m, const char *name)
 				j_int(o, "memkb", (int64_t)(val << 10));
 				total_kb += (long)(val << 10);
 			} else if (!strcmp(k, "vcpus")) {
+				/* each range as xl's parse_range leaves it, errors unchecked */
 				json_object *vc = j_arr(o, "vcpus");
-				char *save = NULL, *buf = xstrdup(v);
+				char *save = NULL, *buf = xstrdup(v), *ep;
 				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 					unsigned long a = strtoul(t, &ep, 10), b = a;
-					if (*ep == '-') b = strtoul(ep + 1, &ep, 10);
+					if (ep != t && a != ULONG_MAX && *ep == '-') b = strtoul(ep + 1, &ep, 10);
 					for (unsigned long x = a; x <= b && x < 4096; x++) {
 						json_object_array_add(vc, json_object_new_int64((int64_t)x));
 						total_vcpus++;
 					}
 				}
 				free(buf);
+				if (!json_object_array_length(vc)) json_object_object_del(o, "vcpus");
 			} else if (!strcmp(k, "vdistances")) {
 				json_object *dist = j_arr(o, "distances");
 				char *save = NULL, *buf = xstrdup(v);
-				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-					json_object_array_add(dist, json_object_new_int64(strtol(t, NULL, 10)));
+				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+					unsigned long dv;
+					if (!vnuma_ulong(t, &dv)) {
+						kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number (vnuma vdistances)", t);
+						m->failed = true;
+						break;
+					}
+					json_object_array_add(dist, json_object_new_int64((int64_t)(uint32_t)dv));
+				}
 				free(buf);
 			} else {
 				kxl_diag_add(m->d, KXL_WARNING, &ol, "unknown vnuma option `%s' ignored, as xl "
@@ -237,11 +241,11 @@ static int cpurange(struct mctx *m, const char *key, const char *spec, json_obje
 		}
 		char *ep;
 		unsigned long a = strtoul(t, &ep, 10), b = a;
-		if (ep == t) rc = -1;
+		if (ep == t || a == ULONG_MAX) rc = -1;
 		else if (*ep == '-') {
 			char *n = ep + 1;
 			b = strtoul(n, &ep, 10);
-			if (ep == n || b < a) rc = -1;
+			if (ep == n || b == ULONG_MAX || b < a) rc = -1;
 		}
 		if (!rc && *ep) rc = -1;
 		if (rc) { m_error(m, key, "invalid pcpu range `%s' in `%s'", t, spec); break; }
@@ -376,10 +380,13 @@ void h_rdm(struct mctx *m, const char *name)
 	bool host = false, ok = true;
 	for (char *t = strtok_r(buf, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "strategy=host")) host = true;
-		else if (!strncmp(t, "policy=", 7)) {
-			m_warn(m, "rdm", "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a policy "
-			       "(its parser inverts the check); kxl does the same", s);
+		else if (!strcmp(t, "policy=strict") || !strcmp(t, "policy=relaxed")) {
+			m_warn(m, "rdm", "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a valid "
+			       "policy (its parser inverts the check); kxl does the same", s);
 			ok = false;
+		} else if (!strncmp(t, "policy=", 7)) {
+			m_warn(m, "rdm", "unknown RDM policy `%s' (strict, relaxed): xl 4.17 then keeps the rest "
+			       "of rdm with no policy; kxl does the same", t + 7);
 		} else {
 			m_warn(m, "rdm", "unknown rdm option `%s' (strategy=host, policy=strict|relaxed); ignored", t);
 			ok = false;

@@ -20,7 +20,7 @@
 
 #include "util/util.h"
 
-enum kind { K_STRING, K_LONG, K_LONG0, K_MIB, K_DEFBOOL, K_CUSTOM, K_GROUP };
+enum kind { K_STRING, K_LONG, K_LONG0, K_U32, K_MIB, K_DEFBOOL, K_CUSTOM, K_GROUP };
 
 /* Where a simple key lands: the object, then the field. */
 enum dest { D_NONE, D_CINFO, D_BINFO, D_TYPE, D_SCHED };
@@ -40,6 +40,7 @@ struct key {
 #define STR(n, d, f, t, doc)  { n, K_STRING, d, f, t, NULL, "unset", NULL, doc }
 #define LNG(n, d, f, t, doc)  { n, K_LONG, d, f, t, NULL, "unset", NULL, doc }
 #define LNG0(n, d, f, t, doc) { n, K_LONG0, d, f, t, NULL, "0", NULL, doc }
+#define U32(n, d, f, t, doc) { n, K_U32, d, f, t, NULL, "0", NULL, doc }
 #define MIB(n, d, f, t, doc)  { n, K_MIB, d, f, t, NULL, "unset", NULL, doc }
 #define BOOL(n, d, f, t, doc) { n, K_DEFBOOL, d, f, t, NULL, "libxl default", NULL, doc }
 #define FN(n, fn, t, dflt, doc) { n, K_CUSTOM, D_NONE, NULL, t, fn, dflt, NULL, doc }
@@ -95,11 +96,11 @@ static const struct key keys[] = {
 	MIB("shadow_memory", D_BINFO, "shadow_memkb", T_ALL, "Shadow page table memory, in MiB"),
 	BOOL("nomigrate", D_BINFO, "disable_migrate", T_ALL, "Forbid migration"),
 	FN("tsc_mode", h_tsc_mode, T_ALL, "default", "TSC mode: default, always_emulate, native, native_paravirt"),
-	LNG0("rtc_timeoffset", D_BINFO, "rtc_timeoffset", T_ALL, "RTC offset from UTC (or local time), in seconds"),
+	U32("rtc_timeoffset", D_BINFO, "rtc_timeoffset", T_ALL, "RTC offset from UTC (or local time), in seconds"),
 	FN("vncviewer", h_vncviewer, T_ALL, "unset", "Ignored by xl (use create -V)"),
 	BOOL("localtime", D_BINFO, "localtime", T_ALL, "The RTC keeps local time instead of UTC"),
 	MIB("videoram", D_BINFO, "video_memkb", T_ALL, "Video memory, in MiB"),
-	LNG0("max_event_channels", D_BINFO, "event_channels", T_ALL, "Maximum event channels"),
+	U32("max_event_channels", D_BINFO, "event_channels", T_ALL, "Maximum event channels"),
 	FN("kernel", h_kernel, T_ALL, "unset", "Kernel to boot directly (resolved against the cfg directory; with a bootloader, a path inside the guest's disk)"),
 	GRP("ramdisk", T_ALL, "Initial ramdisk (resolved against the cfg directory)"),
 	GRP("device_tree", T_ALL, "Device tree blob (Arm)"),
@@ -223,13 +224,16 @@ static json_object *dest_obj(struct mctx *m, const struct key *k, const char **f
 	case D_BINFO: return m->b_info;
 	case D_TYPE: return m->type_obj;
 	case D_SCHED: return j_obj(m->b_info, "sched_params");
-	case D_NONE: {	/* "sub/field" inside the type object */
+	case D_NONE: {	/* "sub/field" inside the type object (sub is a constant) */
+		static const char *const subs[] = { "spice", "vnc", "sdl", "vga", "rdm" };
 		const char *slash = strchr(k->field, '/');
-		char *sub = xstrndup(k->field, (size_t)(slash - k->field));
-		json_object *o = j_obj(m->type_obj, sub);
-		free(sub);
-		*field = slash + 1;
-		return o;
+		for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+			if (strlen(subs[i]) == (size_t)(slash - k->field) &&
+			    !strncmp(subs[i], k->field, (size_t)(slash - k->field))) {
+				*field = slash + 1;
+				return j_obj(m->type_obj, subs[i]);
+			}
+		return NULL;
 	}
 	}
 	return NULL;
@@ -246,13 +250,15 @@ static void apply_simple(struct mctx *m, const struct key *k)
 		o = dest_obj(m, k, &field);
 		m_replace_string(m, k->name, false, o, field);
 		break;
-	case K_LONG:
-	case K_LONG0:
+	case K_LONG:	/* an IDL integer whose default is -1 (the sched_params) */
+	case K_LONG0:	/* an IDL integer whose default is 0 */
+	case K_U32:	/* an IDL uint32, default 0 */
 		if (m_long(m, k->name, false, &l)) return;
-		if (k->kind == K_LONG0 && l == 0) return;	/* the IDL default: not printed */
-		if (!strcmp(k->name, "rtc_timeoffset")) l = (long)(uint32_t)l;	/* a uint32 in libxl */
+		/* xl stores the long into the IDL's C type: int or uint32_t */
+		int64_t v = k->kind == K_U32 ? (int64_t)(uint32_t)l : (int64_t)(int32_t)(uint32_t)l;
+		if (v == (k->kind == K_LONG ? -1 : 0)) return;	/* the IDL default: not printed */
 		o = dest_obj(m, k, &field);
-		j_int(o, field, l);
+		j_int(o, field, v);
 		break;
 	case K_MIB:
 		if (m_long(m, k->name, false, &l)) return;
@@ -367,9 +373,7 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	j_obj(m.b_info, "sched_params");
 	if (conf->claim_mode) j_defbool(m.b_info, "claim_mode", true);
 	if (conf->blkdev_start) j_str(m.b_info, "blkdev_start", conf->blkdev_start);
-	char *un = xasprintf("type.%s", type_name(m.type));
-	m.type_obj = j_obj(m.b_info, un);
-	free(un);
+	m.type_obj = j_obj(m.b_info, m.type == T_HVM ? "type.hvm" : m.type == T_PVH ? "type.pvh" : "type.pv");
 	if (m.type == T_HVM) {
 		j_obj(m.type_obj, "vga");
 		j_obj(m.type_obj, "vnc");
@@ -404,7 +408,21 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 		}
 	}
 	warn_unknown(&m);
-	/* libxl prints no empty device arrays */
+	/* libxl prints no empty arrays (a list of 0 entries, an empty bitmap) */
+	json_object *objs[2] = { m.b_info, m.type_obj };
+	for (int oi = 0; oi < 2; oi++) {
+		struct json_object_iterator it = json_object_iter_begin(objs[oi]), end = json_object_iter_end(objs[oi]);
+		const char *dead[64];
+		size_t nd = 0;
+		for (; !json_object_iter_equal(&it, &end) && nd < 64; json_object_iter_next(&it)) {
+			json_object *v = json_object_iter_peek_value(&it);
+			/* b_info.modules (kxl's) shows whenever modules= is used */
+			if (json_object_is_type(v, json_type_array) && !json_object_array_length(v) &&
+			    strcmp(json_object_iter_peek_name(&it), "modules"))
+				dead[nd++] = json_object_iter_peek_name(&it);
+		}
+		for (size_t i = 0; i < nd; i++) json_object_object_del(objs[oi], dead[i]);
+	}
 	static const char *const arrays[] = { "disks", "nics", "pcidevs", "dtdevs", "vfbs", "vkbs",
 		"vtpms", "p9s", "pvcallsifs", "channels", "usbctrls", "usbdevs", "vdispls", "vsnds" };
 	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
@@ -428,7 +446,7 @@ size_t kxl_keys_doc(const struct kxl_key_doc **out)
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 			const struct key *k = &keys[i];
 			if (!k->name[0] || !k->doc) continue;
-			const char *kind = k->kind == K_STRING ? "string" : k->kind == K_LONG || k->kind == K_LONG0 ? "number" :
+			const char *kind = k->kind == K_STRING ? "string" : k->kind == K_LONG || k->kind == K_LONG0 || k->kind == K_U32 ? "number" :
 				k->kind == K_MIB ? "number (MiB)" : k->kind == K_DEFBOOL ? "boolean (0/1)" : "see text";
 			docs[n++] = (struct kxl_key_doc){ k->name, kind,
 				k->types == T_ALL ? "all" : k->types == T_HVM ? "hvm" : k->types == T_PV ? "pv" :

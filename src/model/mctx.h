@@ -57,7 +57,7 @@ void m_file_error(struct mctx *m, const char *fmt, ...);
 struct kxl_loc m_loc(struct mctx *m, const char *name);
 struct kxl_loc m_value_loc(const struct kxl_cfg_value *v);
 
-/* json helpers */
+/* json helpers; every key must be a string constant (json-c keeps the pointer) */
 json_object *j_obj(json_object *parent, const char *key);	/* get or create */
 json_object *j_arr(json_object *parent, const char *key);
 void j_str(json_object *o, const char *key, const char *s);
@@ -67,6 +67,7 @@ void j_bool(json_object *o, const char *key, bool v);
 void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
 
 char *m_trim_dup(const char *s, size_t n);
+bool m_uuid_valid(const char *s);
 
 /* Paths (review ask a). */
 char *m_resolve(struct mctx *m, const char *name, const char *value);

@@ -90,8 +90,12 @@ static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object 
 			else rc = spec_error(m, &l, v->str, "bad vslot (00 to 1f)");
 		} else if (!strcmp(key, "permissive") || !strcmp(key, "msitranslate") ||
 			   !strcmp(key, "seize") || !strcmp(key, "power_mgmt")) {
-			if (atoi(val)) j_bool(o, key, true);
-			else json_object_object_del(o, key);
+			static const char *const flags[] = { "permissive", "msitranslate", "seize", "power_mgmt" };
+			const char *field = flags[0];
+			for (size_t f = 0; f < ARRAY_SIZE(flags); f++)
+				if (!strcmp(key, flags[f])) field = flags[f];
+			if (atoi(val)) j_bool(o, field, true);
+			else json_object_object_del(o, field);
 		} else if (!strcmp(key, "rdm_policy")) {
 			if (!strcmp(val, "strict") || !strcmp(val, "relaxed")) j_str(o, "rdm_policy", val);
 			else rc = spec_error(m, &l, v->str, "unknown rdm_policy (strict or relaxed)");
@@ -149,6 +153,7 @@ void h_pci(struct mctx *m, const char *name)
 		if (pci_parse(m, list->items[i], o)) { json_object_put(o); m->failed = true; return; }
 		json_object_array_add(arr, o);
 	}
-	if (list->n && m->type == T_PV) j_defbool(m->type_obj, "e820_host", true);
+	/* xl stops at the first entry that is not a string: count what was added */
+	if (json_object_array_length(arr) && m->type == T_PV) j_defbool(m->type_obj, "e820_host", true);
 	(void)name;
 }

@@ -14,6 +14,7 @@
 
 #define LOG_BURST 10
 
+__attribute__((format(printf, 2, 0)))
 static void log_write(struct vm *vm, const char *fmt, va_list ap)
 {
 	char buf[512];

@@ -358,12 +358,40 @@ static enum step wait_boot(struct run *r, int *signo)
 	}
 }
 
+/* The builder's notes and warnings (console=ttyS0 appended, module
+ * cmdlines dropped, ...) go to the log when the domain first starts, and
+ * are not repeated for each restart. */
+static void boot_messages(struct run *r, size_t before)
+{
+	struct kxl_diag *d = r->d;
+	if (r->gen == 0 && r->spec->log_fd >= 0) {
+		int fd = dup(r->spec->log_fd);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		for (size_t i = before; f && i < d->n; i++)
+			if (d->v[i].sev != KXL_ERROR) kxl_msg_print(&d->v[i], f);
+		if (f) fclose(f);
+		else if (fd >= 0) close(fd);
+	}
+	/* keep the errors; drop what was reported (or is a repeat) */
+	size_t w = before;
+	for (size_t i = before; i < d->n; i++) {
+		if (d->v[i].sev == KXL_ERROR) { d->v[w++] = d->v[i]; continue; }
+		free(d->v[i].msg);
+		free((char *)d->v[i].loc.file);
+		free((char *)d->v[i].loc.text);
+	}
+	d->n = w;
+}
+
 static int boot_start(struct run *r)
 {
 	const struct kxl_vmm_spec *s = r->spec;
 	int sv[2];
 
-	if (kxl_boot_build(&s->boot, &r->img, r->d) < 0)
+	size_t before = r->d->n;
+	int built = kxl_boot_build(&s->boot, &r->img, r->d);
+	boot_messages(r, before);
+	if (built < 0)
 		return -1;
 	r->have_img = true;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

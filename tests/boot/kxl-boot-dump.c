@@ -171,6 +171,7 @@ int main(int argc, char **argv)
 {
 	struct kxl_boot_spec spec = { .mem_bytes = 256ULL << 20, .vcpus = 1, .acpi = true };
 	struct kxl_boot_module mods[64];
+	char *owned[64] = { 0 };	/* module paths split off "PATH=CMDLINE" */
 	size_t nmods = 0;
 	bool json = false, dec = false, quiet = false, maxset = false;
 	const char *acpi_dir = NULL, *verify = NULL;
@@ -192,7 +193,8 @@ int main(int argc, char **argv)
 			if (nmods == 64)
 				return 2;
 			char *eq = strchr(v, '=');
-			mods[nmods].path = eq ? xstrndup(v, (size_t)(eq - v)) : v;
+			owned[nmods] = eq ? xstrndup(v, (size_t)(eq - v)) : NULL;
+			mods[nmods].path = eq ? owned[nmods] : v;
 			mods[nmods++].cmdline = eq ? eq + 1 : NULL;
 		} else if (ARG("--protocol"))
 			spec.protocol = strcmp(v, "pvh") == 0 ? KXL_BOOT_PROTO_PVH :
@@ -229,6 +231,8 @@ int main(int argc, char **argv)
 	int r = kxl_boot_build(&spec, &img, &d);
 	kxl_diag_print(&d, stderr);
 	kxl_diag_free(&d);
+	for (size_t i = 0; i < nmods; i++)
+		free(owned[i]);
 	if (r)
 		return 1;
 	int rc = 0;

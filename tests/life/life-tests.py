@@ -107,12 +107,24 @@ class Env:
               f"{name}'s state directory is removed")
 
     def cleanup(self):
+        """Destroys what is left; returns the sanitizer reports of the monitors."""
         try:
             for name in self.rows():
                 self.kxl("destroy", name)
         except Exception as e:  # noqa: BLE001 - best effort
             print("cleanup:", e, file=sys.stderr)
+        reports = []
+        logdir = os.path.join(self.state, "log")
+        for f in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+            if f.endswith(".console.log"):
+                continue
+            with open(os.path.join(logdir, f), errors="replace") as fh:
+                text = fh.read()
+            if "ERROR: AddressSanitizer" in text or "runtime error:" in text or \
+                    "ERROR: LeakSanitizer" in text:
+                reports.append(f"{f}:\n{text}")
         shutil.rmtree(self.dir, ignore_errors=True)
+        return reports
 
 
 def t_paused(e):
@@ -303,16 +315,21 @@ def t_foreground(e):
     check(b"kxl console f1 attaches" in err, "create -F says where the console goes")
     e.wait_gone("f1")
     # -F -c: the console is the terminal's (here a pipe)
-    fg = subprocess.Popen([KXL, "create", "-F", "-c", cfg, 'cmdline="ignore"'],
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=e.env)
-    e.wait_for("f1 in the list", lambda: "f1" in e.rows())
+    out_path = os.path.join(e.dir, "fg.out")
+    with open(out_path, "wb") as out:
+        fg = subprocess.Popen([KXL, "create", "-F", "-c", cfg, 'cmdline="ignore"'],
+                              stdin=subprocess.PIPE, stdout=out, stderr=subprocess.PIPE, env=e.env)
+
+    def printed():
+        with open(out_path, "rb") as f:
+            return b"ignoring the power button" in f.read()
+    e.wait_for("the console on stdout", printed)
+    check("f1" in e.rows(), "a -F -c domain is listed")
     p = e.kxl("console", "f1", input="\x1d")
     check(p.returncode != 0 and "kxl create -F" in p.stderr, "-F -c keeps the console")
     fg.send_signal(signal.SIGTERM)
-    out, _ = fg.communicate(timeout=WAIT)
+    fg.communicate(timeout=WAIT)
     check(fg.returncode == 5, f"create -F exits 5 when destroyed by SIGTERM, not {fg.returncode}")
-    check(b"ignoring the power button" in out, "-F -c: the console on stdout")
     e.wait_gone("f1")
 
 
@@ -495,9 +512,15 @@ def main():
         TESTS[name](e)
     except Fail as x:
         print(f"FAIL: {name}: {x}", file=sys.stderr)
-        e.cleanup()
+        for r in e.cleanup():
+            print(r, file=sys.stderr)
         return 1
-    e.cleanup()
+    reports = e.cleanup()
+    if reports:
+        for r in reports:
+            print(r, file=sys.stderr)
+        print(f"FAIL: {name}: sanitizer reports in the monitor logs", file=sys.stderr)
+        return 1
     print(f"ok: {name}")
     return 0
 

@@ -229,7 +229,7 @@ if ! kxl_skip kxl-reboot; then
     log=$LOGS/kxl-reboot.log
     "$KXL" create -F -c reboot.cfg </dev/null >"$log" 2>&1 &
     pid=$!
-    wait_for "$log" "$MARK" 2 $((BOOT_TIMEOUT * 2)) && ok=yes || ok=no
+    wait_for "$log" "$MARK" 2 "$BOOT_TIMEOUT" && ok=yes || ok=no
     stop_pid $pid
     if [ $ok = yes ]; then
         report kxl-reboot PASS "(marker twice) $(secs "$t0")s"
