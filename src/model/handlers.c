@@ -428,7 +428,8 @@ void h_enum(struct mctx *m, const char *name)
 					!strcmp(enums[i].obj, "type") ? m->type_obj : j_obj(m->b_info, enums[i].obj);
 				/* the IDL default of each enum is not printed */
 				bool dflt = (!strcmp(name, "hdtype") && j == 0) || (!strcmp(name, "tee") && j == 0) ||
-					    (!strcmp(name, "gic_version") && j == 0);
+					    (!strcmp(name, "gic_version") && j == 0) ||
+					    (!strcmp(name, "passthrough") && !strcmp(enums[i].values[j], "default"));
 				if (!dflt)
 					j_str(o, enums[i].field, enums[i].values[j]);
 				return;
