@@ -220,6 +220,7 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 	spec->maxvcpus = dom->max_vcpus > spec->vcpus ? dom->max_vcpus : spec->vcpus;
 	spec->protocol = KXL_BOOT_PROTO_AUTO;
 	spec->acpi = dom->acpi;
+	spec->serial_console = true;	/* kxl's console is COM1: Linux is told so */
 	return 0;
 }
 
