@@ -142,7 +142,7 @@ static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm
 			spec->name, log, spec->name);
 		free(log);
 	}
-	char *dump = life_dump_dir(&d);
+	char *dump = life_dump_dir_or_state(&st, &d);
 	cli_print_diag(&d, quiet);
 	kxl_diag_free(&d);
 	spec->dump_dir = dump;

@@ -183,8 +183,8 @@ static int write_domid(struct life_state *st, const char *name, unsigned id, str
 	return r;
 }
 
-int life_claim(struct life_state *st, const char *name, struct life_claim *c,
-	       struct kxl_diag *d)
+int life_claim(struct life_state *st, const char *name, const char *config,
+	       struct life_claim *c, struct kxl_diag *d)
 {
 	memset(c, 0, sizeof(*c));
 	c->lockfd = -1;
@@ -217,6 +217,13 @@ int life_claim(struct life_state *st, const char *name, struct life_claim *c,
 	if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		kxl_err(d, "cannot lock %s: %s", dir, strerror(errno));
 		goto fail_rm;
+	}
+	if (config) {
+		char *p = life_dom_path(st, name, "config.json");
+		int r = life_write_file(p, config, d);
+		free(p);
+		if (r < 0)
+			goto fail_rm;
 	}
 	c->domid = alloc_id(st, d);
 	if (!c->domid || write_domid(st, name, c->domid, d) < 0)

@@ -8,9 +8,10 @@
  * domain ID, pid, resolved config JSON, control socket and console socket;
  * under log/ its monitor log and console log. Names are claimed and IDs
  * allocated under one global lock (dom.c), so two creates of one name race
- * cleanly. The monitor (monitor.c, mon_ctl.c, mon_con.c) is the per-domain
- * process that runs kxl_vmm_run() and answers the control protocol of
- * docs/protocol.md (proto.c is its client side).
+ * cleanly. The monitor (start.c, monitor.c, mon_ctl.c, mon_con.c) runs
+ * kxl_vmm_run() for one domain, in a process of its own or, under -F, in
+ * kxl itself, and answers the control protocol of docs/protocol.md
+ * (proto.c is its client side).
  */
 #ifndef KXL_LIFE_H
 #define KXL_LIFE_H
@@ -41,6 +42,8 @@ char *life_log_path(const struct life_state *st, const char *name, const char *s
 /* Where cores of coredump-* actions go (KXL_DUMP_DIR, /var/lib/kxl/dump as
  * root, $XDG_STATE_HOME/kxl/dump otherwise), created; caller frees. */
 char *life_dump_dir(struct kxl_diag *d);
+/* The same, or with a warning the state directory when it cannot be made. */
+char *life_dump_dir_or_state(const struct life_state *st, struct kxl_diag *d);
 /* Creates dir (and its parents) with mode 0700. */
 int life_mkdir_p(const char *dir, struct kxl_diag *d);
 /* Writes a small file atomically (temporary file, then rename). */
@@ -62,9 +65,11 @@ struct life_claim {
 
 /* A valid domain name for kxl: used as a file name. */
 int life_name_check(const char *name, struct kxl_diag *d);
-/* Claims NAME: fails cleanly when a live domain has it. Allocates an ID. */
-int life_claim(struct life_state *st, const char *name, struct life_claim *c,
-	       struct kxl_diag *d);
+/* Claims NAME: fails cleanly when a live domain has it. Writes config
+ * (config.json; may be NULL), then allocates the ID, which makes the
+ * domain visible to life_list(). */
+int life_claim(struct life_state *st, const char *name, const char *config,
+	       struct life_claim *c, struct kxl_diag *d);
 /* Removes the domain's directory (the claim's lock still held) and frees. */
 void life_release(struct life_state *st, struct life_claim *c);
 /* A new ID for a restart, written to the domain's directory. */

@@ -88,7 +88,7 @@ static void status(struct mon *m, const char *fmt, ...)
 	for (char *p = s; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	char *line = xasprintf("%s\n", s);
+	char *line = xasprintf("%.2000s\n", s);	/* the reader takes 4 KiB lines */
 	life_write_all(m->status_fd, line, strlen(line));
 	free(line);
 	free(s);

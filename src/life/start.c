@@ -65,16 +65,12 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 	       struct kxl_diag *d)
 {
 	struct life_claim claim;
-	if (life_claim(st, c->spec->name, &claim, d) < 0)
+	if (life_claim(st, c->spec->name, c->config_json, &claim, d) < 0)
 		return -1;
-	char *cfg = life_dom_path(st, claim.name, "config.json");
-	int r = life_write_file(cfg, c->config_json, d);
-	free(cfg);
-	char *dump = r == 0 ? life_dump_dir(d) : NULL;
+	char *dump = life_dump_dir_or_state(st, d);
 	int sp[2];
-	if (!dump || pipe2(sp, O_CLOEXEC) < 0) {
-		if (dump)
-			kxl_err(d, "pipe: %s", strerror(errno));
+	if (pipe2(sp, O_CLOEXEC) < 0) {
+		kxl_err(d, "pipe: %s", strerror(errno));
 		free(dump);
 		life_release(st, &claim);
 		return -1;
@@ -130,7 +126,7 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 	free(dump);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	char line[1024];
+	char line[4096];
 	int ret = -1;
 	bool answered = false;
 	while (life_read_line(sp[0], line, sizeof(line), -1) >= 0) {
@@ -169,17 +165,13 @@ int life_run_here(struct life_state *st, const struct life_create *c,
 	memset(res, 0, sizeof(*res));
 	res->outcome = KXL_VMM_ERROR;
 	struct life_claim claim;
-	if (life_claim(st, c->spec->name, &claim, d) < 0)
+	if (life_claim(st, c->spec->name, c->config_json, &claim, d) < 0)
 		return -1;
-	char *cfg = life_dom_path(st, claim.name, "config.json");
-	int r = life_write_file(cfg, c->config_json, d);
-	free(cfg);
 	char *lp = life_log_path(st, claim.name, "log");
-	FILE *log = r == 0 ? fopen(lp, "ae") : NULL;
+	FILE *log = fopen(lp, "ae");
 	free(lp);
 	if (!log) {
-		if (r == 0)
-			kxl_err(d, "cannot open the monitor log of %s: %s", claim.name, strerror(errno));
+		kxl_err(d, "cannot open the monitor log of %s: %s", claim.name, strerror(errno));
 		life_release(st, &claim);
 		return -1;
 	}
@@ -200,7 +192,7 @@ int life_run_here(struct life_state *st, const struct life_create *c,
 	fclose(log);
 	*res = m->res;
 	res->outcome = m->outcome;
-	r = m->outcome == KXL_VMM_ERROR ? -1 : 0;
+	int r = m->outcome == KXL_VMM_ERROR ? -1 : 0;
 	/* m stays (reachable): idle control threads may still look at it until
 	 * kxl exits */
 	last_fg = m;

@@ -207,3 +207,17 @@ out:
 	free(tmp);
 	return r;
 }
+
+char *life_dump_dir_or_state(const struct life_state *st, struct kxl_diag *d)
+{
+	struct kxl_diag tmp;
+	kxl_diag_init(&tmp);
+	char *dir = life_dump_dir(&tmp);
+	if (!dir) {
+		kxl_warn(d, "%s; cores of coredump-* actions go to %s instead",
+			 tmp.n ? tmp.v[0].msg : "no dump directory", st->dir);
+		dir = xstrdup(st->dir);
+	}
+	kxl_diag_free(&tmp);
+	return dir;
+}

@@ -69,6 +69,9 @@ void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
 char *m_trim_dup(const char *s, size_t n);
 bool m_uuid_valid(const char *s);
 
+/* Puts the config's fields in libxl's IDL order (idl_order.c). */
+void m_idl_order(json_object *root);
+
 /* Paths (review ask a). */
 char *m_resolve(struct mctx *m, const char *name, const char *value);
 char *m_resolve_lookup(struct mctx *m, const char *name, const char *value);

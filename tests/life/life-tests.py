@@ -406,6 +406,17 @@ def t_list_long(e):
     check(b2["max_vcpus"] == 3, "l2 maxvcpus")
     check(v[1]["config"]["on_crash"] == "preserve", "l2 on_crash")
     check(v[0]["config"]["on_reboot"] == "restart", "xl's default on_reboot")
+    # a third shape: ramdisk, cmdline extras, clock keys
+    c = e.create("l3", "powerbutton extra=1", ramdisk=GUEST, localtime=1, rtc_timeoffset=3600,
+                 on_poweroff="restart")
+    v3 = json.loads(e.kxl("list", "-l", "l3", want=0).stdout)[0]
+    check(v3["domid"] == c, "l3 domid")
+    b3 = v3["config"]["b_info"]
+    check(b3.get("ramdisk") == GUEST, "l3 resolved ramdisk")
+    check(b3.get("cmdline") == "powerbutton extra=1", "l3 cmdline")
+    check(b3.get("localtime") == "True" and b3.get("rtc_timeoffset") == 3600, "l3 clock keys")
+    check(v3["config"]["on_poweroff"] == "restart", "l3 on_poweroff")
+    e.kxl("destroy", "l3", want=0)
     one = json.loads(e.kxl("list", "-l", "l2", want=0).stdout)
     check(len(one) == 1 and one[0]["domid"] == b, "list -l DOMAIN")
     rows = e.rows()
