@@ -28,6 +28,9 @@ static const char *gets(json_object *o, const char *k)
 
 char *kxl_domain_json(const struct kxl_domain *dom)
 {
+	/* libxl's field order: only the order of members changes, so the model
+	 * stays the same config (hence the const) */
+	m_idl_order(dom->config);
 	const char *s = json_object_to_json_string_ext(dom->config,
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* json-c indents by 2; libxl's yajl by 4: double the leading spaces */

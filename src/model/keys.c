@@ -430,7 +430,6 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 		if (json_object_object_get_ex(m.root, arrays[i], &a) && !json_object_array_length(a))
 			json_object_object_del(m.root, arrays[i]);
 	}
-	m_idl_order(m.root);
 	dom->config = m.root;
 	m_index_free(&m);
 	if (d->errors || m.failed) return -1;

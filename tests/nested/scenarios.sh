@@ -197,6 +197,7 @@ elif [ -f probe.elf ]; then
     printf 'name = "nested-probe"\ntype = "pvh"\nkernel = "probe.elf"\ncmdline = "poweroff"\nmemory = 32\n' > probe.cfg
     run_fg "$LOGS/kxl-probe.log" 30 "$KXL" create -F -c probe.cfg
     [ $rc = 0 ] || kxl_why="kxl cannot boot the tiny test guest (rc=$rc)"
+    echo "kxl probe (tiny PVH test guest): rc=$rc"
 fi
 
 kxl_skip() {	# name: reports SKIP when kxl cannot boot guests
