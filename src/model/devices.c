@@ -7,6 +7,7 @@
 #include "model/handlers.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -162,70 +163,79 @@ static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *wh
 	return rc;
 }
 
-void h_p9(struct mctx *m, const char *name)
+/*
+ * The walk every device list shares: for each entry of key (xl stops at the
+ * first entry that is not a string), a new object appended to root[array],
+ * with devid = its index when devid is set, filled by fn. An error in fn
+ * refuses the domain and ends the walk.
+ */
+typedef int (*entry_fn)(struct mctx *m, const struct kxl_cfg_value *v, json_object *o);
+
+static void each_entry(struct mctx *m, const char *key, const char *array, bool devid, entry_fn fn)
 {
-	static const char *const keys[][2] = { { "security_model", "security_model" }, { "path", "path" },
-		{ "tag", "tag" }, { "backend", "backend_domname" }, { 0, 0 } };
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "p9", false, &list)) return;
-	json_object *arr = j_arr(m->root, "p9s");
+	if (m_list(m, key, false, &list)) return;
+	json_object *arr = j_arr(m->root, array);
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();	/* xl re-inits it: no devid */
+		json_object *o = json_object_new_object();
+		if (devid) j_int(o, "devid", (int64_t)i);
 		json_object_array_add(arr, o);
-		if (kv_spec(m, list->items[i], "9pfs", keys, o)) { m->failed = true; return; }
-		if (!json_object_object_get_ex(o, "path", NULL) || !json_object_object_get_ex(o, "security_model", NULL) ||
-		    !json_object_object_get_ex(o, "tag", NULL)) {
-			struct kxl_loc l = m_value_loc(list->items[i]);
-			kxl_diag_add(m->d, KXL_ERROR, &l, "9pfs spec missing required field (tag, path, security_model)");
+		if (fn(m, list->items[i], o)) {
 			m->failed = true;
 			return;
 		}
 	}
-	(void)name;
+}
+
+static int entry_error(struct mctx *m, const struct kxl_cfg_value *v, const char *msg)
+{
+	struct kxl_loc l = m_value_loc(v);
+	kxl_diag_add(m->d, KXL_ERROR, &l, "%s", msg);
+	return -1;
+}
+
+static int p9_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	static const char *const keys[][2] = { { "security_model", "security_model" }, { "path", "path" },
+		{ "tag", "tag" }, { "backend", "backend_domname" }, { 0, 0 } };
+	if (kv_spec(m, v, "9pfs", keys, o)) return -1;
+	if (!json_object_object_get_ex(o, "path", NULL) || !json_object_object_get_ex(o, "security_model", NULL) ||
+	    !json_object_object_get_ex(o, "tag", NULL))
+		return entry_error(m, v, "9pfs spec missing required field (tag, path, security_model)");
+	return 0;
+}
+
+void h_p9(struct mctx *m, const char *name)
+{
+	each_entry(m, name, "p9s", false, p9_entry);	/* xl re-inits each p9: no devid */
+}
+
+static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	static const char *const keys[][2] = { { "backend", "backend_domname" }, { "uuid", "uuid" }, { 0, 0 } };
+	if (kv_spec(m, v, "vtpm", keys, o)) return -1;
+	json_object *u;
+	if (json_object_object_get_ex(o, "uuid", &u) && !m_uuid_valid(json_object_get_string(u)))
+		return entry_error(m, v, "failed to parse the vtpm UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+	if (!json_object_object_get_ex(o, "backend_domname", NULL))
+		return entry_error(m, v, "vtpm spec missing required backend field");
+	return 0;
 }
 
 void h_vtpm(struct mctx *m, const char *name)
 {
-	static const char *const keys[][2] = { { "backend", "backend_domname" }, { "uuid", "uuid" }, { 0, 0 } };
-	const struct kxl_cfg_value *list;
-	if (m_list(m, "vtpm", false, &list)) return;
-	json_object *arr = j_arr(m->root, "vtpms");
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();
-		j_int(o, "devid", (int64_t)i);
-		json_object_array_add(arr, o);
-		if (kv_spec(m, list->items[i], "vtpm", keys, o)) { m->failed = true; return; }
-		json_object *u;
-		if (json_object_object_get_ex(o, "uuid", &u) && !m_uuid_valid(json_object_get_string(u))) {
-			struct kxl_loc l = m_value_loc(list->items[i]);
-			kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse vtpm UUID `%s' (expected "
-				     "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", json_object_get_string(u));
-			m->failed = true;
-			return;
-		}
-		if (!json_object_object_get_ex(o, "backend_domname", NULL)) {
-			struct kxl_loc l = m_value_loc(list->items[i]);
-			kxl_diag_add(m->d, KXL_ERROR, &l, "vtpm spec missing required backend field");
-			m->failed = true;
-			return;
-		}
-	}
-	(void)name;
+	each_entry(m, name, "vtpms", true, vtpm_entry);
+}
+
+static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	static const char *const keys[][2] = { { "backend", "backend_domname" }, { 0, 0 } };
+	return kv_spec(m, v, "pvcalls", keys, o);
 }
 
 void h_pvcalls(struct mctx *m, const char *name)
 {
-	static const char *const keys[][2] = { { "backend", "backend_domname" }, { 0, 0 } };
-	const struct kxl_cfg_value *list;
-	if (m_list(m, "pvcalls", false, &list)) return;
-	json_object *arr = j_arr(m->root, "pvcallsifs");
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();
-		j_int(o, "devid", (int64_t)i);
-		json_object_array_add(arr, o);
-		if (kv_spec(m, list->items[i], "pvcalls", keys, o)) { m->failed = true; return; }
-	}
-	(void)name;
+	each_entry(m, name, "pvcallsifs", true, pvcalls_entry);
 }
 
 void h_channel(struct mctx *m, const char *name)
@@ -374,37 +384,29 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 	return rc;
 }
 
+static int usbctrl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	return usb_kv(m, v, o, true);
+}
+
 void h_usbctrl(struct mctx *m, const char *name)
 {
-	const struct kxl_cfg_value *list;
-	if (m_list(m, "usbctrl", false, &list)) return;
-	json_object *arr = j_arr(m->root, "usbctrls");
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();
-		j_int(o, "devid", (int64_t)i);
-		json_object_array_add(arr, o);
-		if (usb_kv(m, list->items[i], o, true)) { m->failed = true; return; }
-	}
-	(void)name;
+	each_entry(m, name, "usbctrls", true, usbctrl_entry);
+}
+
+static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	if (usb_kv(m, v, o, false)) return -1;
+	/* libxl prints the union (and never its key) only when type= was given */
+	if (json_object_object_get_ex(o, "-hostdev", NULL)) j_obj(o, "type.hostdev");
+	else json_object_object_del(o, "type.hostdev");
+	json_object_object_del(o, "-hostdev");
+	return 0;
 }
 
 void h_usbdev(struct mctx *m, const char *name)
 {
-	const struct kxl_cfg_value *list;
-	if (m_list(m, "usbdev", false, &list)) return;
-	json_object *arr = j_arr(m->root, "usbdevs");
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();
-		json_object_array_add(arr, o);
-		if (usb_kv(m, list->items[i], o, false)) { m->failed = true; return; }
-		/* libxl prints the union (and never its key) only when type= was given */
-		if (!json_object_object_get_ex(o, "-hostdev", NULL))
-			json_object_object_del(o, "type.hostdev");
-		else
-			j_obj(o, "type.hostdev");
-		json_object_object_del(o, "-hostdev");
-	}
-	(void)name;
+	each_entry(m, name, "usbdevs", false, usbdev_entry);
 }
 
 void h_vkb(struct mctx *m, const char *name)
