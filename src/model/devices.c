@@ -163,30 +163,6 @@ static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *wh
 	return rc;
 }
 
-/*
- * The walk every device list shares: for each entry of key (xl stops at the
- * first entry that is not a string), a new object appended to root[array],
- * with devid = its index when devid is set, filled by fn. An error in fn
- * refuses the domain and ends the walk.
- */
-typedef int (*entry_fn)(struct mctx *m, const struct kxl_cfg_value *v, json_object *o);
-
-static void each_entry(struct mctx *m, const char *key, const char *array, bool devid, entry_fn fn)
-{
-	const struct kxl_cfg_value *list;
-	if (m_list(m, key, false, &list)) return;
-	json_object *arr = j_arr(m->root, array);
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		json_object *o = json_object_new_object();
-		if (devid) j_int(o, "devid", (int64_t)i);
-		json_object_array_add(arr, o);
-		if (fn(m, list->items[i], o)) {
-			m->failed = true;
-			return;
-		}
-	}
-}
-
 static int entry_error(struct mctx *m, const struct kxl_cfg_value *v, const char *msg)
 {
 	struct kxl_loc l = m_value_loc(v);
@@ -207,7 +183,7 @@ static int p9_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *
 
 void h_p9(struct mctx *m, const char *name)
 {
-	each_entry(m, name, "p9s", false, p9_entry);	/* xl re-inits each p9: no devid */
+	m_each_entry(m, name, "p9s", false, p9_entry);	/* xl re-inits each p9: no devid */
 }
 
 static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -224,7 +200,7 @@ static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object
 
 void h_vtpm(struct mctx *m, const char *name)
 {
-	each_entry(m, name, "vtpms", true, vtpm_entry);
+	m_each_entry(m, name, "vtpms", true, vtpm_entry);
 }
 
 static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -235,56 +211,52 @@ static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 
 void h_pvcalls(struct mctx *m, const char *name)
 {
-	each_entry(m, name, "pvcallsifs", true, pvcalls_entry);
+	m_each_entry(m, name, "pvcallsifs", true, pvcalls_entry);
+}
+
+static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
+{
+	struct kxl_loc l = m_value_loc(v);
+	char *buf = xstrdup(v->str), *save = NULL, *path = NULL;
+	const char *conn = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '=');
+		if (!eq || eq == t || !eq[1] || eq[1] == '=') {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse channel configuration `%s': "
+				     "`%s' is not key=value", v->str, t);
+			m->failed = true;
+			break;
+		}
+		/* xl splits with strtok on '=': the value ends at the next '=' */
+		const char *ve = strchr(eq + 1, '=');
+		char *k = m_trim_dup(t, (size_t)(eq - t)),
+		     *val = m_trim_dup(eq + 1, ve ? (size_t)(ve - eq - 1) : strlen(eq + 1));
+		if (!strcmp(k, "backend")) j_str(o, "backend_domname", val);
+		else if (!strcmp(k, "name")) j_str(o, "name", val);
+		else if (!strcmp(k, "path")) { free(path); path = xstrdup(val); }
+		else if (!strcmp(k, "connection")) {
+			if (!strcmp(val, "pty")) conn = "pty";
+			else if (!strcmp(val, "socket")) conn = "socket";
+			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown channel connection '%s' (pty, socket)", val); m->failed = true; }
+		} else kxl_diag_add(m->d, KXL_WARNING, &l, "unknown channel parameter '%s', ignoring", k);
+		free(k);
+		free(val);
+	}
+	free(buf);
+	if (!m->failed && !conn) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); m->failed = true; }
+	if (!m->failed && !strcmp(conn, "socket") && !path) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel connection 'socket' requires path=.."); m->failed = true; }
+	if (!m->failed) {
+		json_object *c = j_obj(o, !strcmp(conn, "pty") ? "connection.pty" : "connection.socket");
+		if (!strcmp(conn, "socket")) j_str(c, "path", path);
+	}
+	free(path);
+	if (m->failed) return -1;
+	return m->failed ? -1 : 0;
 }
 
 void h_channel(struct mctx *m, const char *name)
 {
-	const struct kxl_cfg_value *list;
-	if (m_list(m, "channel", false, &list)) return;
-	json_object *arr = j_arr(m->root, "channels");
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		const struct kxl_cfg_value *v = list->items[i];
-		struct kxl_loc l = m_value_loc(v);
-		json_object *o = json_object_new_object();
-		j_int(o, "devid", (int64_t)i);
-		json_object_array_add(arr, o);
-		char *buf = xstrdup(v->str), *save = NULL, *path = NULL;
-		const char *conn = NULL;
-		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			char *eq = strchr(t, '=');
-			if (!eq || eq == t || !eq[1] || eq[1] == '=') {
-				kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse channel configuration `%s': "
-					     "`%s' is not key=value", v->str, t);
-				m->failed = true;
-				break;
-			}
-			/* xl splits with strtok on '=': the value ends at the next '=' */
-			const char *ve = strchr(eq + 1, '=');
-			char *k = m_trim_dup(t, (size_t)(eq - t)),
-			     *val = m_trim_dup(eq + 1, ve ? (size_t)(ve - eq - 1) : strlen(eq + 1));
-			if (!strcmp(k, "backend")) j_str(o, "backend_domname", val);
-			else if (!strcmp(k, "name")) j_str(o, "name", val);
-			else if (!strcmp(k, "path")) { free(path); path = xstrdup(val); }
-			else if (!strcmp(k, "connection")) {
-				if (!strcmp(val, "pty")) conn = "pty";
-				else if (!strcmp(val, "socket")) conn = "socket";
-				else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown channel connection '%s' (pty, socket)", val); m->failed = true; }
-			} else kxl_diag_add(m->d, KXL_WARNING, &l, "unknown channel parameter '%s', ignoring", k);
-			free(k);
-			free(val);
-		}
-		free(buf);
-		if (!m->failed && !conn) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); m->failed = true; }
-		if (!m->failed && !strcmp(conn, "socket") && !path) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel connection 'socket' requires path=.."); m->failed = true; }
-		if (!m->failed) {
-			json_object *c = j_obj(o, !strcmp(conn, "pty") ? "connection.pty" : "connection.socket");
-			if (!strcmp(conn, "socket")) j_str(c, "path", path);
-		}
-		free(path);
-		if (m->failed) return;
-	}
-	(void)name;
+	m_each_entry(m, name, "channels", true, channel_entry);
 }
 
 void h_vif(struct mctx *m, const char *name)
@@ -391,7 +363,7 @@ static int usbctrl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 
 void h_usbctrl(struct mctx *m, const char *name)
 {
-	each_entry(m, name, "usbctrls", true, usbctrl_entry);
+	m_each_entry(m, name, "usbctrls", true, usbctrl_entry);
 }
 
 static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -406,7 +378,7 @@ static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obje
 
 void h_usbdev(struct mctx *m, const char *name)
 {
-	each_entry(m, name, "usbdevs", false, usbdev_entry);
+	m_each_entry(m, name, "usbdevs", false, usbdev_entry);
 }
 
 void h_vkb(struct mctx *m, const char *name)

@@ -322,3 +322,26 @@ bool m_uuid_valid(const char *s)
 		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i])) return false;
 	return true;
 }
+
+/*
+ * The walk every device list shares: for each entry of key (xl stops at the
+ * first entry that is not a string), a new object appended to root[array],
+ * with devid = its index when devid is set, filled by fn. An error in fn
+ * refuses the domain and ends the walk.
+ */
+void m_each_entry(struct mctx *m, const char *key, const char *array, bool devid, m_entry_fn fn)
+{
+	const struct kxl_cfg_value *list;
+	if (m_list(m, key, false, &list)) return;
+	json_object *arr = j_arr(m->root, array);
+	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
+		json_object *o = json_object_new_object();
+		if (devid) j_int(o, "devid", (int64_t)i);
+		json_object_array_add(arr, o);
+		if (fn(m, list->items[i], o)) {
+			m->failed = true;
+			return;
+		}
+	}
+}
+

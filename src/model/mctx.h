@@ -69,6 +69,11 @@ void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
 char *m_trim_dup(const char *s, size_t n);
 bool m_uuid_valid(const char *s);
 
+/* Each string entry of a device list key as a new object of root[array]
+ * (devid = its index when devid), filled by fn; an error ends the walk. */
+typedef int (*m_entry_fn)(struct mctx *m, const struct kxl_cfg_value *v, json_object *o);
+void m_each_entry(struct mctx *m, const char *key, const char *array, bool devid, m_entry_fn fn);
+
 /* Puts the config's fields in libxl's IDL order (idl_order.c). */
 void m_idl_order(json_object *root);
 

@@ -13,59 +13,55 @@
 
 #include "util/util.h"
 
-void h_vdispl(struct mctx *m, const char *name)
+static int vdispl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
 {
-	const struct kxl_cfg_value *list;
-	if (m_list(m, "vdispl", false, &list)) return;
-	json_object *arr = j_arr(m->root, "vdispls");
-	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
-		const struct kxl_cfg_value *v = list->items[i];
-		struct kxl_loc l = m_value_loc(v);
-		json_object *o = json_object_new_object();
-		j_int(o, "devid", (int64_t)i);
-		json_object_array_add(arr, o);
-		json_object *conns = NULL;
-		char *buf = xstrdup(v->str), *save = NULL;
-		for (char *t = strtok_r(buf, ",", &save); t && !m->failed; t = strtok_r(NULL, ",", &save)) {
-			while (*t == ' ') t++;
-			if (!strncmp(t, "backend=", 8)) j_str(o, "backend_domname", t + 8);
-			else if (!strncmp(t, "be-alloc=", 9)) { if (strtoul(t + 9, NULL, 0)) j_bool(o, "be_alloc", true); }
-			else if (!strncmp(t, "connectors=", 11)) {
-				if (conns) json_object_object_del(o, "connectors");
-				conns = j_arr(o, "connectors");
-				char *s2 = NULL;
-				for (char *c = strtok_r(t + 11, ";", &s2); c; c = strtok_r(NULL, ";", &s2)) {
-					char *colon = strchr(c, ':');
-					unsigned w, h;
-					if (!colon || sscanf(colon + 1, "%ux%u", &w, &h) != 2) {
-						kxl_diag_add(m->d, KXL_ERROR, &l, "vdispl spec `%s': can't parse connector "
-							     "resolution in `%s' (ID:WIDTHxHEIGHT)", v->str, c);
-						m->failed = true;
-						break;
-					}
-					*colon = 0;
-					json_object *cp = json_object_new_object();
-					j_str(cp, "unique_id", c);
-					j_int(cp, "width", w);
-					j_int(cp, "height", h);
-					json_object_array_add(conns, cp);
+	struct kxl_loc l = m_value_loc(v);
+	json_object *conns = NULL;
+	char *buf = xstrdup(v->str), *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t && !m->failed; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ') t++;
+		if (!strncmp(t, "backend=", 8)) j_str(o, "backend_domname", t + 8);
+		else if (!strncmp(t, "be-alloc=", 9)) { if (strtoul(t + 9, NULL, 0)) j_bool(o, "be_alloc", true); }
+		else if (!strncmp(t, "connectors=", 11)) {
+			if (conns) json_object_object_del(o, "connectors");
+			conns = j_arr(o, "connectors");
+			char *s2 = NULL;
+			for (char *c = strtok_r(t + 11, ";", &s2); c; c = strtok_r(NULL, ";", &s2)) {
+				char *colon = strchr(c, ':');
+				unsigned w, h;
+				if (!colon || sscanf(colon + 1, "%ux%u", &w, &h) != 2) {
+					kxl_diag_add(m->d, KXL_ERROR, &l, "vdispl spec `%s': can't parse connector "
+						     "resolution in `%s' (ID:WIDTHxHEIGHT)", v->str, c);
+					m->failed = true;
+					break;
 				}
-			} else {
-				kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in vdispl spec `%s' "
-					     "(backend, be-alloc, connectors)", t, v->str);
-				m->failed = true;
+				*colon = 0;
+				json_object *cp = json_object_new_object();
+				j_str(cp, "unique_id", c);
+				j_int(cp, "width", w);
+				j_int(cp, "height", h);
+				json_object_array_add(conns, cp);
 			}
-		}
-		free(buf);
-		if (m->failed) return;
-		if (!conns || !json_object_array_length(conns)) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "vdispl spec `%s': at least one connector should be "
-				     "specified", v->str);
+		} else {
+			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in vdispl spec `%s' "
+				     "(backend, be-alloc, connectors)", t, v->str);
 			m->failed = true;
-			return;
 		}
 	}
-	(void)name;
+	free(buf);
+	if (m->failed) return -1;
+	if (!conns || !json_object_array_length(conns)) {
+		kxl_diag_add(m->d, KXL_ERROR, &l, "vdispl spec `%s': at least one connector should be "
+			     "specified", v->str);
+		m->failed = true;
+		return -1;
+	}
+	return m->failed ? -1 : 0;
+}
+
+void h_vdispl(struct mctx *m, const char *name)
+{
+	m_each_entry(m, name, "vdispls", true, vdispl_entry);
 }
 
 static const char *const pcm_formats[] = { "s8", "u8", "s16_le", "s16_be", "u16_le", "u16_be",
