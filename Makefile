@@ -21,7 +21,7 @@ asan:
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dstatic_kxl=false
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C build-asan --print-errorlogs --suite cfg --suite xl-diff
+	  meson test -C build-asan --print-errorlogs --no-suite nested --no-suite fuzz --no-suite bench
 
 # libFuzzer targets need clang; only they are built in build-fuzz, each run
 # for a bounded time (see tests/fuzz/meson.build and tests/boot).
