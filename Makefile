@@ -18,7 +18,7 @@ check: all
 	meson test -C $(BUILD) --print-errorlogs --suite nested
 
 asan:
-	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dstatic_kxl=false
+	[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dstatic_kxl=false
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C build-asan --print-errorlogs --no-suite nested --no-suite fuzz --no-suite bench
