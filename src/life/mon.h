@@ -76,6 +76,13 @@ struct mon {
 int mon_run(struct mon *m);
 void mon_wake(struct mon *m);
 void mon_log_to(FILE *f);	/* NULL: stderr */
+
+/* mon_vmm.c */
+void *mon_vmm_thread(void *opaque);
+void mon_on_event(void *opaque, const struct kxl_vmm_event *ev);
+/* A line to the creating kxl (until the start is reported). */
+__attribute__((format(printf, 2, 3))) void mon_status(struct mon *m, const char *fmt, ...);
+void mon_status_close(struct mon *m);
 void mon_fd_own(int fd, bool own);	/* closed in every process the VMM forks */
 __attribute__((format(printf, 1, 2))) void mon_log(const char *fmt, ...);
 

@@ -28,35 +28,7 @@ static const char *gets(json_object *o, const char *k)
 
 char *kxl_domain_json(const struct kxl_domain *dom)
 {
-	/* libxl's field order: only the order of members changes, so the model
-	 * stays the same config (hence the const) */
-	m_idl_order(dom->config);
-	const char *s = json_object_to_json_string_ext(dom->config,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	/* json-c indents by 2; libxl's yajl by 4: double the leading spaces */
-	size_t len = strlen(s), extra = 0;
-	for (const char *p = s; *p; p++)
-		if (*p == '\n') { const char *q = p + 1; while (*q == ' ') q++; extra += (size_t)(q - p - 1); }
-	struct sbuf b = { 0 };
-	b.cap = len + extra + 2;
-	b.s = xmalloc(b.cap);
-	char *o = b.s;
-	for (const char *p = s; *p;) {
-		const char *q = p;
-		while (*q == ' ') q++;
-		size_t sp = (size_t)(q - p);
-		memset(o, ' ', sp * 2);
-		o += sp * 2;
-		const char *nl = strchr(q, '\n');
-		size_t l = nl ? (size_t)(nl - q) : strlen(q);
-		memcpy(o, q, l);
-		o += l;
-		*o++ = '\n';
-		p = q + l + (nl ? 1 : 0);
-	}
-	*o = 0;
-	b.len = (size_t)(o - b.s);
-	return sbuf_steal(&b);
+	return m_json_text(dom->config);
 }
 
 static enum kxl_action action(json_object *root, const char *k, enum kxl_action dflt)

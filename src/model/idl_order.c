@@ -6,6 +6,7 @@
  */
 #include "model/mctx.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -55,58 +56,101 @@ static const struct { const char *array; const char *const *order; } device_orde
 	{ "usbdevs", (const char *const[]){ "ctrl", "port", "type.hostdev", NULL } },
 };
 
-/* Rebuilds o with its keys in the given order (the values are moved). */
-static void reorder(json_object *o, const char *const *order)
+/* Is key one of the listed fields? */
+static bool listed(const char *const *order, const char *key)
 {
-	if (!o || !json_object_is_type(o, json_type_object)) return;
-	json_object *tmp = json_object_new_object();
-	/* move every member into tmp, keeping json-c's order */
-	struct json_object_iterator it = json_object_iter_begin(o), end = json_object_iter_end(o);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		json_object_object_add(tmp, json_object_iter_peek_name(&it),
-				       json_object_get(json_object_iter_peek_value(&it)));
-	/* empty o (names first: deleting while iterating is not allowed) */
-	size_t n = (size_t)json_object_object_length(o), k = 0;
-	char **names = xcalloc(n + 1, sizeof(*names));
-	it = json_object_iter_begin(o);
-	for (; !json_object_iter_equal(&it, &end) && k < n; json_object_iter_next(&it))
-		names[k++] = xstrdup(json_object_iter_peek_name(&it));
-	for (size_t i = 0; i < k; i++) json_object_object_del(o, names[i]);
-	/* put them back: listed fields in IDL order, then the rest */
-	json_object *v;
-	for (const char *const *f = order; *f; f++)
-		if (json_object_object_get_ex(tmp, *f, &v)) {
-			json_object_object_add(o, *f, json_object_get(v));
-			json_object_object_del(tmp, *f);
-		}
-	it = json_object_iter_begin(tmp);
-	struct json_object_iterator tend = json_object_iter_end(tmp);
-	for (; !json_object_iter_equal(&it, &tend); json_object_iter_next(&it))
-		json_object_object_add(o, json_object_iter_peek_name(&it),
-				       json_object_get(json_object_iter_peek_value(&it)));
-	json_object_put(tmp);
-	for (size_t i = 0; i < k; i++) free(names[i]);
-	free(names);
+	for (; order && *order; order++)
+		if (!strcmp(*order, key)) return true;
+	return false;
 }
 
-void m_idl_order(json_object *root)
+static void indent(struct sbuf *b, int n)
 {
-	json_object *c, *b, *u, *a;
-	reorder(root, config_order);
-	for (size_t i = 0; i < ARRAY_SIZE(device_orders); i++)
-		if (json_object_object_get_ex(root, device_orders[i].array, &a))
-			for (size_t k = 0; k < json_object_array_length(a); k++)
-				reorder(json_object_array_get_idx(a, k), device_orders[i].order);
-	if (json_object_object_get_ex(root, "c_info", &c)) reorder(c, c_info_order);
-	if (json_object_object_get_ex(root, "b_info", &b)) {
-		reorder(b, b_info_order);
-		if (json_object_object_get_ex(b, "type.hvm", &u)) reorder(u, hvm_order);
-		if (json_object_object_get_ex(b, "type.pv", &u)) reorder(u, pv_order);
-		if (json_object_object_get_ex(b, "type.pvh", &u)) reorder(u, pvh_order);
-		static const char *const cpuid_order[] = { "leaf", "subleaf", "eax", "ebx", "ecx", "edx", NULL };
-		json_object *pol, *list;
-		if (json_object_object_get_ex(b, "cpuid", &pol) && json_object_object_get_ex(pol, "cpuid", &list))
-			for (size_t k = 0; k < json_object_array_length(list); k++)
-				reorder(json_object_array_get_idx(list, k), cpuid_order);
+	static const char spaces[] = "                                                                ";
+	while (n > 0) {
+		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+		sbuf_add(b, spaces, (size_t)k);
+		n -= k;
 	}
+}
+
+/* The order for the members of an object found at key under parent_key;
+ * key "" is the root, key NULL an element of the array parent_key. */
+static const char *const *order_for(const char *parent_key, const char *key)
+{
+	if (key) {
+		if (!key[0]) return config_order;
+		if (!strcmp(key, "c_info")) return c_info_order;
+		if (!strcmp(key, "b_info")) return b_info_order;
+		if (!strcmp(key, "type.hvm")) return hvm_order;
+		if (!strcmp(key, "type.pv")) return pv_order;
+		if (!strcmp(key, "type.pvh")) return pvh_order;
+		return NULL;
+	}
+	if (parent_key && !strcmp(parent_key, "cpuid")) {
+		static const char *const cpuid_order[] = { "leaf", "subleaf", "eax", "ebx", "ecx", "edx", NULL };
+		return cpuid_order;
+	}
+	for (size_t i = 0; parent_key && i < ARRAY_SIZE(device_orders); i++)
+		if (!strcmp(parent_key, device_orders[i].array)) return device_orders[i].order;
+	return NULL;
+}
+
+static void print_value(struct sbuf *b, json_object *v, int depth, const char *parent_key, const char *key);
+
+static void print_member(struct sbuf *b, const char *k, json_object *v, int depth, bool *first,
+			 const char *key)
+{
+	if (!*first) sbuf_adds(b, ",\n");
+	*first = false;
+	indent(b, 4 * (depth + 1));
+	json_object *ks = json_object_new_string(k);
+	sbuf_adds(b, json_object_to_json_string_ext(ks, JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(ks);
+	sbuf_adds(b, ": ");
+	print_value(b, v, depth + 1, key, k);
+}
+
+/* yajl's pretty form, as libxl prints it: 4 spaces, fields in IDL order. */
+static void print_value(struct sbuf *b, json_object *v, int depth, const char *parent_key, const char *key)
+{
+	if (json_object_is_type(v, json_type_object)) {
+		if (!json_object_object_length(v)) { sbuf_adds(b, "{}"); return; }
+		const char *const *order = order_for(parent_key, key);
+		bool first = true;
+		sbuf_adds(b, "{\n");
+		json_object *m;
+		for (const char *const *f = order; f && *f; f++)
+			if (json_object_object_get_ex(v, *f, &m)) print_member(b, *f, m, depth, &first, key);
+		json_object_object_foreach(v, k, val)
+			if (!listed(order, k)) print_member(b, k, val, depth, &first, key);
+		sbuf_adds(b, "\n");
+		indent(b, 4 * depth);
+		sbuf_adds(b, "}");
+	} else if (json_object_is_type(v, json_type_array)) {
+		size_t n = json_object_array_length(v);
+		if (!n) { sbuf_adds(b, "[]"); return; }
+		sbuf_adds(b, "[\n");
+		for (size_t i = 0; i < n; i++) {
+			if (i) sbuf_adds(b, ",\n");
+			indent(b, 4 * (depth + 1));
+			/* an array's elements take their order from the array's key */
+			print_value(b, json_object_array_get_idx(v, i), depth + 1, key, NULL);
+		}
+		sbuf_adds(b, "\n");
+		indent(b, 4 * depth);
+		sbuf_adds(b, "]");
+	} else if (!v) {
+		sbuf_adds(b, "null");
+	} else {
+		sbuf_adds(b, json_object_to_json_string_ext(v, JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+}
+
+char *m_json_text(json_object *root)
+{
+	struct sbuf b = { 0 };
+	print_value(&b, root, 0, NULL, "");
+	sbuf_adds(&b, "\n");
+	return sbuf_steal(&b);
 }

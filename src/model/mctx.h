@@ -74,8 +74,9 @@ bool m_uuid_valid(const char *s);
 typedef int (*m_entry_fn)(struct mctx *m, const struct kxl_cfg_value *v, json_object *o);
 void m_each_entry(struct mctx *m, const char *key, const char *array, bool devid, m_entry_fn fn);
 
-/* Puts the config's fields in libxl's IDL order (idl_order.c). */
-void m_idl_order(json_object *root);
+/* The config as text, as libxl prints it: yajl's pretty form, fields in
+ * libxl's IDL order (idl_order.c). Caller frees. */
+char *m_json_text(json_object *root);
 
 /* Paths (review ask a). */
 char *m_resolve(struct mctx *m, const char *name, const char *value);

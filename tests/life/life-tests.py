@@ -521,8 +521,9 @@ def main():
     e = Env()
     try:
         TESTS[name](e)
-    except Fail as x:
-        print(f"FAIL: {name}: {x}", file=sys.stderr)
+    except Exception as x:  # noqa: BLE001 - any failure: report, clean up
+        print(f"FAIL: {name}: {x!r}" if not isinstance(x, Fail) else f"FAIL: {name}: {x}",
+              file=sys.stderr)
         for r in e.cleanup():
             print(r, file=sys.stderr)
         return 1

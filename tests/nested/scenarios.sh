@@ -77,13 +77,17 @@ run_fg() {
     rc=$?
 }
 
-# wait_for FILE PATTERN N TIMEOUT: waits until PATTERN occurs N times.
-# It says so every minute, which also tells kvm-host that the host lives.
+# wait_for FILE PATTERN N TIMEOUT [PID]: waits until PATTERN occurs N
+# times; gives up early when process PID (the VMM) has ended. It says so
+# every minute, which also tells kvm-host that the host lives.
 wait_for() {
     start=$(now_cs); end=$(( start + $4 * 100 )); beat=$(( start + 6000 ))
     while [ "$(count "$2" "$1")" -lt "$3" ]; do
         t=$(now_cs)
         [ "$t" -ge "$end" ] && return 1
+        if [ -n "$5" ] && ! kill -0 "$5" 2>/dev/null; then
+            [ "$(count "$2" "$1")" -ge "$3" ]; return
+        fi
         if [ "$t" -ge "$beat" ]; then
             echo "... waiting for $3x $2 in $(basename "$1") ($(( (t - start) / 100 ))s)"
             beat=$(( beat + 6000 ))
@@ -171,7 +175,7 @@ if qwant qemu-powerbutton; then
     cat <&5 >/dev/null &
     catpid=$!
     ok=no
-    if wait_for "$log" KXL-ACPID-READY 1 "$BOOT_TIMEOUT"; then
+    if wait_for "$log" KXL-ACPID-READY 1 "$BOOT_TIMEOUT" $pid; then
         echo system_powerdown >&3
         wait_for "$log" KXL-ACPI-POWER 1 30 && ok=yes
     fi
@@ -230,7 +234,7 @@ if ! kxl_skip kxl-reboot; then
     log=$LOGS/kxl-reboot.log
     "$KXL" create -F -c reboot.cfg </dev/null >"$log" 2>&1 &
     pid=$!
-    wait_for "$log" "$MARK" 2 "$BOOT_TIMEOUT" && ok=yes || ok=no
+    wait_for "$log" "$MARK" 2 "$BOOT_TIMEOUT" $pid && ok=yes || ok=no
     stop_pid $pid
     if [ $ok = yes ]; then
         report kxl-reboot PASS "(marker twice) $(secs "$t0")s"
