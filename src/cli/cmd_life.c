@@ -22,9 +22,9 @@
 void cli_life_err(const char *verb, struct kxl_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "kxl %s: %s%s\n", verb,
+		fprintf(stderr, "kxl %s: %s%s%s\n", verb,
 			d->v[i].sev == KXL_ERROR ? "" : kxl_severity_name(d->v[i].sev),
-			d->v[i].msg);
+			d->v[i].sev == KXL_ERROR ? "" : ": ", d->v[i].msg);
 	kxl_diag_clear(d);
 }
 

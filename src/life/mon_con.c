@@ -136,24 +136,27 @@ void con_attach(struct mon *m, int fd)
 		close(fd);
 		return;
 	}
-	/* "ok" and the buffered output in one write: a client sees both at once */
+	/* "ok" and the buffered output in one write, so that a client sees
+	 * both at once; without blocking: what does not fit follows (con_flush) */
 	uint64_t from = c->total > LIFE_RING_SIZE ? c->total - LIFE_RING_SIZE : 0;
 	size_t n = (size_t)(c->total - from);
 	char *b = xmalloc(3 + n);
 	memcpy(b, "ok\n", 3);
 	for (size_t i = 0; i < n; i++)
 		b[3 + i] = c->ring[(from + i) % LIFE_RING_SIZE];
-	int w = life_write_all(fd, b, 3 + n);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	ssize_t w;
+	while ((w = write(fd, b, 3 + n)) < 0 && errno == EINTR)
+		;
 	free(b);
-	if (w < 0) {
+	if (w < 3) {
 		mon_fd_own(fd, false);
 		close(fd);
 		return;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	mon_fd_own(fd, true);
 	c->client = fd;
-	c->cursor = c->total;
+	c->cursor = from + (uint64_t)(w - 3);
 	c->in_len = 0;
 }
 

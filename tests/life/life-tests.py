@@ -28,6 +28,10 @@ class Fail(Exception):
     pass
 
 
+class Skip(Exception):
+    pass
+
+
 def check(cond, what):
     if not cond:
         raise Fail(what)
@@ -427,6 +431,35 @@ def t_list_long(e):
         e.kxl("destroy", n, want=0)
 
 
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+
+
+def t_list_golden(e):
+    """list -l pinned per config shape (golden/*.cfg -> .json; KXL_LIFE_REGEN=1 rewrites)."""
+    for cfg in sorted(f for f in os.listdir(GOLDEN) if f.endswith(".cfg")):
+        with open(os.path.join(GOLDEN, cfg)) as f:
+            text = f.read().replace("@GUEST@", GUEST)
+        name = re.search(r'name = "([^"]+)"', text).group(1)
+        path = os.path.join(e.dir, cfg)
+        with open(path, "w") as f:
+            f.write(text)
+        e.kxl("create", path, want=0)
+        out = e.kxl("list", "-l", name, want=0).stdout
+        e.kxl("destroy", name, want=0)
+        out = re.sub(r'"domid": \d+', '"domid": @DOMID@', out.replace(GUEST, "@GUEST@"))
+        gold = os.path.join(GOLDEN, cfg[:-4] + ".json")
+        if os.environ.get("KXL_LIFE_REGEN"):
+            with open(gold, "w") as f:
+                f.write(out)
+        with open(gold) as f:
+            want = f.read()
+        if out != want:
+            import difflib
+            sys.stderr.writelines(difflib.unified_diff(want.splitlines(True), out.splitlines(True),
+                                                       gold, "kxl list -l"))
+            raise Fail(f"{cfg}: list -l differs from {os.path.basename(gold)}")
+
+
 def t_unknown(e):
     """Every verb: a clear error and a non-zero exit for an unknown domain."""
     e.create("u1", "powerbutton")
@@ -448,6 +481,8 @@ def t_unknown(e):
 
 def t_other_uid(e):
     """Another user reaches neither the state directory nor the sockets."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        raise Skip("needs root and setpriv")
     e.create("o1", "powerbutton")
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     os.chmod(e.dir, 0o755)      # let uid 65534 reach the state directory itself
@@ -521,6 +556,10 @@ def main():
     e = Env()
     try:
         TESTS[name](e)
+    except Skip as x:
+        print(f"skipped: {x}")
+        e.cleanup()
+        return 77
     except Exception as x:  # noqa: BLE001 - any failure: report, clean up
         print(f"FAIL: {name}: {x!r}" if not isinstance(x, Fail) else f"FAIL: {name}: {x}",
               file=sys.stderr)
