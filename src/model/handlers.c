@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,9 @@ void h_vcpus(struct mctx *m, const char *name)
 		if (l) j_bitmap_range(m->b_info, "avail_vcpus", l);	/* an empty bitmap is not printed */
 	}
 	if (!m_long(m, "maxvcpus", false, &l)) {
-		if (l < 0 || l > 65536) {
-			m_error(m, "maxvcpus", "maxvcpus = %ld is out of range (0 to 65536)", l);
-			return;
-		}
-		if (l) j_int(m->b_info, "max_vcpus", l);
+		/* an int in libxl: xl stores the long truncated, and 0 means unset */
+		int32_t v = (int32_t)(uint32_t)l;
+		if (v) j_int(m->b_info, "max_vcpus", v);
 	}
 	(void)name;
 }
