@@ -50,6 +50,10 @@
 #define KXL_GPA_ACPI_START	0xe0000ULL
 #define KXL_GPA_RSDP		0xe0000ULL	/* in the legacy scan area 0xe0000-0xfffff */
 #define KXL_GPA_ACPI_TABLES	0xe1000ULL	/* XSDT, FADT, MADT, DSDT follow */
+#define KXL_GPA_RESET_VECTOR	0xffff0ULL	/* F000:FFF0, where a CPU reset (or Linux's
+						 * BIOS reboot) starts: a stub that asks
+						 * the i8042 for a reset (boot/resetvec.c) */
+#define KXL_GPA_ACPI_TABLES_END	KXL_GPA_RESET_VECTOR	/* the tables stop below it */
 #define KXL_GPA_ACPI_END	0x100000ULL	/* exclusive */
 
 /* ---- RAM and the MMIO hole ---- */
@@ -108,6 +112,9 @@ _Static_assert(KXL_GPA_ZERO_PAGE < KXL_GPA_GDT && KXL_GPA_GDT < KXL_GPA_PML4 &&
 _Static_assert(KXL_GPA_BOOT_END <= 0x10000ULL, "boot structures stay below 64 KiB");
 _Static_assert(KXL_GPA_LOW_RAM_END <= KXL_GPA_ACPI_START, "ACPI above conventional RAM");
 _Static_assert(KXL_GPA_ACPI_END <= KXL_GPA_HIGH_RAM, "ACPI below 1 MiB");
+_Static_assert(KXL_GPA_ACPI_TABLES < KXL_GPA_ACPI_TABLES_END &&
+	       KXL_GPA_RESET_VECTOR + 16 == KXL_GPA_ACPI_END,
+	       "the reset vector is the last 16 bytes below 1 MiB, after the tables");
 _Static_assert(KXL_GPA_GED >= KXL_MMIO_HOLE_START && KXL_GPA_GED + KXL_GED_SIZE <= KXL_GPA_IOAPIC,
 	       "GED inside the hole, below the IOAPIC");
 _Static_assert(KXL_GPA_IDENTITY_MAP >= KXL_GPA_LAPIC + KXL_PAGE &&

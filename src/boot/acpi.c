@@ -127,7 +127,7 @@ static size_t madt(uint8_t *t, unsigned vcpus, unsigned maxvcpus)
 int acpi_build(struct boot_ctx *c)
 {
 	struct kxl_guest_image *img = c->img;
-	uint64_t area = KXL_GPA_ACPI_END - KXL_GPA_ACPI_TABLES;
+	uint64_t area = KXL_GPA_ACPI_TABLES_END - KXL_GPA_ACPI_TABLES;
 	uint8_t *base = kxl_guest_ptr(img, KXL_GPA_ACPI_TABLES, area);
 	uint8_t *rsdp = kxl_guest_ptr(img, KXL_GPA_RSDP, 36);
 

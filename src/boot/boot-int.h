@@ -244,6 +244,8 @@ int cmdline_write(struct boot_ctx *c);
 
 /* acpi.c, dsdt.c */
 int acpi_build(struct boot_ctx *c);
+/* The reset-vector stub at F000:FFF0 (resetvec.c). */
+int resetvec_write(struct boot_ctx *c);
 uint8_t acpi_checksum(const uint8_t *p, size_t len);
 /* Writes the DSDT (header included) into buf; returns its length or 0 when
  * cap is too small. */

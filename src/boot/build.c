@@ -145,7 +145,7 @@ int kxl_boot_build(const struct kxl_boot_spec *spec, struct kxl_guest_image *img
 	src_close(&s);
 	decomp_free(stage, stage_len);
 	stage = NULL;
-	if (cmdline_write(&c) || modules_load(&c) || acpi_build(&c))
+	if (cmdline_write(&c) || modules_load(&c) || acpi_build(&c) || resetvec_write(&c))
 		goto out;
 	e820_build(&c);
 	img->entry.protocol = c.proto;

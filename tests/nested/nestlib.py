@@ -130,10 +130,10 @@ class Cpio:
         self.ino = 1
         self.dirs = set()
 
-    def _entry(self, name, mode, data=b'', nlink=1):
+    def _entry(self, name, mode, data=b'', nlink=1, rdev=(0, 0)):
         name_b = name.encode() + b'\0'
         hdr = '070701' + ''.join('%08x' % v for v in (
-            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0,
+            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1],
             len(name_b), 0))
         self.ino += 1
         out = hdr.encode() + name_b
@@ -156,6 +156,11 @@ class Cpio:
         name = name.strip('/')
         self.mkdir(os.path.dirname(name))
         self._entry(name, stat.S_IFREG | mode, data)
+
+    def chardev(self, name, major, minor):
+        name = name.strip('/')
+        self.mkdir(os.path.dirname(name))
+        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
 
     def symlink(self, name, target):
         name = name.strip('/')
