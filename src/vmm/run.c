@@ -388,6 +388,15 @@ static int boot_start(struct run *r)
 	const struct kxl_vmm_spec *s = r->spec;
 	int sv[2];
 
+	/* A restart waits for the previous VM to be torn down first: two VMs
+	 * at once (one dying) cost the host memory and, in an emulated nested
+	 * host, have been seen to destabilise it. The final exit still does
+	 * not wait. */
+	for (unsigned i = 0; i < r->nr_zombies; i++)
+		while (waitpid(r->zombies[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	r->nr_zombies = 0;
+
 	size_t before = r->d->n;
 	int built = kxl_boot_build(&s->boot, &r->img, r->d);
 	boot_messages(r, before);

@@ -242,21 +242,6 @@ kxl_poweroff() {	# name cfg mem [extra create args]
 kxl_poweroff kxl-pvh-256 pvh-256.cfg 256
 kxl_poweroff kxl-pvh-1024 pvh-1024.cfg 1024
 
-# reboot -f with on_reboot = "restart": the marker twice, then we stop kxl.
-if ! kxl_skip kxl-reboot; then
-    t0=$(now_cs)
-    log=$LOGS/kxl-reboot.log
-    "$KXL" create -F -c reboot.cfg </dev/null >"$log" 2>&1 &
-    pid=$!
-    wait_for "$log" "$MARK" 2 "$BOOT_TIMEOUT" $pid && ok=yes || ok=no
-    stop_pid $pid
-    if [ $ok = yes ]; then
-        report kxl-reboot PASS "(marker twice) $(secs "$t0")s"
-    else
-        report kxl-reboot FAIL "(markers: $(count "$MARK" "$log"))"; show_log "$log"
-    fi
-fi
-
 # modules = [kernel, initrd, extra.cpio]: the second archive's file shows.
 if ! kxl_skip kxl-modules; then
     t0=$(now_cs)
@@ -338,6 +323,23 @@ if ! kxl_skip kxl-lifecycle; then
             for f in $(ls /run/kxl/*/*log* /run/kxl/*log* 2>/dev/null | head -n 2); do show_log "$f"; done
             timeout 20 "$KXL" destroy nested-lifecycle >/dev/null 2>&1
         fi
+    fi
+fi
+
+# last: the reboot scenario runs two boots back to back, and the emulated host
+# has been seen to wedge during it; the others have run by then
+# reboot -f with on_reboot = "restart": the marker twice, then we stop kxl.
+if ! kxl_skip kxl-reboot; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-reboot.log
+    "$KXL" create -F -c reboot.cfg </dev/null >"$log" 2>&1 &
+    pid=$!
+    wait_for "$log" "$MARK" 2 "$BOOT_TIMEOUT" $pid && ok=yes || ok=no
+    stop_pid $pid
+    if [ $ok = yes ]; then
+        report kxl-reboot PASS "(marker twice) $(secs "$t0")s"
+    else
+        report kxl-reboot FAIL "(markers: $(count "$MARK" "$log"))"; show_log "$log"
     fi
 fi
 
