@@ -253,6 +253,11 @@ void life_release(struct life_state *st, struct life_claim *c)
 	if (locked)
 		life_state_unlock(st);
 	kxl_diag_free(&d);
+	life_claim_forget(c);
+}
+
+void life_claim_forget(struct life_claim *c)
+{
 	if (c->lockfd >= 0)
 		close(c->lockfd);
 	free(c->name);

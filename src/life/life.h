@@ -72,6 +72,9 @@ int life_claim(struct life_state *st, const char *name, const char *config,
 	       struct life_claim *c, struct kxl_diag *d);
 /* Removes the domain's directory (the claim's lock still held) and frees. */
 void life_release(struct life_state *st, struct life_claim *c);
+/* Frees a claim without touching the state directory (its lock goes with
+ * it): for a process that hands the claim over to another. */
+void life_claim_forget(struct life_claim *c);
 /* A new ID for a restart, written to the domain's directory. */
 int life_newid(struct life_state *st, const char *name, unsigned *domid, struct kxl_diag *d);
 /* Live domains in ID order; stale ones (monitor gone) are cleaned away. */

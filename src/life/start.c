@@ -51,14 +51,18 @@ static void close_others(const int *keep, size_t n)
 		close(fds[i]);
 }
 
-static void claim_forget(struct life_claim *c)
+/* A monitor for the claimed domain; the caller sets how it reports. */
+static struct mon *mon_new(struct life_state *st, const struct life_claim *claim,
+			   const struct life_create *c)
 {
-	if (c->lockfd >= 0)
-		close(c->lockfd);
-	free(c->name);
-	free(c->dir);
-	memset(c, 0, sizeof(*c));
-	c->lockfd = -1;
+	struct mon *m = xcalloc(1, sizeof(*m));
+	m->st = st;
+	m->claim = *claim;
+	m->spec = c->spec;
+	m->mem_kb = c->mem_kb;
+	m->vcpus = c->vcpus;
+	m->domid = claim->domid;
+	return m;
 }
 
 int life_start(struct life_state *st, const struct life_create *c, unsigned *domid,
@@ -111,15 +115,9 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 		if (chdir("/") < 0) {
 			/* the paths are absolute already */
 		}
-		struct mon *m = xcalloc(1, sizeof(*m));
-		m->st = st;
-		m->claim = claim;
-		m->spec = c->spec;
-		m->mem_kb = c->mem_kb;
-		m->vcpus = c->vcpus;
+		struct mon *m = mon_new(st, &claim, c);
 		m->dump_dir = dump;
 		m->status_fd = sp[1];
-		m->domid = claim.domid;
 		_exit(mon_run(m));
 	}
 	close(sp[1]);
@@ -153,7 +151,7 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 		life_release(st, &claim);	/* we still hold its lock */
 		return -1;
 	}
-	claim_forget(&claim);	/* the monitor holds the lock from here on */
+	life_claim_forget(&claim);	/* the monitor holds the lock from here on */
 	return ret;
 }
 
@@ -176,14 +174,8 @@ int life_run_here(struct life_state *st, const struct life_create *c,
 		return -1;
 	}
 	mon_log_to(log);
-	struct mon *m = xcalloc(1, sizeof(*m));
-	m->st = st;
-	m->claim = claim;
-	m->spec = c->spec;
-	m->mem_kb = c->mem_kb;
-	m->vcpus = c->vcpus;
+	struct mon *m = mon_new(st, &claim, c);
 	m->status_fd = -1;
-	m->domid = claim.domid;
 	m->fg = true;
 	m->out_diag = d;
 	m->dump_dir = (char *)c->spec->dump_dir;
