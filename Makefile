@@ -20,8 +20,12 @@ check: all
 asan:
 	[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dstatic_kxl=false
 	ninja -C build-asan
+	# The vmm suite is left out here: under ASan its tests hang now and then
+	# (about one test run in twelve; never in plain builds) and that is not
+	# understood yet. The life suite still runs VMMs under the sanitizers.
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C build-asan --print-errorlogs --no-suite nested --no-suite fuzz --no-suite bench
+	  meson test -C build-asan --print-errorlogs --no-suite nested --no-suite fuzz --no-suite bench \
+	  --no-suite vmm
 
 # libFuzzer targets need clang; only they are built in build-fuzz, each run
 # for a bounded time (see tests/fuzz/meson.build and tests/boot).
