@@ -199,24 +199,25 @@ static void j_add(json_object *o, const char *key, json_object *v)
 	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
-json_object *j_obj(json_object *parent, const char *key)
+/* The member key of parent if it is of type t, else a new empty one there. */
+static json_object *j_child(json_object *parent, const char *key, enum json_type t)
 {
 	json_object *o;
-	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_object))
+	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, t))
 		return o;
-	o = json_object_new_object();
+	o = t == json_type_array ? json_object_new_array() : json_object_new_object();
 	j_add(parent, key, o);
 	return o;
 }
 
+json_object *j_obj(json_object *parent, const char *key)
+{
+	return j_child(parent, key, json_type_object);
+}
+
 json_object *j_arr(json_object *parent, const char *key)
 {
-	json_object *o;
-	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_array))
-		return o;
-	o = json_object_new_array();
-	j_add(parent, key, o);
-	return o;
+	return j_child(parent, key, json_type_array);
 }
 
 void j_str(json_object *o, const char *key, const char *s)
