@@ -4,9 +4,9 @@
  * time that `xl -N' skips. Exit 0 accepted, 1 refused, 2 usage or I/O.
  */
 #include "cli/cli.h"
+#include "cli/verbs.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,18 +14,15 @@
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' }, { "strict", no_argument, 0, 's' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	bool json = false, strict = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
+	while ((c = cli_getopt("check", argc, argv)) != -1) {
 		if (c == 'j') json = true;
 		else if (c == 's') strict = true;
-		else { fprintf(stderr, "usage: kxl check [--json] [--strict] CFG...\n"); return c == 'h' ? 0 : 2; }
+		else return cli_usage_exit("check", c);
 	}
-	if (optind >= argc) { fprintf(stderr, "usage: kxl check [--json] [--strict] CFG...\n"); return 2; }
+	if (optind >= argc) return cli_usage_exit("check", '?');
 	int rc = 0;
 	json_object *out = json ? json_object_new_array() : NULL;
 	for (int i = optind; i < argc; i++) {

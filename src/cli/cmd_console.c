@@ -9,9 +9,9 @@
  */
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
+#include "cli/verbs.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,10 +106,9 @@ int cli_console_attach(struct life_state *st, const char *name, bool quiet)
 
 int cmd_console(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+t:n:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt("console", argc, argv)) != -1) {
 		switch (c) {
 		case 't':
 			if (strcmp(optarg, "serial") && strcmp(optarg, "pv")) {
@@ -124,14 +123,11 @@ int cmd_console(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: kxl console [-t serial|pv] [-n 0] DOMAIN\n");
-			return c == 'h' ? 0 : KXL_EXIT_USAGE;
+			return cli_usage_exit("console", c);
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: kxl console [-t serial|pv] [-n 0] DOMAIN\n");
-		return KXL_EXIT_USAGE;
-	}
+	if (optind + 1 != argc)
+		return cli_usage_exit("console", '?');
 	struct life_state st;
 	struct life_dom dom;
 	if (cli_state(&st, "console") < 0)

@@ -1,11 +1,11 @@
 /*
- * cmd_create.c: `kxl create [-n] [-q] [-F] [-c] [-p] CFG [KEY=VALUE...]'.
+ * cmd_create.c: `kxl create [OPTIONS] CFG [KEY=VALUE...]' (options: verbs.c).
  * -n prints libxl's domain config as JSON (what `xl -N create' prints) and
  * exits; otherwise the domain is built and run (src/boot, src/vmm).
  */
 #include "cli/cli.h"
+#include "cli/verbs.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +15,11 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 
 int cmd_create(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dryrun", no_argument, 0, 'n' }, { "quiet", no_argument, 0, 'q' },
-		{ "foreground", no_argument, 0, 'F' }, { "console", no_argument, 0, 'c' },
-		{ "paused", no_argument, 0, 'p' }, { "boot-protocol", required_argument, 0, 'B' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	bool dry = false, quiet = false, fg = false, console = false, paused = false;
 	const char *proto = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+nqFcpfh", opts, NULL)) != -1) {
+	while ((c = cli_getopt("create", argc, argv)) != -1) {
 		switch (c) {
 		case 'n': dry = true; break;
 		case 'q': quiet = true; break;
@@ -40,9 +35,7 @@ int cmd_create(int argc, char **argv)
 			proto = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: kxl create [-n] [-q] [-F] [-c] [-p] [--boot-protocol=pvh|linux] "
-				"CFG [KEY=VALUE...]\n");
-			return c == 'h' ? 0 : KXL_EXIT_USAGE;
+			return cli_usage_exit("create", c);
 		}
 	}
 	if (optind >= argc) {

@@ -3,6 +3,7 @@
  * section that docs/kxl.cfg.5 includes, so the two cannot drift apart.
  */
 #include "cli/cli.h"
+#include "cli/verbs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,11 +20,15 @@ static void man_escape(const char *s)
 int cmd_keys(int argc, char **argv)
 {
 	bool man = false, conf = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--man")) man = true;
-		else if (!strcmp(argv[i], "--conf")) conf = true;
-		else { fprintf(stderr, "usage: kxl keys [--conf] [--man]\n"); return 2; }
+	int c;
+	optind = 1;
+	while ((c = cli_getopt("keys", argc, argv)) != -1) {
+		if (c == 'M') man = true;
+		else if (c == 'C') conf = true;
+		else return cli_usage_exit("keys", c);
 	}
+	if (optind != argc)
+		return cli_usage_exit("keys", '?');
 	const struct kxl_key_doc *k;
 	size_t n = conf ? kxl_conf_keys_doc(&k) : kxl_keys_doc(&k);
 	for (size_t i = 0; i < n; i++) {
@@ -38,9 +43,10 @@ int cmd_keys(int argc, char **argv)
 			if (k[i].deprecated) { fputs(" Deprecated: use ", stdout); man_escape(k[i].deprecated); fputs(".", stdout); }
 			fputs("\n", stdout);
 		} else {
-			printf("%-34s %-14s %-9s %s%s%s\n", k[i].name, k[i].kind, k[i].types, k[i].doc,
-			       k[i].deprecated ? " [deprecated: use " : "", k[i].deprecated ? k[i].deprecated : "");
-			if (k[i].deprecated) fputs("]", stdout);
+			printf("%-34s %-14s %-9s %s", k[i].name, k[i].kind, k[i].types, k[i].doc);
+			if (k[i].deprecated)
+				printf(" [deprecated: use %s]", k[i].deprecated);
+			putchar('\n');
 		}
 	}
 	return 0;

@@ -1,35 +1,31 @@
 /*
- * cmd_layout.c: `kxl layout [--json] [--boot-protocol=pvh|linux] CFG
+ * cmd_layout.c: `kxl layout [--json] [--boot-protocol=pvh|linux|auto] CFG
  * [KEY=VALUE...]': builds the guest image of a pvh config into memory, as
  * create would, and prints the load plan: every region with its address,
  * size and source file, the Xen notes found, the boot protocol and why, the
  * entry point, and what was done with each module. Nothing runs.
  */
 #include "cli/cli.h"
+#include "cli/verbs.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int cmd_layout(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' }, { "boot-protocol", required_argument, 0, 'B' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	bool json = false;
 	enum kxl_boot_protocol proto = KXL_BOOT_PROTO_AUTO;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt("layout", argc, argv)) != -1) {
 		if (c == 'j') {
 			json = true;
 		} else if (c == 'B' && (!strcmp(optarg, "pvh") || !strcmp(optarg, "linux") || !strcmp(optarg, "auto"))) {
 			proto = !strcmp(optarg, "pvh") ? KXL_BOOT_PROTO_PVH :
 				!strcmp(optarg, "linux") ? KXL_BOOT_PROTO_LINUX : KXL_BOOT_PROTO_AUTO;
 		} else {
-			fprintf(stderr, "usage: kxl layout [--json] [--boot-protocol=pvh|linux|auto] CFG [KEY=VALUE...]\n");
-			return c == 'h' ? 0 : KXL_EXIT_USAGE;
+			return cli_usage_exit("layout", c);
 		}
 	}
 	if (optind >= argc) {

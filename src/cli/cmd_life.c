@@ -8,9 +8,9 @@
  */
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
+#include "cli/verbs.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +50,6 @@ int cli_find(struct life_state *st, const char *verb, const char *spec, struct l
 	return r;
 }
 
-static void usage_line(const char *verb, const char *args)
-{
-	fprintf(stderr, "usage: kxl %s %s\n", verb, args);
-}
-
 /* One request to one domain named on the command line. */
 static int simple(const char *verb, const char *domspec, const char *req, int timeout_ms,
 		  bool print_reply)
@@ -82,51 +77,51 @@ static int simple(const char *verb, const char *domspec, const char *req, int ti
 	return r < 0 ? KXL_EXIT_ERROR : 0;
 }
 
-/* Only `-h' and one DOMAIN (plus nargs more). */
-static int one_domain(int argc, char **argv, const char *args, int nargs)
+/* The verb's table options (only -h for most), then one DOMAIN and
+ * nargs more, up to extra optional ones. On success argv[*first] is the
+ * DOMAIN. Returns 0, or the exit status when the command line was not. */
+static int one_domain(const char *verb, int argc, char **argv, int nargs, int extra, int *first)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage_line(argv[0], args);
-		return -2;
-	}
-	if (argc != 2 + nargs) {
-		usage_line(argv[0], args);
+	int c;
+	optind = 1;
+	while ((c = cli_getopt(verb, argc, argv)) != -1)
+		if (c == 'h' || c == '?')	/* the table's other flags are xl's no-ops */
+			return cli_usage_exit(verb, c) == 0 ? -2 : -1;
+	if (argc - optind < 1 + nargs || argc - optind > 1 + nargs + extra) {
+		cli_usage(verb, stderr);
 		return -1;
 	}
+	*first = optind;
 	return 0;
 }
 
+#define USAGE_STATUS(u) ((u) == -2 ? 0 : KXL_EXIT_USAGE)
+
 int cmd_pause(int argc, char **argv)
 {
-	int u = one_domain(argc, argv, "DOMAIN", 0);
-	return u ? (u == -2 ? 0 : KXL_EXIT_USAGE) :
-	       simple("pause", argv[1], "pause", REQ_TIMEOUT_MS, false);
+	int i, u = one_domain("pause", argc, argv, 0, 0, &i);
+	return u ? USAGE_STATUS(u) : simple("pause", argv[i], "pause", REQ_TIMEOUT_MS, false);
 }
 
 int cmd_unpause(int argc, char **argv)
 {
-	int u = one_domain(argc, argv, "DOMAIN", 0);
-	return u ? (u == -2 ? 0 : KXL_EXIT_USAGE) :
-	       simple("unpause", argv[1], "unpause", REQ_TIMEOUT_MS, false);
+	int i, u = one_domain("unpause", argc, argv, 0, 0, &i);
+	return u ? USAGE_STATUS(u) : simple("unpause", argv[i], "unpause", REQ_TIMEOUT_MS, false);
 }
 
 int cmd_destroy(int argc, char **argv)
 {
-	/* xl destroy [-f] DOMAIN: -f is for Dom0 only */
-	if (argc == 3 && !strcmp(argv[1], "-f")) {
-		argv++;
-		argc--;
-	}
-	int u = one_domain(argc, argv, "DOMAIN", 0);
-	return u ? (u == -2 ? 0 : KXL_EXIT_USAGE) :
-	       simple("destroy", argv[1], "destroy", 60000, false);
+	/* xl destroy [-f] DOMAIN: -f is for Dom0 only (a no-op in the table) */
+	int i, u = one_domain("destroy", argc, argv, 0, 0, &i);
+	return u ? USAGE_STATUS(u) : simple("destroy", argv[i], "destroy", 60000, false);
 }
 
 int cmd_dump_core(int argc, char **argv)
 {
-	int u = one_domain(argc, argv, "DOMAIN FILE", 1);
+	int i, u = one_domain("dump-core", argc, argv, 1, 0, &i);
 	if (u)
-		return u == -2 ? 0 : KXL_EXIT_USAGE;
+		return USAGE_STATUS(u);
+	argv += i - 1;
 	char *path;
 	if (argv[2][0] == '/') {
 		path = strdup(argv[2]);
@@ -154,12 +149,12 @@ int cmd_dump_core(int argc, char **argv)
 
 int cmd_trigger(int argc, char **argv)
 {
-	/* xl trigger DOMAIN nmi|reset|init|power|sleep|s3resume [VCPU] */
-	if (argc == 4)
-		argc--;		/* the vCPU: kxl's triggers go to the whole domain */
-	int u = one_domain(argc, argv, "DOMAIN power|reset|nmi", 1);
+	/* xl trigger DOMAIN nmi|reset|init|power|sleep|s3resume [VCPU]: the
+	 * vCPU is accepted; kxl's triggers go to the whole domain */
+	int i, u = one_domain("trigger", argc, argv, 1, 1, &i);
 	if (u)
-		return u == -2 ? 0 : KXL_EXIT_USAGE;
+		return USAGE_STATUS(u);
+	argv += i - 1;
 	const char *t = argv[2];
 	if (!strcmp(t, "init") || !strcmp(t, "sleep") || !strcmp(t, "s3resume")) {
 		fprintf(stderr, "kxl trigger: `%s' is not supported by kxl (power, reset and nmi are)\n", t);
@@ -176,9 +171,10 @@ int cmd_trigger(int argc, char **argv)
 
 int cmd_domid(int argc, char **argv)
 {
-	int u = one_domain(argc, argv, "NAME", 0);
+	int i, u = one_domain("domid", argc, argv, 0, 0, &i);
 	if (u)
-		return u == -2 ? 0 : KXL_EXIT_USAGE;
+		return USAGE_STATUS(u);
+	argv += i - 1;
 	struct life_state st;
 	struct life_dom dom;
 	if (cli_state(&st, "domid") < 0)
@@ -194,9 +190,10 @@ int cmd_domid(int argc, char **argv)
 
 int cmd_domname(int argc, char **argv)
 {
-	int u = one_domain(argc, argv, "ID", 0);
+	int i, u = one_domain("domname", argc, argv, 0, 0, &i);
 	if (u)
-		return u == -2 ? 0 : KXL_EXIT_USAGE;
+		return USAGE_STATUS(u);
+	argv += i - 1;
 	char *end;
 	strtoul(argv[1], &end, 10);
 	if (!*argv[1] || *end) {
@@ -226,18 +223,12 @@ static long long now_ms(void)
 
 static int shut_or_reboot(int argc, char **argv, bool reboot)
 {
-	static const struct option opts[] = {
-		{ "wait", no_argument, 0, 'w' }, { "all", no_argument, 0, 'a' },
-		{ "timeout", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 } };
 	const char *verb = reboot ? "reboot" : "shutdown";
-	const char *args = reboot ? "[-w] [-a] [-F] DOMAIN" :
-			   "[-w] [-a] [-F] [--timeout SEC] DOMAIN";
 	bool wait = false, all = false;
 	long timeout = -1;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+waFh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(verb, argc, argv)) != -1) {
 		switch (c) {
 		case 'w': wait = true; break;
 		case 'a': all = true; break;
@@ -245,21 +236,16 @@ static int shut_or_reboot(int argc, char **argv, bool reboot)
 		case 't': {
 			char *end;
 			timeout = strtol(optarg, &end, 10);
-			if (reboot || *end || !*optarg || timeout < 0) {
-				usage_line(verb, args);
-				return KXL_EXIT_USAGE;
-			}
+			if (*end || !*optarg || timeout < 0)
+				return cli_usage_exit(verb, '?');
 			break;
 		}
 		default:
-			usage_line(verb, args);
-			return c == 'h' ? 0 : KXL_EXIT_USAGE;
+			return cli_usage_exit(verb, c);
 		}
 	}
-	if (all ? optind != argc : optind + 1 != argc) {
-		usage_line(verb, args);
-		return KXL_EXIT_USAGE;
-	}
+	if (all ? optind != argc : optind + 1 != argc)
+		return cli_usage_exit(verb, '?');
 	struct life_state st;
 	if (cli_state(&st, verb) < 0)
 		return KXL_EXIT_ERROR;

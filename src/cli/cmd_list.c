@@ -9,8 +9,8 @@
  */
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
+#include "cli/verbs.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,18 +124,15 @@ static int list_table(struct life_state *st, struct life_dom *doms, size_t n)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "long", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	bool lng = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+lh", opts, NULL)) != -1) {
+	while ((c = cli_getopt("list", argc, argv)) != -1) {
 		if (c == 'l') {
 			lng = true;
 			continue;
 		}
-		fprintf(stderr, "usage: kxl list [-l] [DOMAIN...]\n");
-		return c == 'h' ? 0 : KXL_EXIT_USAGE;
+		return cli_usage_exit("list", c);
 	}
 	struct life_state st;
 	if (cli_state(&st, "list") < 0)

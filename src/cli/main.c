@@ -1,30 +1,14 @@
 /*
- * main.c: the kxl command: xl's verbs dispatched to their handlers. Verbs xl
- * has and kxl does not yet answer "not supported" with a non-zero exit.
+ * main.c: the kxl command: xl's verbs (the table in verbs.c) dispatched to
+ * their handlers, and --version. Verbs xl has and kxl does not yet answer
+ * "not supported" with a non-zero exit.
  */
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
+#include "cli/verbs.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const struct { const char *name; int (*fn)(int, char **); const char *help; } verbs[] = {
-	{ "create", cmd_create, "create a domain from a config file (-n: print its JSON)" },
-	{ "check", cmd_check, "check config files: every error, warning and deprecation" },
-	{ "layout", cmd_layout, "print the guest memory layout a pvh config builds (--json)" },
-	{ "keys", cmd_keys, "list the xl.cfg keys kxl knows (--man: as a man page section)" },
-	{ "list", cmd_list, "list the domains (-l: their configs as JSON)" },
-	{ "console", cmd_console, "attach to a domain's console (Ctrl-] detaches)" },
-	{ "shutdown", cmd_shutdown, "press a domain's power button (-w waits, --timeout destroys)" },
-	{ "reboot", cmd_reboot, "reset a domain (its on_reboot action applies)" },
-	{ "destroy", cmd_destroy, "end a domain at once" },
-	{ "pause", cmd_pause, "pause a domain's vCPUs" },
-	{ "unpause", cmd_unpause, "let a paused domain run" },
-	{ "dump-core", cmd_dump_core, "write an ELF core of a domain to a file" },
-	{ "trigger", cmd_trigger, "send power, reset or nmi to a domain" },
-	{ "domid", cmd_domid, "print a domain's ID" },
-	{ "domname", cmd_domname, "print a domain's name" },
-};
 
 static const char *const unsupported[] = {
 	"save", "restore", "migrate", "migrate-receive", "vcpu-set", "vcpu-pin", "vcpu-list",
@@ -44,22 +28,25 @@ static const char *const unsupported[] = {
 	"dump-stats",
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: kxl VERB [ARGS...]\n\nVerbs:\n");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-	fprintf(f, "\nSee kxl(1).\n");
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2) { usage(stderr); return KXL_EXIT_USAGE; }
+	if (argc < 2) {
+		cli_usage("help", stderr);
+		fprintf(stderr, "(kxl help lists the verbs)\n");
+		return KXL_EXIT_USAGE;
+	}
 	const char *verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) { usage(stdout); return 0; }
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(verb, verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help")) {
+		char *help_argv[] = { (char *)"help", NULL };
+		return cli_verb("help")->fn(1, help_argv);
+	}
+	if (!strcmp(verb, "-V") || !strcmp(verb, "--version")) {
+		printf("kxl %s (reads xl.cfg as Xen 4.17's xl does; runs guests on Linux KVM)\n", KXL_VERSION);
+		return 0;
+	}
+	const struct cli_verb *v = cli_verb(verb);
+	if (v)
+		return v->fn(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
 		if (!strcmp(verb, unsupported[i])) {
 			fprintf(stderr, "kxl %s: not supported by kxl (a KVM toolstack) yet\n", verb);
