@@ -47,6 +47,10 @@ __attribute__((format(printf, 4, 0)))
 void kxl_diag_vadd(struct kxl_diag *d, enum kxl_severity sev,
 		   const struct kxl_loc *loc, const char *fmt, va_list ap);
 
+/* Puts the messages in reading order (file, line, column), stably: what
+ * a user fixes from the top down. */
+void kxl_diag_sort(struct kxl_diag *d);
+
 /* Shorthands without a location. */
 __attribute__((format(printf, 2, 3)))
 int kxl_err(struct kxl_diag *d, const char *fmt, ...);	/* returns -1 */

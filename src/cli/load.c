@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_load(struct loaded *ld, const char *path, int nset, char **sets, bool check_create)
+static int load(struct loaded *ld, const char *path, int nset, char **sets, bool check_create)
 {
 	memset(ld, 0, sizeof(*ld));
 	kxl_diag_init(&ld->diag);
@@ -29,6 +29,13 @@ int cli_load(struct loaded *ld, const char *path, int nset, char **sets, bool ch
 	if (check_create && kxl_domain_check_create(&ld->dom, &ld->cfg, &ld->diag)) return -1;
 	ld->ok = true;
 	return 0;
+}
+
+int cli_load(struct loaded *ld, const char *path, int nset, char **sets, bool check_create)
+{
+	int r = load(ld, path, nset, sets, check_create);
+	kxl_diag_sort(&ld->diag);	/* in line order, whichever stage found them */
+	return r;
 }
 
 void cli_unload(struct loaded *ld)

@@ -13,6 +13,8 @@
 #include "model/handlers.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -239,6 +241,35 @@ static json_object *dest_obj(struct mctx *m, const struct key *k, const char **f
 	return NULL;
 }
 
+/* A size key that xl could not read as a number: xl's warning, or, for a
+ * size written with a unit ("2G", "512M"), what to write instead. */
+static void mib_not_a_number(struct mctx *m, const char *name)
+{
+	const struct kxl_cfg_setting *s = m_find(m, name);
+	const char *v = s && s->value->type == KXL_CFG_STRING ? s->value->str : NULL;
+	char *end;
+	errno = 0;
+	unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+	static const char units[] = "kmgt";
+	const char *u = v && end != v && *end && !errno ? strchr(units, end[0] | 0x20) : NULL;
+	if (u && *u && (!end[1] || ((end[1] | 0x20) == 'b' && !end[2]) ||
+			((end[1] | 0x20) == 'i' && (end[2] | 0x20) == 'b' && !end[3]))) {
+		int shift = (int)(u - units) * 10 - 10;	/* to MiB: k -10, m 0, g 10, t 20 */
+		unsigned long long mib = shift < 0 ? n >> -shift : n << shift;
+		if (shift > 0 && n > (ULLONG_MAX >> shift))
+			mib = 0;
+		if (mib)
+			m_warn(m, name, "`%s' is in MiB, as a plain number: `%s = \"%s\"' is not one and xl "
+			       "ignores it (the default applies); write `%s = %llu'", name, name, v, name, mib);
+		else
+			m_warn(m, name, "`%s' is in MiB, as a plain number: `%s = \"%s\"' is not one and xl "
+			       "ignores it (the default applies)", name, name, v);
+		return;
+	}
+	long l;
+	m_long(m, name, false, &l);	/* xl's own warning */
+}
+
 static void apply_simple(struct mctx *m, const struct key *k)
 {
 	const char *field;
@@ -261,7 +292,10 @@ static void apply_simple(struct mctx *m, const struct key *k)
 		j_int(o, field, v);
 		break;
 	case K_MIB:
-		if (m_long(m, k->name, false, &l)) return;
+		if (m_long(m, k->name, true, &l)) {
+			mib_not_a_number(m, k->name);
+			return;
+		}
 		o = dest_obj(m, k, &field);
 		{
 			/* libxl's MemKB is a uint64: xl wraps negative and huge sizes */
@@ -334,12 +368,41 @@ static bool known_key(const char *name)
 	return false;
 }
 
+/* Keys of xm's configs (and of xend's Python) that xl ignores, with where
+ * the setting lives now: a hint worth more than the nearest key name. */
+static const struct { const char *key, *hint; } moved_keys[] = {
+	{ "dhcp", "xl has no dhcp key: an address comes from the guest's own network setup, or from "
+		  "the kernel's `ip=dhcp' in `extra'" },
+	{ "ip", "xl has no ip key: write `ip=' inside the `vif' spec (vif = [ 'ip=..., bridge=...' ]), "
+		"or the kernel's `ip=' in `extra'" },
+	{ "netmask", "xl has no netmask key: the kernel's `ip=CLIENT::GATEWAY:NETMASK' in `extra', or "
+		     "the guest's own network setup" },
+	{ "gateway", "xl has no gateway key: write `gatewaydev=' inside the `vif' spec, or the "
+		     "kernel's `ip=CLIENT::GATEWAY:NETMASK' in `extra'" },
+	{ "hostname", "xl has no hostname key: the kernel's `ip=::::HOSTNAME' in `extra', or the "
+		      "guest's own setup" },
+	{ "nfs_root", "xl has no nfs_root key: write `root = \"/dev/nfs\"' and `extra = "
+		      "\"nfsroot=SERVER:PATH\"'" },
+	{ "nfs_server", "xl has no nfs_server key: write `extra = \"nfsroot=SERVER:PATH\"' with "
+			"`root = \"/dev/nfs\"'" },
+	{ "vncpasswd", NULL },	/* an xl key (hvm): not moved; listed so that no hint applies */
+};
+
 static void warn_unknown(struct mctx *m)
 {
 	for (const struct kxl_cfg_setting *s = m->cfg->last; s; s = s->next) {
 		if (known_key(s->name) || m_find(m, s->name) != s) continue;
+		const char *moved = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(moved_keys); i++)
+			if (!strcmp(moved_keys[i].key, s->name)) moved = moved_keys[i].hint;
+		if (moved) {
+			struct kxl_loc l = kxl_cfg_loc(&s->key_pos);
+			kxl_diag_add(m->d, KXL_WARNING, &l, "unknown key `%s' ignored: %s", s->name, moved);
+			continue;
+		}
+		/* a hint for a likely typo only: short names are close to too much */
 		const char *best = NULL;
-		size_t bd = 3;
+		size_t bd = strlen(s->name) <= 4 ? 2 : 3;
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 			if (!keys[i].name[0]) continue;
 			size_t dd = edit_distance(s->name, keys[i].name);
@@ -385,7 +448,10 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	j_obj(m.b_info, "arch_x86");
 
 	pthread_once(&key_index_once, key_index_build);
-	for (size_t i = 0; i < ARRAY_SIZE(keys) && !m.failed; i++) {
+	/* Every error is reported, in one pass: only a type kxl cannot tell
+	 * stops the walk (the type decides what every other key means). */
+	bool type_failed = m.failed;
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && !type_failed; i++) {
 		const struct key *k = &keys[i];
 		if (k->fn == h_type || k->kind == K_GROUP) continue;
 		/* a simple key that is not set has nothing to do (most are not) */

@@ -8,6 +8,8 @@
  */
 #include <kxl/diag.h>
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,39 @@ void kxl_diag_clear(struct kxl_diag *d)
 	}
 	d->n = 0;
 	d->errors = d->warnings = 0;
+}
+
+/* Before b in the reading order: files in the order they first appear,
+ * then by line and column; a message about a whole file (line 0) after
+ * that file's located ones. */
+static bool diag_before(const struct kxl_diag *d, const struct kxl_msg *a, const struct kxl_msg *b)
+{
+	const char *fa = a->loc.file ? a->loc.file : "", *fb = b->loc.file ? b->loc.file : "";
+	if (strcmp(fa, fb)) {
+		for (size_t i = 0; i < d->n; i++) {
+			const char *f = d->v[i].loc.file ? d->v[i].loc.file : "";
+			if (!strcmp(f, fa)) return true;
+			if (!strcmp(f, fb)) return false;
+		}
+		return false;
+	}
+	int la = a->loc.line ? a->loc.line : INT_MAX, lb = b->loc.line ? b->loc.line : INT_MAX;
+	if (la != lb) return la < lb;
+	return a->loc.col < b->loc.col;
+}
+
+void kxl_diag_sort(struct kxl_diag *d)
+{
+	/* insertion sort: stable, and d->n is bounded by d->max */
+	for (size_t i = 1; i < d->n; i++) {
+		struct kxl_msg m = d->v[i];
+		size_t j = i;
+		while (j > 0 && diag_before(d, &m, &d->v[j - 1])) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = m;
+	}
 }
 
 void kxl_diag_free(struct kxl_diag *d)
