@@ -120,6 +120,22 @@ static void resolve_disk_target(struct mctx *m, json_object *o)
 	free(abs);
 }
 
+/* xm's `phy:hda1' meant /dev/hda1; xl (and kxl) take the name as written,
+ * relative to the current directory: almost never what the config meant. */
+static void relative_phy_warning(struct mctx *m, const char *spec, json_object *disk,
+				 const struct kxl_loc *l)
+{
+	json_object *t;
+	const char *target = json_object_object_get_ex(disk, "pdev_path", &t) ?
+			     json_object_get_string(t) : NULL;
+	while (*spec == ' ' || *spec == '\t') spec++;
+	if (strncmp(spec, "phy:", 4) || !target || !*target || target[0] == '/')
+		return;
+	kxl_diag_add(m->d, KXL_WARNING, l, "disk spec `%s': the block device `%s' is a relative "
+		     "path (xm read `phy:%s' as /dev/%s; xl takes it as written): write `/dev/%s'",
+		     spec, target, target, target, target);
+}
+
 void h_disk(struct mctx *m, const char *name)
 {
 	const struct kxl_cfg_value *list;
@@ -130,7 +146,13 @@ void h_disk(struct mctx *m, const char *name)
 		if (v->type != KXL_CFG_STRING) break;
 		struct kxl_loc l = m_value_loc(v);
 		json_object *o = json_object_new_object();
-		if (kxl_disk_parse(v->str, o, &l, m->d)) { json_object_put(o); m->failed = true; return; }
+		if (kxl_disk_parse(v->str, o, &l, m->d)) {
+			/* every broken spec is reported; none of them is kept */
+			json_object_put(o);
+			m->failed = true;
+			continue;
+		}
+		relative_phy_warning(m, v->str, o, &l);
 		resolve_disk_target(m, o);
 		json_object_array_add(arr, o);
 	}
