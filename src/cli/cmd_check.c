@@ -1,7 +1,9 @@
 /*
  * cmd_check.c: `kxl check [--json] [--strict] CFG...': every error, warning
  * and deprecation in each file, including the checks libxl makes at create
- * time that `xl -N' skips. Exit 0 accepted, 1 refused, 2 usage or I/O.
+ * time that `xl -N' skips, the files create would read (kernel, ramdisk,
+ * modules, firmware, disk images) and, for a pvh guest, whether kxl can
+ * boot its kernel. Exit 0 accepted, 1 refused, 2 usage or I/O.
  */
 #include "cli/cli.h"
 #include "cli/verbs.h"
@@ -11,6 +13,42 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A pvh guest that create would boot: build its image in memory, as
+ * `kxl layout' does, so that a kernel kxl cannot boot is refused here and
+ * not at create. Nothing runs. Returns -1 when the build fails. */
+static int probe_boot(struct loaded *ld)
+{
+	const struct kxl_domain *dom = &ld->dom;
+	if (dom->type != KXL_TYPE_PVH || dom->bootloader || dom->pvshim)
+		return 0;
+	struct kxl_boot_spec spec;
+	struct kxl_guest_image img;
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	int r = 0;
+	if (!kxl_domain_boot_spec(dom, &spec, &d)) {
+		if (kxl_boot_build(&spec, &img, &d))
+			r = -1;
+		else
+			kxl_guest_image_free(&img);
+		kxl_boot_spec_free(&spec);
+	} else {
+		r = -1;
+	}
+	if (r) {
+		/* at the key that names the kernel, with the builder's reasons */
+		const char *key = dom->has_modules ? "modules" : dom->pvh_firmware ? "firmware" : "kernel";
+		const struct kxl_cfg_setting *s = kxl_cfg_find(&ld->cfg, key);
+		struct kxl_loc l = s ? kxl_cfg_loc(&s->value->pos) : (struct kxl_loc){ .file = ld->cfg.path };
+		for (size_t i = 0; i < d.n; i++)
+			if (d.v[i].sev == KXL_ERROR)
+				kxl_diag_add(&ld->diag, KXL_ERROR, &l, "kxl cannot boot `%s': %s",
+					     dom->kernel ? dom->kernel : "the kernel", d.v[i].msg);
+	}
+	kxl_diag_free(&d);
+	return r;
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -33,6 +71,8 @@ int cmd_check(int argc, char **argv)
 			continue;
 		}
 		int r = cli_load(&ld, argv[i], 0, NULL, true);
+		if (!r && probe_boot(&ld))
+			r = -1;
 		bool refused = r || (strict && ld.diag.warnings);
 		if (json) {
 			json_object *f = json_object_new_object();

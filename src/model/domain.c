@@ -6,11 +6,14 @@
  */
 #include <kxl/model.h>
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/mctx.h"
+
 #include "util/util.h"
 
 static json_object *get(json_object *o, const char *k)
@@ -141,6 +144,74 @@ void kxl_domain_fill_defaults(struct kxl_domain *dom)
 	kxl_domain_view(dom);
 }
 
+/* The location of KEY's value (entry IDX of a list, when it is one), or
+ * the file. */
+static struct kxl_loc value_loc(const struct kxl_cfg *cfg, const char *key, long idx)
+{
+	struct kxl_loc l = { .file = cfg ? cfg->path : NULL };
+	const struct kxl_cfg_setting *s = cfg ? kxl_cfg_find(cfg, key) : NULL;
+	if (!s)
+		return l;
+	const struct kxl_cfg_value *v = s->value;
+	if (idx >= 0 && v->type == KXL_CFG_LIST && (size_t)idx < v->n)
+		v = v->items[idx];
+	return kxl_cfg_loc(&v->pos);
+}
+
+/* A file create will read: an error at KEY's value when it cannot be. */
+static int readable(const char *path, const char *what, const struct kxl_cfg *cfg,
+		    const char *key, long idx, struct kxl_diag *d)
+{
+	if (!path || !*path || !access(path, R_OK))
+		return 0;
+	int e = errno;
+	struct kxl_loc l = value_loc(cfg, key, idx);
+	kxl_diag_add(d, KXL_ERROR, &l, "%s `%s' cannot be read: %s", what, path, strerror(e));
+	return -1;
+}
+
+/* The files a create of this domain opens on this host: the kernel,
+ * ramdisk, modules and PVH firmware (unless a bootloader finds them inside
+ * the guest's disk), and the disk images. */
+static int check_files(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
+		       struct kxl_diag *d)
+{
+	int bad = 0;
+	if (!dom->bootloader) {
+		if (dom->has_modules) {
+			for (size_t i = 0; i < dom->nr_modules; i++)
+				bad |= readable(dom->modules[i].path, "module", cfg, "modules", (long)i, d);
+			/* a pvh firmware given as a path comes first in the module list */
+		} else {
+			const char *kkey = dom->pvh_firmware ? "firmware" : "kernel";
+			bad |= readable(dom->kernel, dom->pvh_firmware ? "firmware" : "kernel", cfg, kkey,
+					-1, d);
+			bad |= readable(dom->ramdisk, "ramdisk", cfg, "ramdisk", -1, d);
+		}
+	}
+	json_object *disks = get(dom->config, "disks");
+	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
+		json_object *dk = json_object_array_get_idx(disks, i);
+		const char *path = gets(dk, "pdev_path"), *fmt = gets(dk, "format");
+		/* a script or a protocol (iscsi:, nbd:) names no host file; an
+		 * empty cdrom has none */
+		if (!path || !*path || gets(dk, "script") || (fmt && !strcmp(fmt, "empty")) ||
+		    path[0] != '/')
+			continue;
+		json_object *rw = get(dk, "readwrite");
+		bool write = rw && json_object_get_int(rw);
+		if (!access(path, write ? R_OK | W_OK : R_OK))
+			continue;
+		int e = errno;
+		struct kxl_loc l = value_loc(cfg, "disk", (long)i);
+		kxl_diag_add(d, KXL_ERROR, &l, "disk %s: `%s' cannot be opened for %s: %s",
+			     gets(dk, "vdev") ? gets(dk, "vdev") : "?", path,
+			     write ? "reading and writing" : "reading", strerror(e));
+		bad = -1;
+	}
+	return bad;
+}
+
 int kxl_domain_check_create(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 			    struct kxl_diag *d)
 {
@@ -162,6 +233,8 @@ int kxl_domain_check_create(const struct kxl_domain *dom, const struct kxl_cfg *
 			     "create); use seabios or device_model_version = \"qemu-xen-traditional\"");
 		bad = 1;
 	}
+	if (check_files(dom, cfg, d))
+		bad = 1;
 	return bad ? -1 : 0;
 }
 

@@ -3,7 +3,8 @@
 # generated from the verb table (src/cli/verbs.c): every verb answers
 # --help with its usage line and exit 0, `kxl help VERB' says the same,
 # a bad option is exit 2 with the usage line, the man page SYNOPSIS names
-# every verb, and the completion script parses and completes.
+# every verb, and the completion script parses and completes; `check'
+# refuses the files and kernels create would refuse.
 #
 #   usage: test-cli.sh KXL MAN_PAGE COMPLETION
 set -eu
@@ -41,6 +42,20 @@ complete_words kxl create --boot | grep -q -- '--boot-protocol=' || no "completi
 complete_words kxl create x.cfg memo | grep -qw 'memory=' || no "completion of a key"
 [ "$(complete_words kxl pause dom)" = "domA domB" ] || no "completion of a domain: $(complete_words kxl pause dom)"
 [ "$(complete_words kxl help sh)" = "shutdown" ] || no "completion of help's verb"
+
+# check refuses what create would: unreadable files at their keys, a
+# kernel kxl cannot boot; the same in --json
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+printf 'name = "c"\ntype = "pvh"\nkernel = "nokernel"\nramdisk = "/nonexistent.img"\nmemory = 64\ndisk = [ "/nonexistent-disk.img,raw,xvda,w" ]\n' >"$tmp/files.cfg"
+out=$("$kxl" check "$tmp/files.cfg" 2>&1) && no "check accepted missing files"
+printf '%s\n' "$out" | grep -q "files.cfg:3:10: error: kernel \`$tmp/nokernel' cannot be read" || no "check: kernel: $out"
+printf '%s\n' "$out" | grep -q "files.cfg:4:11: error: ramdisk" || no "check: ramdisk: $out"
+printf '%s\n' "$out" | grep -q "files.cfg:6:10: error: disk xvda: \`/nonexistent-disk.img' cannot be opened" || no "check: disk: $out"
+"$kxl" check --json "$tmp/files.cfg" 2>/dev/null | grep -q '"accepted":false' || no "check --json accepted missing files"
+printf 'not a kernel\n' >"$tmp/text"
+printf 'name = "c"\ntype = "pvh"\nkernel = "text"\nmemory = 64\n' >"$tmp/boot.cfg"
+out=$("$kxl" check "$tmp/boot.cfg" 2>&1) && no "check accepted a kernel kxl cannot boot"
+printf '%s\n' "$out" | grep -q "boot.cfg:3:10: error: kxl cannot boot" || no "check: unbootable kernel: $out"
 
 [ $fail = 0 ] && echo "cli: help, usage, man SYNOPSIS and completion agree for: $(echo $verbs)"
 exit $fail
