@@ -134,6 +134,20 @@ static char *dequote(struct lexer *lx, const char *s, const char *e, int line)
 	return out;
 }
 
+/* [after, end) is a size unit: k, m, g or t, then optionally i and b (or
+ * just b), in either case. */
+static bool size_unit(const char *after, const char *end)
+{
+	size_t n = (size_t)(end - after);
+	if (n < 1 || n > 3 || !strchr("kKmMgGtT", after[0]))
+		return false;
+	if (n == 1)
+		return true;
+	if (n == 2)
+		return after[1] == 'b' || after[1] == 'B';
+	return (after[1] == 'i' || after[1] == 'I') && (after[2] == 'b' || after[2] == 'B');
+}
+
 void lex_next(struct lexer *lx, struct token *tk)
 {
 	memset(tk, 0, sizeof(*tk));
@@ -207,7 +221,9 @@ again:
 			lex_error(lx, tk->line, tk->col, "stray carriage return (a CR not followed by a newline)");
 			goto again;
 		}
-		if (strchr("+-.():", c)) lx->python = true;
+		/* xl's hint that the file is Python: as xl for these characters,
+		 * but `memory: 1024' and `memory = 1.5' are typos, not Python */
+		if (strchr("+-.()", c)) lx->python = true;
 		while (lx->p < lx->end && *lx->p != ' ' && *lx->p != '\t' && *lx->p != '\n' &&
 		       !(*lx->p == '\r' && lx->p + 1 < lx->end && lx->p[1] == '\n'))
 			lx->p++;
@@ -227,15 +243,23 @@ again:
 	/* a number or name running into an invalid character is one bad token */
 	if (lx->p < lx->end && !strchr(" \t\n\r,[]=;#+'\"", *lx->p)) {
 		char bad = *lx->p;
-		if (strchr("+-.():", bad)) lx->python = true;
+		const char *after = lx->p;
+		if (strchr("+-()", bad) || (bad == '.' && tk->t != T_NUMBER)) lx->python = true;
 		while (lx->p < lx->end && *lx->p != ' ' && *lx->p != '\t' && *lx->p != '\n' &&
 		       !(*lx->p == '\r' && lx->p + 1 < lx->end && lx->p[1] == '\n'))
 			lx->p++;
 		tk->len = (int)(lx->p - s);
 		const char *hint = "";
-		if (tk->t == T_NUMBER)
-			hint = (bad == '.' || bad == '-') ? " (numbers are non-negative integers)" :
+		bool hex = tk->t == T_NUMBER && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+		if (tk->t == T_NUMBER && bad == '.')
+			hint = " (numbers are whole: a fraction is not one; memory sizes are in MiB)";
+		else if (tk->t == T_NUMBER && !hex && size_unit(after, lx->p))
+			hint = " (a size is a plain number: memory and maxmem are in MiB, so 2G is 2048)";
+		else if (tk->t == T_NUMBER)
+			hint = bad == '-' ? " (numbers are non-negative integers)" :
 			       (bad >= 'A' && bad <= 'Z') ? " (hex digits are lower case)" : "";
+		else if (bad == ':')
+			hint = " (a setting is written KEY = VALUE, with `=')";
 		else if (bad >= 'A' && bad <= 'Z')
 			hint = " (names are lower case)";
 		lex_error(lx, tk->line, tk->col + (int)(strchr(s, bad) - s),
