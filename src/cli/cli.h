@@ -16,6 +16,7 @@ struct loaded {
 	struct kxl_conf conf;
 	struct kxl_domain dom;
 	struct kxl_diag diag;
+	size_t printed;		/* diag messages cli_print_new() has shown */
 	bool ok;
 };
 
@@ -23,6 +24,9 @@ struct loaded {
 int cli_load(struct loaded *ld, const char *path, int nset, char **sets, bool check_create);
 void cli_unload(struct loaded *ld);
 void cli_print_diag(const struct kxl_diag *d, bool quiet);
+/* The messages of ld->diag not shown yet (create prints the config's
+ * warnings before the run and the run's messages after it: each once). */
+void cli_print_new(struct loaded *ld, bool quiet);
 
 int cmd_create(int argc, char **argv);
 int cmd_check(int argc, char **argv);

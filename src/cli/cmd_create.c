@@ -51,7 +51,7 @@ int cmd_create(int argc, char **argv)
 		}
 	struct loaded ld;
 	int r = cli_load(&ld, path, argc - optind - 1, argv + optind + 1, !dry);
-	cli_print_diag(&ld.diag, quiet);
+	cli_print_new(&ld, quiet);
 	if (r) {
 		if (!ld.diag.errors)
 			fprintf(stderr, "%s: refused\n", path);

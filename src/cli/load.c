@@ -55,3 +55,13 @@ void cli_print_diag(const struct kxl_diag *d, bool quiet)
 	if (d->n < d->errors + d->warnings)
 		fprintf(stderr, "kxl: %zu more messages not shown\n", d->errors + d->warnings - d->n);
 }
+
+void cli_print_new(struct loaded *ld, bool quiet)
+{
+	struct kxl_diag *d = &ld->diag;
+	for (size_t i = ld->printed; i < d->n; i++) {
+		if (quiet && d->v[i].sev < KXL_ERROR) continue;
+		kxl_msg_print(&d->v[i], stderr);
+	}
+	ld->printed = d->n;
+}

@@ -167,7 +167,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	struct kxl_vmm_spec spec;
 	kxl_vmm_spec_init(&spec);
 	if (kxl_domain_boot_spec(&ld->dom, &spec.boot, &ld->diag)) {
-		cli_print_diag(&ld->diag, false);
+		cli_print_new(ld, false);
 		return KXL_EXIT_ERROR;
 	}
 	if (boot_protocol)
@@ -196,7 +196,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	}
 	struct kxl_vmm_result res = { 0 };
 	int r = run_here(ld, &spec, &res, quiet);
-	cli_print_diag(&ld->diag, quiet);
+	cli_print_new(ld, quiet);
 	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
 	if (!r && !quiet)
 		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
