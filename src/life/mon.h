@@ -33,7 +33,8 @@ struct con {
 
 struct mon {
 	struct life_state *st;
-	struct life_claim claim;
+	struct life_claim claim;	/* released (freed, zeroed) as the monitor ends */
+	char *name;		/* the domain's name, valid for the monitor's whole life */
 	struct kxl_vmm_spec *spec;
 	uint64_t mem_kb;
 	unsigned vcpus;
@@ -44,7 +45,7 @@ struct mon {
 	int vmm_ctl, vmm_ctl_peer;	/* control channel: ours, the VMM's */
 	int con_fd, con_peer;		/* console: ours, the VMM's */
 	int wake[2];
-	pid_t vtid;		/* the thread that runs kxl_vmm_run (forks the VMM) */
+	_Atomic pid_t vtid;	/* the thread that runs kxl_vmm_run (forks the VMM); 0 before */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -83,7 +84,6 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev);
 /* A line to the creating kxl (until the start is reported). */
 __attribute__((format(printf, 2, 3))) void mon_status(struct mon *m, const char *fmt, ...);
 void mon_status_close(struct mon *m);
-void mon_fd_own(int fd, bool own);	/* closed in every process the VMM forks */
 __attribute__((format(printf, 1, 2))) void mon_log(const char *fmt, ...);
 
 /* mon_ctl.c */

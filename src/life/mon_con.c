@@ -24,16 +24,12 @@ static void log_open(struct con *c)
 	c->log_fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	struct stat sb;
 	c->log_size = c->log_fd >= 0 && fstat(c->log_fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-	if (c->log_fd >= 0)
-		mon_fd_own(c->log_fd, true);
 }
 
 static void log_rotate(struct con *c)
 {
-	if (c->log_fd >= 0) {
-		mon_fd_own(c->log_fd, false);
+	if (c->log_fd >= 0)
 		close(c->log_fd);
-	}
 	for (int i = LIFE_LOG_KEEP - 1; i >= 1; i--) {
 		char *from = i == 1 ? xstrdup(c->log_path) : xasprintf("%s.%d", c->log_path, i - 1);
 		char *to = xasprintf("%s.%d", c->log_path, i);
@@ -102,7 +98,6 @@ void con_detach(struct con *c)
 {
 	if (c->client < 0)
 		return;
-	mon_fd_own(c->client, false);
 	close(c->client);
 	c->client = -1;
 	c->in_len = 0;
@@ -114,25 +109,22 @@ void con_attach(struct mon *m, int fd)
 	if (!mon_peer_ok(fd)) {
 		static const char e[] = "error permission denied: the domain belongs to another user\n";
 		(void)!write(fd, e, sizeof(e) - 1);
-		mon_fd_own(fd, false);
 		close(fd);
 		return;
 	}
 	if (m->con_fd < 0) {
 		char e[200];
 		snprintf(e, sizeof(e), "error the console of domain `%s' belongs to the `kxl create -F' "
-			 "that runs it\n", m->claim.name);
+			 "that runs it\n", m->name);
 		(void)!write(fd, e, strlen(e));
-		mon_fd_own(fd, false);
 		close(fd);
 		return;
 	}
 	if (c->client >= 0) {
 		char e[200];
 		snprintf(e, sizeof(e), "error the console of domain `%s' is already attached "
-			 "elsewhere (one console client at a time)\n", m->claim.name);
+			 "elsewhere (one console client at a time)\n", m->name);
 		(void)!write(fd, e, strlen(e));
-		mon_fd_own(fd, false);
 		close(fd);
 		return;
 	}
@@ -150,11 +142,9 @@ void con_attach(struct mon *m, int fd)
 		;
 	free(b);
 	if (w < 3) {
-		mon_fd_own(fd, false);
 		close(fd);
 		return;
 	}
-	mon_fd_own(fd, true);
 	c->client = fd;
 	c->cursor = from + (uint64_t)(w - 3);
 	c->in_len = 0;

@@ -34,7 +34,7 @@ bool mon_peer_ok(int fd)
 static pid_t vmm_pid(struct mon *m)
 {
 	char p[64];
-	snprintf(p, sizeof(p), "/proc/self/task/%d/children", (int)m->vtid);
+	snprintf(p, sizeof(p), "/proc/self/task/%d/children", (int)atomic_load(&m->vtid));
 	char *s = NULL;
 	size_t len;
 	if (read_file(p, &s, &len) < 0)
@@ -121,7 +121,7 @@ static char *info_json(struct mon *m)
 	}
 	static const char *const names[] = { "running", "paused", "shutdown", "crashed", "dying" };
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(m->claim.name));
+	json_object_object_add(o, "name", json_object_new_string(m->name));
 	json_object_object_add(o, "domid", json_object_new_int64(m->domid));
 	json_object_object_add(o, "state", json_object_new_string(names[m->state]));
 	json_object_object_add(o, "flags", json_object_new_string(letters));
@@ -333,10 +333,8 @@ static void *conn_main(void *opaque)
 	}
 out:
 	free(line);
-	if (fd >= 0) {
-		mon_fd_own(fd, false);
+	if (fd >= 0)
 		close(fd);
-	}
 	return NULL;
 }
 
@@ -350,9 +348,7 @@ void mon_ctl_accept(struct mon *m, int fd)
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&a, 256 * 1024);
-	mon_fd_own(fd, true);
 	if (pthread_create(&t, &a, conn_main, pm)) {
-		mon_fd_own(fd, false);
 		close(fd);
 		free(pm);
 	}

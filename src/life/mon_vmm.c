@@ -40,7 +40,6 @@ void mon_status_close(struct mon *m)
 {
 	if (m->status_fd < 0)
 		return;
-	mon_fd_own(m->status_fd, false);
 	close(m->status_fd);
 	m->status_fd = -1;
 }
@@ -62,7 +61,7 @@ static char *rename_core(struct mon *m, const char *path)
 	pthread_mutex_lock(&m->lock);
 	unsigned id = m->domid;
 	pthread_mutex_unlock(&m->lock);
-	char *to = xasprintf("%s/%s-%u-%s.core", m->dump_dir, m->claim.name, id, ts);
+	char *to = xasprintf("%s/%s-%u-%s.core", m->dump_dir, m->name, id, ts);
 	if (rename(path, to) == 0)
 		return to;
 	free(to);
@@ -85,7 +84,7 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		pthread_mutex_unlock(&m->lock);
 		/* -p holds the first boot only; a restart runs (as xl) */
 		m->spec->start_paused = false;
-		mon_log("domain %s started with ID %u%s", m->claim.name, id,
+		mon_log("domain %s started with ID %u%s", m->name, id,
 			m->state == MON_PAUSED ? ", paused" : "");
 		if (first) {
 			for (size_t i = 0; vmm_diag && i < vmm_diag->n; i++)
@@ -110,14 +109,14 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		m->stops++;
 		pthread_cond_broadcast(&m->cond);
 		pthread_mutex_unlock(&m->lock);
-		mon_log("domain %s stopped: %s (%s)", m->claim.name, kxl_vmm_outcome_name(ev->outcome),
+		mon_log("domain %s stopped: %s (%s)", m->name, kxl_vmm_outcome_name(ev->outcome),
 			ev->detail ? ev->detail : "");
 		break;
 	case KXL_EV_RESTARTING: {
 		struct kxl_diag d;
 		unsigned id = 0;
 		kxl_diag_init(&d);
-		if (life_newid(m->st, m->claim.name, &id, &d) < 0)
+		if (life_newid(m->st, m->name, &id, &d) < 0)
 			mon_log("no new domain ID: %s", d.n ? d.v[0].msg : "?");
 		kxl_diag_free(&d);
 		pthread_mutex_lock(&m->lock);
@@ -127,7 +126,7 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		m->state = MON_RUNNING;
 		pthread_cond_broadcast(&m->cond);
 		pthread_mutex_unlock(&m->lock);
-		mon_log("restarting %s: ID %u -> %u%s", m->claim.name, old, id,
+		mon_log("restarting %s: ID %u -> %u%s", m->name, old, id,
 			ev->rename ? " (rename-restart: the VMM does not keep the old domain; "
 			"the new one keeps the name)" : "");
 		break;
@@ -137,7 +136,7 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		m->preserved = true;
 		pthread_cond_broadcast(&m->cond);
 		pthread_mutex_unlock(&m->lock);
-		mon_log("domain %s preserved; `kxl destroy' ends it", m->claim.name);
+		mon_log("domain %s preserved; `kxl destroy' ends it", m->name);
 		break;
 	case KXL_EV_CORE_WRITTEN: {
 		char *to = !m->user_dump && ev->detail ? rename_core(m, ev->detail) : NULL;
@@ -165,7 +164,7 @@ void *mon_vmm_thread(void *opaque)
 	struct kxl_vmm_result res;
 	struct kxl_diag d;
 	kxl_diag_init(&d);
-	m->vtid = gettid();
+	atomic_store(&m->vtid, gettid());
 	vmm_diag = &d;
 	int r = kxl_vmm_run(m->spec, &res, &d);
 	for (size_t i = 0; i < d.n; i++)
@@ -186,7 +185,7 @@ void *mon_vmm_thread(void *opaque)
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	vmm_diag = NULL;
-	mon_log("domain %s ended: %s%s%s", m->claim.name, kxl_vmm_outcome_name(m->outcome),
+	mon_log("domain %s ended: %s%s%s", m->name, kxl_vmm_outcome_name(m->outcome),
 		r ? ": " : "", r ? m->error : "");
 	m->res = res;
 	res.last_core = NULL;

@@ -8,9 +8,9 @@
  * accepts connections (mon_ctl.c), moves console bytes (mon_con.c) and
  * follows the VMM's events (mon_vmm.c). When the domain ends
  * the monitor removes its directory and exits. SIGTERM destroys the
- * domain. Every file descriptor of the monitor is closed in the processes
- * the VMM forks (pthread_atfork), so that a VMM process never keeps a
- * socket, the lock or a client connection of the monitor alive.
+ * domain. None of the monitor's descriptors (sockets, the lock, client
+ * connections) reaches a VMM process: the VMM's child closes everything
+ * outside its keep-list when it starts (src/vmm/child.c).
  */
 #include "life/mon.h"
 
@@ -19,7 +19,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,22 +28,6 @@
 #include <unistd.h>
 
 #include "util/util.h"
-
-#define OWNED_MAX 4096
-static _Atomic unsigned char owned[OWNED_MAX];
-
-void mon_fd_own(int fd, bool own)
-{
-	if (fd >= 0 && fd < OWNED_MAX)
-		atomic_store(&owned[fd], own);
-}
-
-static void atfork_child(void)
-{
-	for (int i = 3; i < OWNED_MAX; i++)
-		if (atomic_load(&owned[i]))
-			close(i);
-}
 
 static FILE *mon_logf;	/* NULL: stderr */
 
@@ -96,17 +79,17 @@ static int listen_on(const char *path, struct kxl_diag *d)
 
 static int mon_setup(struct mon *m, struct kxl_diag *d)
 {
-	char *p = life_dom_path(m->st, m->claim.name, "pid");
+	char *p = life_dom_path(m->st, m->name, "pid");
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	int r = life_write_file(p, buf, d);
 	free(p);
 	if (r < 0)
 		return -1;
-	p = life_dom_path(m->st, m->claim.name, "ctl.sock");
+	p = life_dom_path(m->st, m->name, "ctl.sock");
 	m->ctl_listen = listen_on(p, d);
 	free(p);
-	p = life_dom_path(m->st, m->claim.name, "console.sock");
+	p = life_dom_path(m->st, m->name, "console.sock");
 	m->con_listen = listen_on(p, d);
 	free(p);
 	if (m->ctl_listen < 0 || m->con_listen < 0)
@@ -127,11 +110,6 @@ static int mon_setup(struct mon *m, struct kxl_diag *d)
 		int big = 256 * 1024;
 		setsockopt(m->con_peer, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	}
-	int mine[] = { m->ctl_listen, m->con_listen, m->vmm_ctl, m->con_fd, m->wake[0], m->wake[1],
-		       m->status_fd, m->claim.lockfd };
-	for (size_t i = 0; i < ARRAY_SIZE(mine); i++)
-		mon_fd_own(mine[i], true);
-	pthread_atfork(NULL, NULL, atfork_child);
 
 	struct kxl_vmm_spec *s = m->spec;
 	s->ctl_fd = m->vmm_ctl_peer;
@@ -234,10 +212,10 @@ int mon_run(struct mon *m)
 	m->con.client = -1;
 	m->ctl_listen = m->con_listen = m->vmm_ctl = m->vmm_ctl_peer = m->con_fd = m->con_peer = -1;
 	m->wake[0] = m->wake[1] = -1;
-	char *log = life_log_path(m->st, m->claim.name, "console.log");
+	char *log = life_log_path(m->st, m->name, "console.log");
 	con_init(&m->con, log);
 	free(log);
-	mon_log("monitor of %s (pid %ld), domain ID %u", m->claim.name, (long)getpid(), m->domid);
+	mon_log("monitor of %s (pid %ld), domain ID %u", m->name, (long)getpid(), m->domid);
 
 	pthread_t vt;
 	if (mon_setup(m, &d) < 0 || pthread_create(&vt, NULL, mon_vmm_thread, m) != 0) {
@@ -253,11 +231,8 @@ int mon_run(struct mon *m)
 	}
 	main_loop(m);
 	pthread_join(vt, NULL);
-	mon_fd_own(m->ctl_listen, false);
-	mon_fd_own(m->con_listen, false);
 	close(m->ctl_listen);
 	close(m->con_listen);
-	mon_fd_own(m->claim.lockfd, false);
 	life_release(m->st, &m->claim);
 	con_detach(&m->con);
 	pthread_mutex_lock(&m->lock);

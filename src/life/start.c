@@ -58,6 +58,7 @@ static struct mon *mon_new(struct life_state *st, const struct life_claim *claim
 	struct mon *m = xcalloc(1, sizeof(*m));
 	m->st = st;
 	m->claim = *claim;
+	m->name = xstrdup(claim->name);	/* the threads' copy: the claim's goes first */
 	m->spec = c->spec;
 	m->mem_kb = c->mem_kb;
 	m->vcpus = c->vcpus;

@@ -6,8 +6,16 @@
  * the parent's commands (pause, power button, NMI, vCPU state for cores,
  * destroy) and reports the first stop (poweroff, reboot, crash). After a
  * stop the vCPUs stay parked until the parent sends destroy.
+ *
+ * Before anything else it closes every descriptor it inherited except an
+ * explicit keep-list (child_keep_fds), as OpenBSD's vmd does: whatever the
+ * process that forked it had open (the monitor's sockets, its lock, client
+ * connections, files of other threads) never reaches the process a guest
+ * escape would own, whoever opened it and whatever its number.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +24,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -47,6 +57,7 @@ static void send_states(struct vm *vm)
 		memset(&st, 0, sizeof(st));
 		st.type = MSG_VCPU_STATE;
 		st.idx = i;
+		st.flags = atomic_load(&vm->vcpus[i].regs_lost) ? VCPU_STATE_REGS_LOST : 0;
 		ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &st.regs);
 		ioctl(vm->vcpus[i].fd, KVM_GET_SREGS, &st.sregs);
 		if (write(vm->args->sock, &st, sizeof(st)) < 0)
@@ -185,12 +196,108 @@ static void child_loop(struct vm *vm)
 	}
 }
 
+/* The inherited descriptors the child keeps; each says why. Everything
+ * else it inherited is closed by child_close_fds before the VM exists. A
+ * new descriptor for the child (a disk image, a tap) is passed in
+ * child_args and added here. Returns how many were written to out (-1 and
+ * duplicates are left out). */
+size_t child_keep_fds(const struct child_args *a, int *out, size_t max)
+{
+	const int want[] = {
+		a->sock,	/* the parent: its commands in, replies, states and stops out */
+		a->con_in,	/* console input for the UART (-1: none) */
+		a->con_out,	/* console output of the UART (-1: discarded) */
+		a->log_fd,	/* the VMM's rate-limited messages (-1: none) */
+#if KXL_ASAN || KXL_TSAN
+		STDERR_FILENO,	/* sanitizer builds: where the runtime writes its reports */
+#endif
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(want) && n < max; i++) {
+		bool dup = want[i] < 0;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = out[j] == want[i];
+		if (!dup)
+			out[n++] = want[i];
+	}
+	return n;
+}
+
+static bool fd_kept(const int *keep, size_t n, int fd)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keep[i] == fd)
+			return true;
+	return false;
+}
+
+/* Closes [lo, hi] with close_range(2); without it (ENOSYS: Linux before
+ * 5.9), each open descriptor listed in /proc/self/fd, or, without /proc,
+ * every number up to the descriptor limit. */
+static void close_span(unsigned lo, unsigned hi)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0 || errno != ENOSYS)
+		return;
+#endif
+	DIR *dir = opendir("/proc/self/fd");
+	if (dir) {
+		int self = dirfd(dir);
+		struct dirent *e;
+		while ((e = readdir(dir))) {
+			char *end;
+			unsigned long fd = strtoul(e->d_name, &end, 10);
+			if (*end || end == e->d_name || (int)fd == self || fd < lo || fd > hi)
+				continue;
+			close((int)fd);	/* closing what readdir lists is safe on Linux */
+		}
+		closedir(dir);
+		return;
+	}
+	struct rlimit rl;
+	unsigned long top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY ?
+			    rl.rlim_max : 1u << 20;
+	for (unsigned long fd = lo; fd <= hi && fd < top; fd++)
+		close((int)fd);
+}
+
+/* Closes every descriptor not in the keep-list. Standard descriptors that
+ * are not kept are pointed at /dev/null rather than left free, so that
+ * neither a stray write to stderr (glibc's fatal messages) lands in a KVM
+ * descriptor that took number 2, nor a reader of stdin gets one. */
+static void child_close_fds(const struct child_args *a)
+{
+	int keep[64];
+	size_t n = child_keep_fds(a, keep, ARRAY_SIZE(keep));
+	/* ascending, so that the gaps between kept descriptors are ranges */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned lo = 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > lo)
+			close_span(lo, (unsigned)keep[i] - 1);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_span(lo, ~0u);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; null >= 0 && fd <= STDERR_FILENO; fd++)
+		if (!fd_kept(keep, n, fd) && fd != null)
+			dup2(null, fd);
+	if (null > STDERR_FILENO)
+		close(null);
+}
+
 int vmm_child_main(const struct child_args *a)
 {
 	struct kxl_diag d;
-	struct vm *vm = xcalloc(1, sizeof(*vm));
 	sigset_t all;
 
+	child_close_fds(a);
+	struct vm *vm = xcalloc(1, sizeof(*vm));
 	kxl_diag_init(&d);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* The parent decides what a signal means; only the kick gets through. */

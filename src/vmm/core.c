@@ -5,10 +5,14 @@
  * registers, so `gdb -c FILE` shows every vCPU as a thread. Segment
  * registers and control registers are kept in the notes' fs/gs base slots
  * where gdb expects them; the rest of the system state is not recorded.
+ * A vCPU whose registers KVM lost (kvm-amd resets a vCPU at a triple fault
+ * before it reports it) gets zero registers, never the reset state that
+ * would point at 0xf000:0xfff0, and a "KXL" note saying so.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/procfs.h>
@@ -32,10 +36,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+#define NT_KXL_REGS_LOST 1	/* in a "KXL" note: text, why the registers are zero */
+
 static void fill_prstatus(struct elf_prstatus *ps, const struct vmm_vcpu_state *s)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->pr_pid = (int)s->idx + 1;
+	if (s->flags & VCPU_STATE_REGS_LOST)
+		return;
 	const struct kvm_regs *r = &s->regs;
 	const struct kvm_sregs *sr = &s->sregs;
 	unsigned long long g[27] = {
@@ -53,7 +61,13 @@ int vmm_write_core(const char *path, const struct kxl_guest_image *img,
 		   const struct vmm_vcpu_state *st, unsigned n, struct kxl_diag *d)
 {
 	size_t note_one = sizeof(Elf64_Nhdr) + 8 /* "CORE\0" padded */ + sizeof(struct elf_prstatus);
+	char lost[160];
+	size_t lost_desc = (sizeof(lost) + 3) & ~(size_t)3;
+	size_t note_lost = sizeof(Elf64_Nhdr) + 4 /* "KXL\0" */ + lost_desc;
 	size_t note_size = note_one * n;
+	for (unsigned i = 0; i < n; i++)
+		if (st[i].flags & VCPU_STATE_REGS_LOST)
+			note_size += note_lost;
 	unsigned nph = 1 + img->nr_slots;
 	size_t hdr = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
 	uint64_t off = (hdr + note_size + 4095) & ~4095ULL;
@@ -104,6 +118,18 @@ int vmm_write_core(const char *path, const struct kxl_guest_image *img,
 		fill_prstatus(&ps, &st[i]);
 		memcpy(np + sizeof(*nh) + 8, &ps, sizeof(ps));
 		np += note_one;
+		if (st[i].flags & VCPU_STATE_REGS_LOST) {
+			nh = (Elf64_Nhdr *)(void *)np;
+			nh->n_namesz = 4;
+			nh->n_descsz = (Elf64_Word)lost_desc;
+			nh->n_type = NT_KXL_REGS_LOST;
+			memcpy(np + sizeof(*nh), "KXL", 4);
+			memset(lost, 0, sizeof(lost));
+			snprintf(lost, sizeof(lost), "vCPU %u: registers lost: the CPU reset them "
+				 "at a triple fault before KVM reported it", st[i].idx);
+			memcpy(np + sizeof(*nh) + 4, lost, sizeof(lost));
+			np += note_lost;
+		}
 	}
 	int r = write_all(fd, h, off);
 	free(h);

@@ -40,7 +40,7 @@ static void console_put(struct vcpu *v, uint8_t c)
 		if (atomic_load(&vm->quit) || atomic_load(&vm->stop))
 			return;
 		v->run->immediate_exit = 0;
-		if (vm->paused)
+		if (atomic_load(&vm->paused))
 			vcpu_park(v);
 	}
 }

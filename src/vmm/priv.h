@@ -22,6 +22,28 @@
 #include <kxl/diag.h>
 #include <kxl/vmm.h>
 
+/* Sanitizer builds (gcc defines __SANITIZE_*__, clang has __has_feature). */
+#if defined(__SANITIZE_THREAD__)
+#define KXL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KXL_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define KXL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KXL_ASAN 1
+#endif
+#endif
+#ifndef KXL_TSAN
+#define KXL_TSAN 0
+#endif
+#ifndef KXL_ASAN
+#define KXL_ASAN 0
+#endif
+
 struct vm;
 
 struct vcpu {
@@ -31,6 +53,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool parked;		/* under vm->pause_lock */
+	atomic_bool regs_lost;	/* KVM reset this vCPU before it reported a triple fault */
 };
 
 struct uart {
@@ -85,7 +108,7 @@ struct vm {
 
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool paused;		/* vCPUs must park */
+	atomic_bool paused;	/* vCPUs must park; set under pause_lock, read anywhere */
 	unsigned nr_parked;
 	atomic_bool quit;
 
@@ -113,9 +136,14 @@ struct vmm_msg {
 struct vmm_vcpu_state {
 	uint32_t type;		/* MSG_VCPU_STATE */
 	uint32_t idx;
+	uint32_t flags;		/* VCPU_STATE_* */
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 };
+
+/* The registers are the CPU's reset state, not the guest's: kvm-amd resets
+ * a vCPU at a triple fault before it reports KVM_EXIT_SHUTDOWN. */
+#define VCPU_STATE_REGS_LOST	1u
 
 /* monitor <-> kxl_vmm_run control messages (ctl.c, run.c) */
 struct ctl_req {
@@ -129,6 +157,7 @@ struct ctl_rep {
 
 /* child.c */
 int vmm_child_main(const struct child_args *a);
+size_t child_keep_fds(const struct child_args *a, int *out, size_t max);
 
 /* kvm.c */
 int vm_create(struct vm *vm, struct kxl_diag *d);

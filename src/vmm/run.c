@@ -27,6 +27,31 @@
 #include "vmm/priv.h"
 
 #define CHILD_REPLY_TIMEOUT_MS 10000
+/* Building a VM takes milliseconds; a child not ready by then is stuck
+ * (see boot_start). */
+#if KXL_ASAN
+#define CHILD_START_TIMEOUT_MS 10000
+#define CHILD_START_ATTEMPTS 3
+#else
+#define CHILD_START_TIMEOUT_MS 30000
+#define CHILD_START_ATTEMPTS 1
+#endif
+
+#if KXL_TSAN
+/* ThreadSanitizer builds only. kxl_vmm_run() forks the child from a
+ * process that has other threads (the monitor, the test driver) and the
+ * child then starts its vCPU threads; TSan refuses that by default
+ * (die_after_fork) because a lock another thread held at the fork would
+ * stay held in the child. TSan's own locks and the allocator are taken
+ * around fork by its interceptor and glibc resets its own (stdio, malloc
+ * arenas); the child takes no lock of the parent's code, only its own,
+ * created after the fork. TSAN_OPTIONS still overrides this. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "die_after_fork=0";
+}
+#endif
 
 struct run {
 	const struct kxl_vmm_spec *spec;
@@ -383,26 +408,14 @@ static void boot_messages(struct run *r, size_t before)
 	d->n = w;
 }
 
-static int boot_start(struct run *r)
+/* Forks the child for the built image and waits until it is ready.
+ * Returns 0, -1 on error (in r->d), or 1 when the child did not get ready
+ * in time and was killed. */
+static int child_spawn(struct run *r)
 {
 	const struct kxl_vmm_spec *s = r->spec;
 	int sv[2];
 
-	/* A restart waits for the previous VM to be torn down first: two VMs
-	 * at once (one dying) cost the host memory and, in an emulated nested
-	 * host, have been seen to destabilise it. The final exit still does
-	 * not wait. */
-	for (unsigned i = 0; i < r->nr_zombies; i++)
-		while (waitpid(r->zombies[i], NULL, 0) < 0 && errno == EINTR)
-			;
-	r->nr_zombies = 0;
-
-	size_t before = r->d->n;
-	int built = kxl_boot_build(&s->boot, &r->img, r->d);
-	boot_messages(r, before);
-	if (built < 0)
-		return -1;
-	r->have_img = true;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return kxl_err(r->d, "socketpair: %s", strerror(errno));
 	pid_t pid = fork();
@@ -434,12 +447,19 @@ static int boot_start(struct run *r)
 	r->pid = pid;
 	r->sock = sv[0];
 	/* The child answers READY once its filter is in place, or a stop with
-	 * the reason it could not start. */
+	 * the reason it could not start; one stuck on the way is killed rather
+	 * than waited for. */
 	struct vmm_msg m;
-	ssize_t n;
-	do
-		n = child_read(r, &m, sizeof(m), -1);
-	while (n == 0);
+	ssize_t n = child_read(r, &m, sizeof(m), CHILD_START_TIMEOUT_MS);
+	if (n == 0) {
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		r->pid = 0;
+		close(r->sock);
+		r->sock = -1;
+		return 1;
+	}
 	if (n < 0)
 		return child_died(r);
 	if (m.type == MSG_STOPPED) {
@@ -449,6 +469,46 @@ static int boot_start(struct run *r)
 	r->paused = s->start_paused;
 	emit(r, KXL_EV_STARTED, KXL_VMM_POWEROFF, false, NULL);
 	return 0;
+}
+
+static int boot_start(struct run *r)
+{
+	const struct kxl_vmm_spec *s = r->spec;
+
+	/* A restart waits for the previous VM to be torn down first: two VMs
+	 * at once (one dying) cost the host memory and, in an emulated nested
+	 * host, have been seen to destabilise it. The final exit still does
+	 * not wait. */
+	for (unsigned i = 0; i < r->nr_zombies; i++)
+		while (waitpid(r->zombies[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	r->nr_zombies = 0;
+
+	size_t before = r->d->n;
+	int built = kxl_boot_build(&s->boot, &r->img, r->d);
+	boot_messages(r, before);
+	if (built < 0)
+		return -1;
+	r->have_img = true;
+	/* Under ASan a child forked from a threaded process can deadlock in
+	 * the runtime, which has no fork handling (GCC 12's libasan, clang
+	 * before 18): an allocator, quarantine or thread-registry lock that
+	 * another thread held at the fork stays held in the child, which then
+	 * blocks for good in its first calloc or pthread_create (glibc's own
+	 * malloc is made safe by glibc's fork). The child allocates only
+	 * before it reports READY, so in ASan builds one that does not get
+	 * ready is killed and forked again. */
+	for (unsigned attempt = 1;; attempt++) {
+		int st = child_spawn(r);
+		if (st <= 0)
+			return st;
+		if (attempt >= CHILD_START_ATTEMPTS)
+			return kxl_err(r->d, "the VMM process did not get ready within %d s and "
+				       "was killed", CHILD_START_TIMEOUT_MS / 1000);
+		note(r, "the VMM process did not get ready within %d s (ASan's runtime "
+		     "deadlocks after fork now and then); forking it again\n",
+		     CHILD_START_TIMEOUT_MS / 1000);
+	}
 }
 
 void kxl_vmm_spec_init(struct kxl_vmm_spec *spec)
@@ -530,7 +590,7 @@ static int run_loop(struct run *r)
 			if (s->ctl_fd < 0)
 				note(r, "rename-restart: without a monitor the old domain is not kept; "
 				     "restarting it under the same name\n");
-			/* fall through */
+			__attribute__((fallthrough));
 		case KXL_ACTION_RESTART:
 		case KXL_ACTION_COREDUMP_RESTART:
 		case KXL_ACTION_SOFT_RESET:

@@ -3,9 +3,9 @@
  * threads and devices exist. Everything not listed kills the whole process
  * (SCMP_ACT_KILL_PROCESS): no open, no exec, no socket, no clone. The
  * filter is synchronised to every thread (TSYNC). Sanitizer builds
- * (ASan/TSan runtimes, detected by __SANITIZE_ADDRESS__ and
- * __SANITIZE_THREAD__) need more for their reports and shadow memory: the
- * block marked SANITIZER below widens the list only in those builds.
+ * (ASan/TSan runtimes, KXL_ASAN and KXL_TSAN of priv.h) need more for
+ * their reports and shadow memory: the block marked SANITIZER below widens
+ * the list only in those builds.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -66,7 +66,7 @@ int vmm_seccomp_install(struct kxl_diag *d)
 	for (size_t i = 0; !r && i < ARRAY_SIZE(ioctls); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_EQ, ioctls[i].req));
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if KXL_ASAN || KXL_TSAN
 	/* SANITIZER: the sanitizer runtimes read /proc/self/maps, open their
 	 * report files and query the process when they report; allow those. */
 	static const int san[] = {

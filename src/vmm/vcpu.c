@@ -186,7 +186,7 @@ void vcpu_park(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	pthread_mutex_lock(&vm->pause_lock);
-	while ((vm->paused || atomic_load(&vm->stop)) && !atomic_load(&vm->quit)) {
+	while ((atomic_load(&vm->paused) || atomic_load(&vm->stop)) && !atomic_load(&vm->quit)) {
 		if (!v->parked) {
 			v->parked = true;
 			vm->nr_parked++;
@@ -205,7 +205,7 @@ void vcpu_park(struct vcpu *v)
 void vm_pause_all(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
-	vm->paused = true;
+	atomic_store(&vm->paused, true);
 	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		pthread_kill(vm->vcpus[i].thread, VCPU_KICK_SIGNAL);
@@ -218,7 +218,7 @@ void vm_pause_all(struct vm *vm)
 void vm_resume_all(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
-	vm->paused = false;
+	atomic_store(&vm->paused, false);
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
 }
@@ -234,6 +234,20 @@ static const char *exit_name(uint32_t r)
 	case KVM_EXIT_NMI: return "nmi";
 	default: return "unexpected";
 	}
+}
+
+/* Whether a vCPU holds the architectural reset state (CS 0xf000 with base
+ * 0xffff0000, RIP 0xfff0, real mode) rather than the guest's. kvm-amd
+ * reinitialises the VMCB when it intercepts a shutdown (the VMCB is
+ * undefined after one) and only then reports KVM_EXIT_SHUTDOWN, so on AMD
+ * the registers of a triple fault are lost; kvm-intel keeps them. That
+ * reset is an INIT: CR0 keeps CD and NW, so only PE and PG are checked. A
+ * guest cannot reach this state itself: real mode gives CS a base of
+ * selector * 16, never 0xffff0000. */
+static bool regs_are_reset_state(const struct kvm_regs *r, const struct kvm_sregs *sr)
+{
+	return r->rip == 0xfff0 && sr->cs.selector == 0xf000 && sr->cs.base == 0xffff0000 &&
+	       !(sr->cr0 & 0x80000001u);
 }
 
 /* Handles one exit; returns false when the vCPU must stop running. */
@@ -269,10 +283,20 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		return true;
 	case KVM_EXIT_SHUTDOWN: {
 		struct kvm_regs r;
+		struct kvm_sregs sr;
 		memset(&r, 0, sizeof(r));
+		memset(&sr, 0, sizeof(sr));
 		ioctl(v->fd, KVM_GET_REGS, &r);
-		vm_request_stop(vm, KXL_VMM_CRASH, "vCPU %u: triple fault (KVM_EXIT_SHUTDOWN) at rip %#llx",
-				v->idx, (unsigned long long)r.rip);
+		ioctl(v->fd, KVM_GET_SREGS, &sr);
+		if (regs_are_reset_state(&r, &sr)) {
+			atomic_store(&v->regs_lost, true);
+			vm_request_stop(vm, KXL_VMM_CRASH, "vCPU %u: triple fault (the CPU reset its "
+					"registers before KVM reported it, as AMD does: the faulting "
+					"rip is unknown)", v->idx);
+		} else {
+			vm_request_stop(vm, KXL_VMM_CRASH, "vCPU %u: triple fault (KVM_EXIT_SHUTDOWN) "
+					"at rip %#llx", v->idx, (unsigned long long)r.rip);
+		}
 		return false;
 	}
 	case KVM_EXIT_INTERNAL_ERROR: {
@@ -322,7 +346,10 @@ void *vcpu_thread(void *opaque)
 	for (;;) {
 		if (atomic_load(&vm->quit))
 			break;
-		if (vm->paused || atomic_load(&vm->stop)) {
+		/* Unlocked, hence atomic: a pause that comes after this check
+		 * kicks the thread out of KVM_RUN (immediate_exit), and it
+		 * parks on the next round. */
+		if (atomic_load(&vm->paused) || atomic_load(&vm->stop)) {
 			vcpu_park(v);	/* a stopped guest never runs again */
 			continue;
 		}

@@ -8,6 +8,9 @@ with a private state directory (KXL_STATE_DIR) and dump directory
 No timed assertions: waits poll with generous timeouts.
 
 usage: life-tests.py TEST KXL GUEST
+
+The harness (check, Fail, Skip, timeouts, polling, temporary directories,
+sanitizer reports, main) is tests/lib/kxltest.py, shared with vmm-tests.py.
 """
 import json
 import os
@@ -17,42 +20,26 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import kxltest  # noqa: E402
+from kxltest import EXIT, WAIT, Fail, Skip, check, tmpdir  # noqa: E402,F401
+
 KXL = GUEST = None
-WAIT = 30          # seconds for anything to happen
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
 
 
 class Env:
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="kxl-life-")
+        self.dir = tmpdir(prefix="kxl-life-")
         self.state = os.path.join(self.dir, "state")
         self.dump = os.path.join(self.dir, "dump")
         self.env = dict(os.environ, KXL_STATE_DIR=self.state, KXL_DUMP_DIR=self.dump)
 
     def kxl(self, *args, input=None, timeout=WAIT, want=None, prefix=()):
         cmd = list(prefix) + [KXL] + [str(a) for a in args]
-        p = subprocess.run(cmd, capture_output=True, text=True, input=input,
-                           timeout=timeout, env=self.env, errors="replace")
-        print("$", " ".join(cmd), "->", p.returncode)
-        if p.stdout:
-            print(p.stdout, end="")
-        if p.stderr:
-            print(p.stderr, end="", file=sys.stderr)
+        p = kxltest.run(cmd, timeout=timeout, input=input, env=self.env)
         if want is not None:
             check(p.returncode == want, f"`kxl {' '.join(map(str, args))}' exited "
                   f"{p.returncode}, want {want}: {p.stderr.strip()}")
@@ -82,12 +69,7 @@ class Env:
             return ""
 
     def wait_for(self, what, fn, timeout=WAIT):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if fn():
-                return
-            time.sleep(0.05)
-        raise Fail(f"timed out waiting for {what}")
+        kxltest.wait_for(what, fn, timeout)
 
     def wait_console(self, name, text):
         self.wait_for(f"`{text}' on {name}'s console", lambda: text in self.log(name))
@@ -124,8 +106,7 @@ class Env:
                 continue
             with open(os.path.join(logdir, f), errors="replace") as fh:
                 text = fh.read()
-            if "ERROR: AddressSanitizer" in text or "runtime error:" in text or \
-                    "ERROR: LeakSanitizer" in text:
+            if kxltest.sanitizer_report(text):
                 reports.append(f"{f}:\n{text}")
         shutil.rmtree(self.dir, ignore_errors=True)
         return reports
@@ -315,7 +296,7 @@ def t_foreground(e):
     check("waiting for the power button" in p.stdout, "kxl console attaches to a -F domain")
     e.kxl("shutdown", "-w", "f1", want=0)
     _, err = fg.communicate(timeout=WAIT)
-    check(fg.returncode == 0, f"create -F exits 0 on poweroff, not {fg.returncode}")
+    check(fg.returncode == EXIT["poweroff"], f"create -F exits 0 on poweroff, not {fg.returncode}")
     check(b"kxl console f1 attaches" in err, "create -F says where the console goes")
     e.wait_gone("f1")
     # -F -c: the console is the terminal's (here a pipe)
@@ -333,7 +314,8 @@ def t_foreground(e):
     check(p.returncode != 0 and "kxl create -F" in p.stderr, "-F -c keeps the console")
     fg.send_signal(signal.SIGTERM)
     fg.communicate(timeout=WAIT)
-    check(fg.returncode == 5, f"create -F exits 5 when destroyed by SIGTERM, not {fg.returncode}")
+    check(fg.returncode == EXIT["destroyed"],
+          f"create -F exits 5 when destroyed by SIGTERM, not {fg.returncode}")
     e.wait_gone("f1")
 
 
@@ -546,34 +528,11 @@ TESTS = {n[2:].replace("_", "-"): f for n, f in globals().items() if n.startswit
 
 def main():
     global KXL, GUEST
-    name, KXL, GUEST = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
-    if name not in TESTS:
-        print(f"unknown test {name}; tests: {' '.join(TESTS)}", file=sys.stderr)
+    if len(sys.argv) != 4:
+        print(__doc__, "tests:", " ".join(TESTS), file=sys.stderr)
         return 2
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("no /dev/kvm: skipped")
-        return 77
-    e = Env()
-    try:
-        TESTS[name](e)
-    except Skip as x:
-        print(f"skipped: {x}")
-        e.cleanup()
-        return 77
-    except Exception as x:  # noqa: BLE001 - any failure: report, clean up
-        print(f"FAIL: {name}: {x!r}" if not isinstance(x, Fail) else f"FAIL: {name}: {x}",
-              file=sys.stderr)
-        for r in e.cleanup():
-            print(r, file=sys.stderr)
-        return 1
-    reports = e.cleanup()
-    if reports:
-        for r in reports:
-            print(r, file=sys.stderr)
-        print(f"FAIL: {name}: sanitizer reports in the monitor logs", file=sys.stderr)
-        return 1
-    print(f"ok: {name}")
-    return 0
+    KXL, GUEST = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+    return kxltest.main(TESTS, __doc__, sys.argv[1:2], setup=Env, teardown=Env.cleanup)
 
 
 if __name__ == "__main__":

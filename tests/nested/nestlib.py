@@ -2,8 +2,15 @@
 # and the nested benchmark (bench/nested): locate Debian's cloud kernel
 # (via tests/fetch-debian-kernel), extract its vmlinux ELF from the LZ4
 # bzImage, write newc cpio archives without external tools, and collect
-# executables together with the shared libraries they need (ldd).
+# executables together with the shared libraries they need (ldd). Also the
+# pieces that run-nested, run-kvm-suites and run-in-host share: the KVM
+# calibration (direct or nested host), the checks of the host's
+# prerequisites, the mapping of source and build paths into the host's
+# /payload, and the host's root tree (Debian's python3 with the part of its
+# standard library that the test drivers import, util-linux's setpriv).
+import json
 import os
+import re
 import shutil
 import stat
 import struct
@@ -138,9 +145,11 @@ class Cpio:
         self.ino += 1
         out = hdr.encode() + name_b
         out += b'\0' * (-len(out) % 4)
+        at = self.f.tell() + len(out)
         out += data
         out += b'\0' * (-len(out) % 4)
         self.f.write(out)
+        return at
 
     def mkdir(self, name):
         name = name.strip('/')
@@ -153,9 +162,11 @@ class Cpio:
         self._entry(name, stat.S_IFDIR | 0o755, nlink=2)
 
     def file(self, name, data, mode=0o644):
+        """Adds a regular file; returns the offset of its data in the
+        archive (a caller may patch it in place)."""
         name = name.strip('/')
         self.mkdir(os.path.dirname(name))
-        self._entry(name, stat.S_IFREG | mode, data)
+        return self._entry(name, stat.S_IFREG | mode, data)
 
     def chardev(self, name, major, minor):
         name = name.strip('/')
@@ -164,6 +175,8 @@ class Cpio:
 
     def symlink(self, name, target):
         name = name.strip('/')
+        if name in self.dirs:
+            return
         self.mkdir(os.path.dirname(name))
         self._entry(name, stat.S_IFLNK | 0o777, target.encode())
 
@@ -301,3 +314,240 @@ def prepare_payload(kdir, dest, kxl=None, tools=(), cfg_dirs=(), qemu=True):
         else:
             notes.append('QEMU or its microvm firmware not found')
     return notes
+
+
+# ---- direct or nested: shared by run-nested, run-kvm-suites and run-in-host
+
+FAST_MS = 1000.0	# a 16M-iteration loop: ~0.1 s on real KVM, ~30 s emulated
+
+
+def kvm_is_fast(prog, tool):
+    """True when this machine's /dev/kvm runs guest code at hardware speed:
+    kvm-calibrate (TOOL) times a guest loop. KXL_NESTED_MODE=direct|host
+    forces the answer. Every decision is logged under PROG's name."""
+    mode = os.environ.get('KXL_NESTED_MODE')
+    if mode in ('direct', 'host'):
+        log(prog, 'mode forced: %s' % mode)
+        return mode == 'direct'
+    if not os.path.exists('/dev/kvm'):
+        log(prog, 'no /dev/kvm here: using the nested host')
+        return False
+    if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        log(prog, 'no access to /dev/kvm here: using the nested host')
+        return False
+    if not tool or not os.access(tool, os.X_OK):
+        log(prog, 'kvm-calibrate not built (%s): using the nested host' % tool)
+        return False
+    try:
+        r = subprocess.run([tool, 'loop', '-t', '3'], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True,
+                           timeout=20)
+    except subprocess.TimeoutExpired:
+        log(prog, 'calibration guest hung: using the nested host')
+        return False
+    m = re.search(r'run_ms=([0-9.]+)', r.stdout)
+    if r.returncode == 0 and m:
+        ms = float(m.group(1))
+        fast = ms < FAST_MS
+        log(prog, 'calibration: 16M-iteration guest loop took %.0f ms: %s'
+            % (ms, 'real KVM, running directly' if fast else 'slow KVM, using the nested host'))
+        return fast
+    log(prog, 'calibration: %s (rc=%d): using the nested host'
+        % (r.stdout.strip() or 'no output', r.returncode))
+    return False
+
+
+def host_prereqs():
+    """Raises Skip naming the package when this machine cannot run the
+    nested host (QEMU, a static busybox, the kernel package); returns the
+    unpacked kernel package."""
+    if not (os.environ.get('KVM_HOST_QEMU') or shutil.which('qemu-system-x86_64')):
+        raise Skip('qemu-system-x86_64 not installed (package qemu-system-x86)')
+    bb = shutil.which('busybox') or '/bin/busybox'
+    if not os.path.exists(bb) or shared_libs([bb]):
+        raise Skip('no static busybox (package busybox-static)')
+    return kernel_dir()
+
+
+# ---- this machine's files as the host sees them
+
+PAYLOAD = '/payload'
+
+
+class PathMap:
+    """Where the nested host sees this machine's source and build files. The
+    source tree goes to /payload/src (a build directory inside it comes along
+    at the same relative place, so paths relative to an xl.cfg keep working);
+    a build directory outside it goes to /payload/build. add() copies a file
+    or directory into STAGE (the payload directory kvm-host copies to
+    /payload) and returns its path in the host."""
+
+    def __init__(self, srcroot, builddir, stage):
+        self.src = os.path.realpath(srcroot)
+        self.build = os.path.realpath(builddir)
+        self.stage = stage
+
+    def host(self, path, cwd=None):
+        """The host's path for PATH (relative to CWD), or None when it lies
+        in neither tree."""
+        p = os.path.normpath(os.path.join(cwd or self.build, path))
+        rp = os.path.realpath(p)
+        for root, to in ((self.src, 'src'), (self.build, 'build')):
+            for cand in (p, rp):
+                if cand == root or cand.startswith(root + '/'):
+                    return os.path.join(PAYLOAD, to, os.path.relpath(cand, root))
+        return None
+
+    def add(self, path, cwd=None):
+        h = self.host(path, cwd)
+        if h is None:
+            return None
+        src = os.path.normpath(os.path.join(cwd or self.build, path))
+        dst = os.path.join(self.stage, os.path.relpath(h, PAYLOAD))
+        if os.path.isdir(src):
+            shutil.copytree(src, dst, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        elif os.path.isfile(src) and not os.path.exists(dst):
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+        return h
+
+
+class BuildPayload:
+    """A build's commands as the nested host runs them: command() copies
+    what a command names (executables with the libraries they take from the
+    build, guest images, scripts with their directory) into STAGE and
+    rewrites its paths (PathMap); py_sources collects the Python files among
+    them, for python_root()."""
+
+    def __init__(self, srcroot, build, stage):
+        self.src = os.path.realpath(srcroot)
+        self.build = os.path.realpath(build)
+        self.map = PathMap(self.src, self.build, stage)
+        self.py_sources = set()
+
+    def host(self, path):
+        return self.map.host(path) or PAYLOAD
+
+    def add_python(self, d):
+        """Directory D (a Python library) into the payload."""
+        self.map.add(d)
+        self.py_sources.update(os.path.join(d, n) for n in os.listdir(d) if n.endswith('.py'))
+
+    def file(self, arg, cwd):
+        """Copies what ARG names and returns ARG as the host sees it (a
+        relative path stays relative: the layout under /payload is the
+        same)."""
+        path = os.path.normpath(os.path.join(cwd, arg))
+        if not os.path.isfile(path) or self.map.host(path) is None:
+            return arg
+        real = os.path.realpath(path)
+        self.map.add(path)
+        if not real.startswith(self.build + '/'):
+            # a script of the source tree: its directory comes along (data
+            # such as tests/life/golden)
+            d = os.path.dirname(real)
+            if d != self.src:
+                self.map.add(d)
+            with open(real, 'rb') as f:
+                head = f.read(64)
+            if real.endswith('.py') or (head.startswith(b'#!') and b'python' in head.split(b'\n')[0]):
+                self.py_sources.add(real)
+        for lib in shared_libs([real]):
+            if self.map.host(lib) is not None:
+                self.map.add(lib)
+        return self.map.host(path) if os.path.isabs(arg) else arg
+
+    def value(self, v, cwd):
+        """An environment value: each absolute path of a PATH-like list."""
+        return ':'.join(self.file(x, cwd) if os.path.isabs(x) else x for x in v.split(':'))
+
+    def command(self, cmd, cwd):
+        cmd = list(cmd)
+        if os.path.basename(cmd[0]).startswith('python'):
+            cmd[0] = DEBIAN_PYTHON  # Meson's python3 may be a pyenv shim
+        else:
+            cmd[0] = self.file(cmd[0], cwd)
+        return cmd[:1] + [self.file(a, cwd) for a in cmd[1:]]
+
+
+# ---- the host's root tree: Debian's python3, trimmed, and setpriv
+
+DEBIAN_PYTHON = '/usr/bin/python3'
+SETPRIV = '/usr/bin/setpriv'
+# Modules the host's python needs beyond what the scanned sources import:
+# the codecs of a C/UTF-8 locale.
+PY_EXTRA = ('encodings.utf_8', 'encodings.ascii', 'encodings.latin_1')
+IMPORT_RES = (re.compile(r'\bimport\s+([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)'),
+              re.compile(r'\bfrom\s+([A-Za-z_][\w.]*)\s+import\b'))
+# Run by Debian's python: imports the names given (those that are not
+# standard modules fail quietly) and prints the standard library's files
+# that were loaded, with python's own start-up modules (site and its kin).
+PY_PROBE = r'''
+import importlib, json, os, sys
+for n in sys.argv[1:]:
+    try:
+        importlib.import_module(n)
+    except Exception:
+        pass
+files = sorted({getattr(m, '__file__', None) or '' for m in list(sys.modules.values())})
+print(json.dumps({'stdlib': os.path.dirname(os.__file__), 'files': [f for f in files if f]}))
+'''
+
+
+def imported_names(paths):
+    """Every module name an import statement in the files PATHS mentions,
+    also inside strings (a `python3 -c "import socket"` probe)."""
+    names = set()
+    for p in paths:
+        try:
+            text = open(p, errors='replace').read()
+        except OSError:
+            continue
+        for rx in IMPORT_RES:
+            for m in rx.finditer(text):
+                for n in m.group(1).split(','):
+                    names.add(n.strip())
+    return names
+
+
+def python_root(dest, sources):
+    """Puts Debian's python3 into DEST/usr/bin with the standard library
+    modules the Python files SOURCES import (and what those import in turn),
+    as the same interpreter loads them. Returns the stdlib's size in bytes."""
+    if not os.path.exists(DEBIAN_PYTHON):
+        raise Skip("Debian's python3 is not installed (%s, package python3-minimal)"
+                   % DEBIAN_PYTHON)
+    names = sorted(imported_names(sources) | set(PY_EXTRA))
+    r = subprocess.run([DEBIAN_PYTHON, '-I', '-c', PY_PROBE] + names,
+                       stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    probe = json.loads(r.stdout)
+    stdlib = probe['stdlib']
+    exe = os.path.realpath(DEBIAN_PYTHON)
+    os.makedirs(os.path.join(dest, 'usr/bin'), exist_ok=True)
+    # one copy, as /usr/bin/python3 (the drivers name that path)
+    shutil.copy2(exe, os.path.join(dest, 'usr/bin/python3'))
+    size = 0
+    os.makedirs(os.path.join(dest, stdlib.lstrip('/'), 'lib-dynload'), exist_ok=True)
+    for f in probe['files']:
+        if not f.startswith(stdlib + '/') or '-packages/' in f or \
+                os.path.basename(f) in ('sitecustomize.py', 'usercustomize.py'):
+            continue
+        out = os.path.join(dest, f.lstrip('/'))
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        shutil.copyfile(os.path.realpath(f), out)
+        if f.endswith('.so'):
+            os.chmod(out, 0o755)
+        size += os.path.getsize(out)
+    return size
+
+
+def host_root(dest, py_sources):
+    """The root tree the test drivers need in the host (kvm-host --root):
+    Debian's python3, trimmed to what PY_SOURCES import, and util-linux's
+    setpriv (busybox's has no --reuid). Returns the stdlib's size."""
+    if not os.path.exists(SETPRIV):
+        raise Skip("util-linux's setpriv is not installed (%s)" % SETPRIV)
+    size = python_root(dest, py_sources)
+    shutil.copy2(SETPRIV, os.path.join(dest, 'usr/bin/setpriv'))
+    return size

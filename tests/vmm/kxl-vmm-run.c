@@ -287,7 +287,8 @@ int main(int argc, char **argv)
 			return 1;
 		spec.ctl_fd = sv[0];
 		ctl_fd = sv[1];
-		pthread_create(&ct, NULL, ctl_thread, NULL);
+		if (pthread_create(&ct, NULL, ctl_thread, NULL) == 0)
+			pthread_detach(ct);	/* it may wait on a reply that never comes */
 	}
 
 	struct kxl_vmm_result res;

@@ -63,7 +63,7 @@ int main(void)
 	for (int t = T_WRITE; t <= T_FORK; t++) {
 		int st = run_case(t);
 		bool want_kill = t != T_WRITE;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if KXL_ASAN || KXL_TSAN
 		if (t == T_OPENAT) {
 			/* src/vmm/seccomp.c widens the filter for the sanitizer runtimes */
 			printf("skip openat: allowed in sanitizer builds\n");

@@ -1,0 +1,283 @@
+/*
+ * main.c: kxl-bootloader, a drop-in for Xen's pygrub that libxl can run as
+ * `bootloader ='. It takes pygrub's arguments, opens the disk image
+ * read-only, has the sandboxed child (sandbox.c) choose the entry and copy
+ * the kernel and ramdisk into memfds, then writes them to files in
+ * --output-directory and the records libxl reads to --output: sxp
+ * ("linux (kernel '...')(ramdisk '...')(args '...')", Python quoting, as
+ * pygrub), simple (one "key value" per line) or simple0 (NUL-separated),
+ * each list ended by an empty record. A value a format cannot carry is
+ * refused. Any failure is one line on stderr, exit status 1, and no file
+ * left behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include "bootloader/bl.h"
+#include "util/util.h"
+
+static const char *prog = "kxl-bootloader";
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s [-q|--quiet] [-i|--interactive] [-l|--list-entries] [-n|--not-really]\n"
+		"  [--output=FILE] [--output-format=sxp|simple|simple0] [--output-directory=DIR]\n"
+		"  [--entry=ENTRY] [--kernel=PATH] [--ramdisk=PATH] [--args=ARGS] [--offset=BYTES]\n"
+		"  [--timeout=SECONDS] DISK\n", prog);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+/* Python's repr() of a str, as pygrub's sxp output uses it. */
+static void py_repr(struct sbuf *b, const char *s)
+{
+	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+	sbuf_add(b, &q, 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || *p == (unsigned char)q)
+			sbuf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			sbuf_adds(b, "\\n");
+		else if (*p == '\r')
+			sbuf_adds(b, "\\r");
+		else if (*p == '\t')
+			sbuf_adds(b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			sbuf_printf(b, "\\x%02x", *p);
+		else
+			sbuf_add(b, (const char *)p, 1);
+	}
+	sbuf_add(b, &q, 1);
+}
+
+/* Copies memfd src into a new file DIR/PREFIX.XXXXXX; returns its path. */
+static char *save(int src, uint64_t size, const char *dir, const char *prefix, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/%s.XXXXXX", dir, prefix);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		return NULL;
+	}
+	off_t off = 0;
+	while ((uint64_t)off < size) {
+		ssize_t n = sendfile(fd, src, &off, size - (uint64_t)off > (1u << 30) ? (1u << 30) :
+				     (size_t)(size - (uint64_t)off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: %s", path, n ? strerror(errno) : "short write");
+			close(fd);
+			unlink(path);
+			free(path);
+			return NULL;
+		}
+	}
+	if (close(fd) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(path);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_OUTPUT = 256, O_FORMAT, O_DIR, O_OFFSET, O_ENTRY, O_KERNEL, O_RAMDISK, O_ARGS,
+	       O_RUNAS, O_ISCONFIG, O_DEBUG, O_TIMEOUT };
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' }, { "interactive", no_argument, NULL, 'i' },
+		{ "list-entries", no_argument, NULL, 'l' }, { "not-really", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, O_OUTPUT },
+		{ "output-format", required_argument, NULL, O_FORMAT },
+		{ "output-directory", required_argument, NULL, O_DIR },
+		{ "offset", required_argument, NULL, O_OFFSET },
+		{ "entry", required_argument, NULL, O_ENTRY },
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "ramdisk", required_argument, NULL, O_RAMDISK },
+		{ "args", required_argument, NULL, O_ARGS },
+		{ "runas", required_argument, NULL, O_RUNAS },
+		{ "isconfig", no_argument, NULL, O_ISCONFIG },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL, *format = "sxp", *dir = "/var/run/xen/pygrub";
+	struct bl_request rq = { .offset = UINT64_MAX, .listfd = 1 };
+	int not_really = 0, timeout_s = 30, c;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "qilnh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': case 'i': case O_DEBUG:
+			break;	/* no interactive menu yet: always as -q */
+		case 'l': rq.list = 1; break;
+		case 'n': not_really = 1; break;
+		case 'h': usage(stdout); return 0;
+		case O_OUTPUT: output = strcmp(optarg, "-") ? optarg : NULL; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "sxp") && strcmp(optarg, "simple") && strcmp(optarg, "simple0"))
+				return fail("unknown output format %s", optarg);
+			format = optarg;
+			break;
+		case O_DIR: dir = optarg; break;
+		case O_OFFSET:
+			errno = 0;
+			rq.offset = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || optarg[0] == '-')
+				return fail("offset value must be a whole number of bytes: %s", optarg);
+			break;
+		case O_ENTRY: rq.entry = optarg; break;
+		case O_KERNEL: rq.kernel = optarg; break;
+		case O_RAMDISK: rq.ramdisk = optarg; break;
+		case O_ARGS: rq.args = optarg; break;
+		case O_RUNAS:
+			strtol(optarg, &end, 10);
+			if (*end || !*optarg)
+				return fail("runas value must be an integer user id");
+			break;	/* the reader is always deprivileged */
+		case O_ISCONFIG: return fail("--isconfig is not supported");
+		case O_TIMEOUT:
+			timeout_s = atoi(optarg);
+			if (timeout_s <= 0 || timeout_s > 3600)
+				return fail("--timeout must be 1 to 3600 seconds");
+			break;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	const char *disk = argv[argc - 1];
+	if (rq.args && (strchr(rq.args, '\n') || strlen(rq.args) >= BL_CMDLINE_MAX))
+		return fail("--args: a newline or more than %d bytes", BL_CMDLINE_MAX - 1);
+
+	int fd = open(disk, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail("%s: %s", disk, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)))
+		return fail("%s: not a disk image or block device", disk);
+	int kfd = memfd_create("kxl-kernel", MFD_CLOEXEC);
+	int rfd = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
+	if (kfd < 0 || rfd < 0)
+		return fail("memfd_create: %s", strerror(errno));
+	int outfd = 1;
+	if (output && !rq.list) {
+		outfd = open(output, O_WRONLY | O_CLOEXEC);
+		if (outfd < 0)
+			return fail("%s: %s", output, strerror(errno));
+	}
+
+	struct bl_choice ch;
+	char err[BL_ERRLEN];
+	if (bl_find_sandboxed(fd, &rq, kfd, rfd, &ch, timeout_s * 1000, err, sizeof(err)) < 0)
+		return fail("%s: %s", disk, err);
+	close(fd);
+	if (rq.list)
+		return 0;
+
+	char *kpath = NULL, *rpath = NULL, *adir = NULL;
+	if (not_really) {
+		kpath = xasprintf("<kernel:%s>", ch.kernel);
+		rpath = ch.has_ramdisk ? xasprintf("<ramdisk:%s>", ch.ramdisk) : NULL;
+	} else {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return fail("%s: %s", dir, strerror(errno));
+		adir = realpath(dir, NULL);	/* pygrub's paths are absolute */
+		if (!adir)
+			return fail("%s: %s", dir, strerror(errno));
+		dir = adir;
+		kpath = save(kfd, ch.kernel_size, dir, "boot_kernel", err, sizeof(err));
+		if (!kpath)
+			return fail("%s", err);
+		if (ch.has_ramdisk) {
+			rpath = save(rfd, ch.ramdisk_size, dir, "boot_ramdisk", err, sizeof(err));
+			if (!rpath) {
+				unlink(kpath);
+				return fail("%s", err);
+			}
+		}
+	}
+
+	struct sbuf o = { 0 };
+	sbuf_add(&o, "", 0);
+	const char *args = ch.args[0] ? ch.args : NULL;
+	if (!strcmp(format, "sxp")) {
+		sbuf_adds(&o, "linux (kernel ");
+		py_repr(&o, kpath);
+		sbuf_adds(&o, ")");
+		if (rpath) {
+			sbuf_adds(&o, "(ramdisk ");
+			py_repr(&o, rpath);
+			sbuf_adds(&o, ")");
+		}
+		if (args) {
+			sbuf_adds(&o, "(args ");
+			py_repr(&o, args);
+			sbuf_adds(&o, ")");
+		}
+	} else {
+		char sep = !strcmp(format, "simple") ? '\n' : '\0';
+		/* (a C string cannot hold the NUL of simple0) */
+		if (sep && (strchr(kpath, sep) || (rpath && strchr(rpath, sep)) || (args && strchr(args, sep)))) {
+			unlink(kpath);
+			if (rpath)
+				unlink(rpath);
+			return fail("the simple format cannot carry a value with a newline");
+		}
+		sbuf_printf(&o, "kernel %s", kpath);
+		sbuf_add(&o, &sep, 1);
+		if (rpath) {
+			sbuf_printf(&o, "ramdisk %s", rpath);
+			sbuf_add(&o, &sep, 1);
+		}
+		if (args) {
+			sbuf_printf(&o, "args %s", args);
+			sbuf_add(&o, &sep, 1);
+		}
+		sbuf_add(&o, &sep, 1);
+	}
+	size_t done = 0;
+	while (done < o.len) {
+		ssize_t w = write(outfd, o.s + done, o.len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!not_really) {
+				unlink(kpath);
+				if (rpath)
+					unlink(rpath);
+			}
+			return fail("writing the result: %s", w ? strerror(errno) : "short write");
+		}
+		done += (size_t)w;
+	}
+	free(o.s);
+	free(kpath);
+	free(rpath);
+	free(adir);
+	return 0;
+}
