@@ -169,9 +169,9 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 			 struct kxl_diag *d)
 {
 	memset(spec, 0, sizeof(*spec));
-	if (dom->type != KXL_TYPE_PVH)
-		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests (this one is %s)",
-			       dom->name ? dom->name : "domain", dom->type == KXL_TYPE_HVM ? "hvm" : "pv");
+	if (dom->type == KXL_TYPE_HVM)
+		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests, and type = \"pv\" ones as PVH "
+			       "(this one is hvm)", dom->name ? dom->name : "domain");
 	if (dom->bootloader)
 		return kxl_err(d, "bootloader = \"%s\": running a bootloader is not supported by kxl yet; "
 			       "give `kernel' (or `modules')", dom->bootloader);
@@ -196,6 +196,13 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 	spec->protocol = KXL_BOOT_PROTO_AUTO;
 	spec->acpi = dom->acpi;
 	spec->serial_console = true;	/* kxl's console is COM1: Linux is told so */
+	if (dom->type == KXL_TYPE_PV) {
+		/* KVM has no PV mode: the kernel boots through its PVH entry (the
+		 * builder refuses a kernel without one), said once here */
+		spec->xen_pv = true;
+		kxl_note(d, "type = \"pv\": KVM has no PV mode; kxl boots the kernel as PVH, through "
+			 "its PVH entry");
+	}
 	return 0;
 }
 
