@@ -10,7 +10,8 @@
  *   powerbutton  wait for the GED interrupt, then poweroff
  *   ignore       count power-button presses, never power off
  *   smp          INIT/SIPI every vCPU of the MADT, report the APIC IDs
- *   hostile      seed=N: pseudo-random port, ACPI, UART and MMIO accesses
+ *   hostile      seed=N: pseudo-random port, ACPI, UART and MMIO accesses, and
+ *                virtio-mmio registers and rings filled with garbage
  *   rtc          print the CMOS RTC's date and time; poweroff
  *   echo         echo console input until a '.' then poweroff
  *   exit         the benchmark guest: isa-debug-exit (QEMU), then ACPI S5 (kxl)
@@ -225,6 +226,90 @@ static void hostile_port(uint16_t port)
 	}
 }
 
+/* virtio-mmio: kxl gives every ACPI guest a console (window 0) and an
+ * entropy source (window 1); windows 2 and 3 are empty. Rings and buffers
+ * live in a scratch MiB at 16 MiB, but the addresses given to the devices
+ * are sometimes in the MMIO hole or across the end of RAM (32 MiB). */
+#define VIO 0xd0000000u
+#define SCRATCH 0x1000000u
+#define SCRATCH_SIZE 0x100000u
+
+static uint32_t vio_addr(void)
+{
+	uint32_t r = rnd() % 8;
+	if (r < 6)
+		return SCRATCH + rnd() % SCRATCH_SIZE;
+	if (r == 6)
+		return 0xc0000000u + rnd() % 0x40000000u;
+	return 0x02000000u - rnd() % 64;
+}
+
+static void scratch_put32(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)(SCRATCH + (off % SCRATCH_SIZE & ~3u)) = v;
+}
+
+static void hostile_virtio(void)
+{
+	uint32_t w = VIO + (rnd() % 4) * 0x1000;
+	switch (rnd() % 9) {
+	case 0:		/* any register, any value */
+		if (rnd() & 1)
+			mmio_write32(w + (rnd() % 0x140 & ~3u), rnd());
+		else
+			(void)mmio_read32(w + (rnd() % 0x140 & ~3u));
+		break;
+	case 1:		/* towards the feature phase, with odd features */
+		mmio_write32(w + 0x70, 0);
+		mmio_write32(w + 0x70, 1);
+		mmio_write32(w + 0x70, 3);
+		mmio_write32(w + 0x24, 0);
+		mmio_write32(w + 0x20, rnd() % 4 ? 0 : rnd());
+		mmio_write32(w + 0x24, rnd() % 8 ? 1 : rnd());
+		mmio_write32(w + 0x20, rnd() % 4 ? 1 : rnd());
+		mmio_write32(w + 0x70, rnd() % 8 ? 0xb : rnd());
+		break;
+	case 2: {	/* a queue set up on garbage */
+		mmio_write32(w + 0x30, rnd() % 3);
+		mmio_write32(w + 0x38, rnd() % 4 ? 1u << (rnd() % 10) : rnd());
+		for (uint32_t r = 0x80; r <= 0xa0; r += 0x10) {
+			mmio_write32(w + r, vio_addr() & ~(rnd() % 4 ? 15u : 0u));
+			mmio_write32(w + r + 4, rnd() % 16 ? 0 : rnd());
+		}
+		mmio_write32(w + 0x44, 1);
+		break;
+	}
+	case 3:
+		mmio_write32(w + 0x70, 0xf);	/* DRIVER_OK */
+		break;
+	case 4:		/* descriptors: mostly plausible, sometimes not */
+		for (int i = 0; i < 8; i++) {
+			uint32_t d = rnd() % SCRATCH_SIZE & ~15u;
+			scratch_put32(d, vio_addr());
+			scratch_put32(d + 4, rnd() % 16 ? 0 : rnd());
+			scratch_put32(d + 8, rnd() % 8 ? rnd() % 0x2000 : rnd());
+			scratch_put32(d + 12, (rnd() & 7) | (rnd() % 64) << 16);
+		}
+		break;
+	case 5:		/* avail rings: an index and entries */
+		for (int i = 0; i < 8; i++)
+			scratch_put32(rnd(), rnd() % 4 ? rnd() % 64 | (rnd() % 300) << 16 : rnd());
+		break;
+	case 6:		/* notify: through the ioeventfds, or not */
+		mmio_write32(w + 0x50, rnd() % 8 ? rnd() % 3 : rnd());
+		break;
+	case 7:
+		mmio_write32(w + 0x64, mmio_read32(w + 0x60));
+		break;
+	default:	/* bytes and words where only dwords belong */
+		if (rnd() & 1)
+			*(volatile uint8_t *)(uintptr_t)(w + rnd() % 0x200) = (uint8_t)rnd();
+		else
+			(void)*(volatile uint16_t *)(uintptr_t)(w + (rnd() % 0x200 & ~1u));
+		break;
+	}
+}
+
 static void scenario_hostile(void)
 {
 	const char *s = cmdline_arg(cmdline, "seed");
@@ -232,8 +317,10 @@ static void scenario_hostile(void)
 	rng = s ? g_atou(s) : 1;
 	gprintf("hostile: seed %u, %u accesses\n", rng, iters);
 	for (uint32_t i = 0; i < iters; i++) {
-		uint32_t k = rnd() % 16;
-		if (k < 4) {
+		uint32_t k = rnd() % 20;
+		if (k >= 16) {
+			hostile_virtio();
+		} else if (k < 4) {
 			hostile_port((uint16_t)rnd());				/* any port */
 		} else if (k < 6) {
 			hostile_port((uint16_t)(0x3f8 + rnd() % 8));		/* the UART */
@@ -271,6 +358,8 @@ static void scenario_hostile(void)
 				(void)mmio_read32(a);
 		}
 	}
+	mmio_write32(VIO + 0x70, 0);	/* the virtio devices stop touching the scratch MiB */
+	mmio_write32(VIO + 0x1070, 0);
 	outb(0x3f8 + 3, 0x03);	/* LCR: 8N1, DLAB off, whatever the loop left */
 	outb(0x3f8 + 4, 0x08);	/* MCR: loopback off */
 	gprintf("\nhostile: survived %u accesses\n", iters);

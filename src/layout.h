@@ -72,7 +72,8 @@
 /* ---- MMIO devices ---- */
 #define KXL_GPA_VIRTIO_MMIO	0xd0000000ULL	/* virtio-mmio (LNRO0005) device i at + i * SIZE */
 #define KXL_VIRTIO_MMIO_SIZE	0x1000ULL	/* one page each (the registers need 0x200) */
-#define KXL_VIRTIO_MMIO_MAX	8		/* described in the DSDT: spec.nr_virtio_mmio */
+#define KXL_VIRTIO_MMIO_MAX	32		/* console, rng, 16 disks, 8 NICs and room:
+						 * described in the DSDT, spec.nr_virtio_mmio */
 #define KXL_GPA_GED		0xfea00000ULL	/* Generic Event Device (ACPI0013) event register */
 #define KXL_GED_SIZE		0x10ULL
 /* The GED's _EVT reads a 32-bit event register at KXL_GPA_GED (the VMM
@@ -97,7 +98,16 @@
 /* ---- interrupts (GSIs on the IOAPIC) ---- */
 #define KXL_GSI_COM1		4
 #define KXL_GSI_GED		9
-#define KXL_GSI_VIRTIO_MMIO	16	/* virtio-mmio device i: GSI 16 + i, level, active high */
+#define KXL_GSI_VIRTIO_MMIO	16	/* first GSI of the virtio-mmio devices */
+#define KXL_VIRTIO_MMIO_GSIS	8	/* pins 16-23, each shared by up to 4 devices */
+/* virtio-mmio device i: GSI 16 + i % 8, level-triggered, active high,
+ * shared: the IOAPIC (KVM's has 24 pins) has too few pins for 26+ devices,
+ * and virtio-mmio has no MSI. Linux's virtio_mmio requests its interrupt
+ * IRQF_SHARED and reads InterruptStatus; the VMM raises the line through an
+ * irqfd with a resample fd and raises it again at EOI while any device on
+ * it has InterruptStatus set. Round-robin keeps neighbours (disk 0, disk 1)
+ * on different pins. */
+#define KXL_VIRTIO_MMIO_GSI(i)	(KXL_GSI_VIRTIO_MMIO + (unsigned)(i) % KXL_VIRTIO_MMIO_GSIS)
 #define KXL_IOAPIC_PINS		24
 
 _Static_assert(KXL_GPA_START_INFO + 56 + 32 * KXL_MODLIST_MAX <= KXL_GPA_MEMMAP,
@@ -122,8 +132,14 @@ _Static_assert(KXL_GPA_IDENTITY_MAP >= KXL_GPA_LAPIC + KXL_PAGE &&
 	       (KXL_GPA_IDENTITY_MAP + KXL_PAGE) == KXL_GPA_TSS,
 	       "KVM private pages inside the hole, apart from the APICs");
 _Static_assert(KXL_GSI_GED < KXL_IOAPIC_PINS && KXL_GSI_COM1 < KXL_IOAPIC_PINS, "GSIs exist");
-_Static_assert(KXL_GSI_VIRTIO_MMIO + KXL_VIRTIO_MMIO_MAX <= KXL_IOAPIC_PINS &&
-	       KXL_GSI_VIRTIO_MMIO > KXL_GSI_GED, "virtio-mmio GSIs exist and stay apart");
+_Static_assert(KXL_GSI_VIRTIO_MMIO + KXL_VIRTIO_MMIO_GSIS <= KXL_IOAPIC_PINS &&
+	       KXL_GSI_VIRTIO_MMIO >= 16 && KXL_GSI_VIRTIO_MMIO > KXL_GSI_GED,
+	       "virtio-mmio GSIs exist on the IOAPIC, above the ISA IRQs, apart from the others");
+_Static_assert(KXL_VIRTIO_MMIO_MAX >= 2 + 16 + 8 &&
+	       (KXL_VIRTIO_MMIO_MAX + KXL_VIRTIO_MMIO_GSIS - 1) / KXL_VIRTIO_MMIO_GSIS <= 4,
+	       "room for console, rng, 16 disks and 8 NICs, at most 4 devices per pin");
+_Static_assert(KXL_VIRTIO_MMIO_SIZE >= 0x200 && (KXL_VIRTIO_MMIO_SIZE & (KXL_PAGE - 1)) == 0,
+	       "a virtio-mmio window holds the registers and is whole pages");
 _Static_assert(KXL_GPA_VIRTIO_MMIO >= KXL_MMIO_HOLE_START &&
 	       KXL_GPA_VIRTIO_MMIO + KXL_VIRTIO_MMIO_MAX * KXL_VIRTIO_MMIO_SIZE <= KXL_GPA_GED,
 	       "virtio-mmio windows inside the hole, below the GED");

@@ -42,6 +42,8 @@ struct kxl_boot_spec {
 	bool serial_console;	/* a Linux guest whose cmdline names no console=ttyS gets
 				 * console=ttyS0 appended (Xen configs say hvc0 or nothing,
 				 * and kxl's console is COM1); a note says so */
+	bool xen_pv;		/* the config says type = "pv": the kernel runs as PVH, so it
+				 * must have the PVH entry (a PV-only kernel needs Xen) */
 	unsigned nr_virtio_mmio;	/* virtio-mmio devices the DSDT describes (layout.h:
 					 * KXL_GPA_VIRTIO_MMIO, KXL_GSI_VIRTIO_MMIO); 0 for now */
 };

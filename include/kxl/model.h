@@ -16,6 +16,7 @@
 #define KXL_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <kxl/boot.h>
@@ -98,6 +99,58 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 void kxl_boot_spec_free(struct kxl_boot_spec *spec);
 
 const char *kxl_domain_action_name(enum kxl_action a);
+
+/* ---- disks on KVM (disks.c) ----
+ * The disks the VMM serves, in xl vdev order (disk index, then partition):
+ * v[i] is the guest's /dev/vd<'a'+i>, its strings point into dom and
+ * names. cmdline is dom's kernel command line with the Xen disk names
+ * (/dev/xvdXN, hdXN, sdXN) rewritten to the guest's, or NULL when nothing
+ * changed; each rewrite is a note in d. What KVM cannot serve (script=,
+ * drbd:, driver domains, standalone backends, protocol targets, missing
+ * files, QEMU formats without qemu-storage-daemon installed) is an error
+ * at cfg's disk spec.
+ * cfg may be NULL (no locations). Returns 0 or -1. */
+struct kxl_domain_disks {
+	struct kxl_vmm_disk *v;
+	size_t n;
+	char **names;		/* the guest names ("vda"), owned */
+	char *cmdline;		/* owned, or NULL */
+};
+int kxl_domain_vmm_disks(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
+			 struct kxl_domain_disks *out, struct kxl_diag *d);
+void kxl_domain_disks_free(struct kxl_domain_disks *dd);
+
+/* A Xen vdev (xvdX, hdX, sdX with an optional partition, dN, dNpM, or an
+ * xvd device number) as disk index (a = 0) and partition (0: the whole
+ * disk), with libxl's bounds. Returns 0, or -1 when xl would refuse it. */
+int kxl_vdev_parse(const char *vdev, unsigned *disk, unsigned *part);
+/* The guest's name of the disk at position index: vda, ..., vdz, vdaa. */
+void kxl_vdev_guest_name(unsigned index, char *buf, size_t cap);
+/* The command line with every /dev/ name of one of the disks (xvd, hd, sd
+ * forms) replaced by the guest's name; NULL when nothing changed. Notes
+ * (and a warning for a name that is none of the disks) go to d. */
+char *kxl_cmdline_map_disks(const char *cmdline, const struct kxl_vmm_disk *disks, size_t n,
+			    struct kxl_diag *d);
+
+/* ---- network interfaces on KVM (nics.c) ----
+ * The model's nics as the VMM's virtio-net devices, in the config's order:
+ * v[i] is vif i, its strings point into dom (and into scripts). A NIC
+ * without mac= gets xl's random 00:16:3e:xx:xx:xx here (the model's JSON
+ * is left alone). What KVM cannot do (Xen's hotplug scripts, driver
+ * domains, type=ioemu on PV/PVH, ...) is an error at cfg's vif spec; cfg
+ * may be NULL (no locations). Returns 0 or -1. */
+struct kxl_domain_nics {
+	struct kxl_vmm_nic *v;
+	size_t n;
+	char **scripts;		/* the resolved script paths, owned (NULL entries) */
+};
+int kxl_domain_vmm_nics(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
+			struct kxl_domain_nics *out, struct kxl_diag *d);
+void kxl_domain_nics_free(struct kxl_domain_nics *dn);
+/* "00:16:3e:12:34:56" -> bytes: 0, or -1 when it is not six hex bytes. */
+int kxl_mac_parse(const char *s, uint8_t mac[6]);
+/* xl's default MAC: 00:16:3e and three random bytes, the first below 0x80. */
+void kxl_mac_random(uint8_t mac[6]);
 
 size_t kxl_keys_doc(const struct kxl_key_doc **out);
 

@@ -79,6 +79,66 @@ struct kxl_vmm_event {
 	const char *detail;		/* human-readable, or NULL */
 };
 
+/* One disk: a raw image file or a block device, served by the VMM's
+ * virtio-blk device (src/vmm/virtio-blk.c). src/model fills these from
+ * xl's disk specs (kxl_domain_vmm_disks). */
+struct kxl_vmm_disk {
+	const char *path;	/* absolute: a regular file or a block device */
+	const char *vdev;	/* xl's vdev ("xvda"): the serial GET_ID returns */
+	const char *guest_name;	/* what the guest sees ("vda"), for messages */
+	bool readonly;		/* access=ro, devtype=cdrom: opened O_RDONLY, VIRTIO_BLK_F_RO */
+	bool discard;		/* DISCARD and WRITE_ZEROES offered (xl's default; no-discard: off) */
+	const char *qemu_format;	/* NULL: raw, served directly; else QEMU's block driver
+					 * (qcow2, qcow, vpc, qed): kxl_vmm_run runs
+					 * qemu-storage-daemon for it and serves its NBD export */
+};
+
+/* ---- network interfaces ----
+ * One virtio-net device on a tap, from one xl vif spec (src/model/nics.c
+ * fills these, kxl_domain_vmm_nics). The parent side (src/vmm/net-host.c)
+ * creates the tap and attaches it to the bridge, or runs the script; the
+ * device (src/vmm/virtio-net.c) gets the tap as fds[0] of its vdev with
+ * this struct as cfg. */
+struct kxl_vmm_nic {
+	const char *spec;	/* the vif spec as written, for messages, or NULL */
+	unsigned devid;		/* xl's devid: the tap is vif<domid>.<devid> */
+	const char *ifname;	/* vifname=: the tap's name instead, or NULL */
+	uint8_t mac[6];		/* the guest's MAC (mac= or xl's random 00:16:3e:...) */
+	unsigned mtu;		/* mtu= (default 1500): the tap's and the guest's */
+	const char *bridge;	/* bridge= (default xenbr0); NULL with a script */
+	const char *script;	/* absolute path of a user script=, or NULL: kxl
+				 * attaches the tap to the bridge itself */
+	const char *ip;		/* ip=, for the script's environment, or NULL */
+	const char *gatewaydev;	/* gatewaydev=, likewise, or NULL */
+	/* rate=: the guest's transmit rate, rate_bytes per rate_usecs (0: no limit) */
+	uint64_t rate_bytes;
+	uint32_t rate_usecs;
+};
+
+/* ---- devices beyond the fixed platform ----
+ * Each virtio device the guest gets is one struct kxl_vmm_vdev. The parent
+ * opens what needs privilege (disk images, taps) and passes the fds; the
+ * guest-facing child inherits them and hands the struct to the kind's
+ * create hook (src/vmm/virtio.h). Devices appear to the guest in the order
+ * of this array, after the default console and entropy devices (see
+ * kxl.cfg(5)): virtio-mmio window 0 is the console, 1 the entropy source
+ * (when present), then vdevs[0], vdevs[1], ... */
+enum kxl_vdev_type {
+	KXL_VDEV_CONSOLE = 1,	/* virtio-console (hvc0) */
+	KXL_VDEV_RNG,		/* virtio-rng */
+	KXL_VDEV_BLK,		/* virtio-blk: cfg is H5's block description */
+	KXL_VDEV_NET,		/* virtio-net */
+};
+
+#define KXL_VDEV_MAX_FDS 4
+
+struct kxl_vmm_vdev {
+	enum kxl_vdev_type type;
+	const char *id;			/* for messages ("xvda", "vif1.0") */
+	int fds[KXL_VDEV_MAX_FDS];	/* opened by the parent; -1: unused */
+	const void *cfg;		/* type-specific description, or NULL */
+};
+
 struct kxl_vmm_spec {
 	struct kxl_boot_spec boot;	/* what to (re)build from */
 	const char *name;		/* domain name, for messages and cores */
@@ -94,6 +154,13 @@ struct kxl_vmm_spec {
 	 * output is appended to console_log (NULL: discarded). */
 	int console_in, console_out;
 	const char *console_log;
+
+	/* virtio-console and virtio-rng for every guest with ACPI (default
+	 * true, kxl_vmm_spec_init), then the devices of vdevs[] (disks,
+	 * NICs). boot.nr_virtio_mmio is derived from these by kxl_vmm_run. */
+	bool virtio_console, virtio_rng;
+	const struct kxl_vmm_vdev *vdevs;
+	size_t nr_vdevs;
 
 	bool start_paused;
 
@@ -115,6 +182,24 @@ struct kxl_vmm_spec {
 	 * socketpair(AF_UNIX, SOCK_SEQPACKET); the monitor sends commands with
 	 * kxl_vmm_ctl() on the other end. -1: none. */
 	int ctl_fd;
+
+	/* ---- disks (virtio-blk, src/vmm/virtio-blk.c) ----
+	 * In the guest's order: disk i is /dev/vd<'a'+i>. kxl_vmm_run opens
+	 * each path once, in this (privileged) process, before the first boot,
+	 * and hands the descriptors to every guest-facing child. */
+	const struct kxl_vmm_disk *disks;
+	size_t nr_disks;
+
+	/* ---- network interfaces (virtio-net; see struct kxl_vmm_nic) ----
+	 * kxl_vmm_run creates each NIC's tap once, in this (privileged)
+	 * process, before the first boot, names it from domid (vif<domid>.<devid>
+	 * unless the NIC has its own name), attaches it to its bridge or runs
+	 * its script, and hands the tap to every guest-facing child; at the end
+	 * it runs the script's offline step and closes the tap, which removes
+	 * it. The devices follow the disks in the guest's order. */
+	const struct kxl_vmm_nic *nics;
+	size_t nr_nics;
+	unsigned domid;			/* the domain's ID (src/life) */
 
 	void (*on_event)(void *opaque, const struct kxl_vmm_event *ev);
 	void *opaque;

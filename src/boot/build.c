@@ -81,6 +81,11 @@ static int choose_protocol(struct boot_ctx *c)
 	for (size_t i = 0; i < e->nr_notes; i++)
 		plan_note(c, "note: %s%s", e->notes[i].text,
 			  e->notes_from_sections ? " (from SHT_NOTE)" : "");
+	if (c->spec->xen_pv && want != KXL_BOOT_PROTO_LINUX && !e->has_pvh)
+		return kxl_err(c->d, "%s: type = \"pv\", and the kernel has no PVH entry (Xen PHYS32_ENTRY note, type 18)%s: "
+			       "a PV-only kernel (Mini-OS, Linux before 4.11 or built without CONFIG_XEN_PVH) needs Xen; "
+			       "kxl runs a PV config on KVM as PVH, which needs that entry",
+			       c->kfile, e->has_pv_entry ? ", only the PV entry (type 1)" : "");
 	if (want == KXL_BOOT_PROTO_PVH && !e->has_pvh)
 		return kxl_err(c->d, "%s: PVH boot requested, but the kernel has no Xen PHYS32_ENTRY note (type 18; Linux needs CONFIG_XEN_PVH)%s",
 			       c->kfile, e->has_pv_entry ? "; it has only the PV entry note (type 1), which PVH cannot use" : "");

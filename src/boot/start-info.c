@@ -18,11 +18,32 @@
 
 #define HVM_START_MAGIC 0x336ec578u
 
+/* The first "console=hvc0" argument (a whole word, any options after a
+ * comma), or NULL. */
+static const char *hvc0_arg(const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "console=hvc0")); p++) {
+		char after = p[12];
+		if ((p == s || p[-1] == ' ') && (!after || after == ' ' || after == ','))
+			return p;
+	}
+	return NULL;
+}
+
 int cmdline_write(struct boot_ctx *c)
 {
 	const char *s = c->spec->cmdline ? c->spec->cmdline : "";
 	char *owned = NULL;
-	if (c->spec->serial_console && c->linux_guest && !strstr(s, "console=ttyS")) {
+	const char *hvc = hvc0_arg(s);
+	if (c->spec->serial_console && c->linux_guest && !strstr(s, "console=ttyS") && hvc) {
+		/* hvc0 is virtio-console, a module in distribution kernels: the
+		 * boot is on ttyS0 until it loads; the last console= stays hvc0,
+		 * so /dev/console (and init) use it as the config asks */
+		owned = xasprintf("%.*sconsole=ttyS0 %s", (int)(hvc - s), s, hvc);
+		kxl_note(c->d, "put console=ttyS0 before console=hvc0 on the kernel command line: "
+			 "the boot shows on COM1 until the virtio console's module is loaded");
+		s = owned;
+	} else if (c->spec->serial_console && c->linux_guest && !strstr(s, "console=ttyS")) {
 		owned = xasprintf("%s%sconsole=ttyS0", s, *s ? " " : "");
 		kxl_note(c->d, "appended console=ttyS0 to the kernel command line: Linux gets kxl's "
 			 "console on COM1 (the command line named %s)",

@@ -6,7 +6,11 @@
  * per-domain monitor in the background (with the resolved config and the
  * defaults filled for `list -l') and this returns once the domain runs,
  * printing its name and ID, or attaching its console with -c.
- * Devices the VMM does not have yet are left out with one warning each.
+ * Disks become the VMM's virtio disks (kxl_domain_vmm_disks: what KVM
+ * cannot serve is refused here, and the kernel command line's Xen disk
+ * names are rewritten to the guest's); vifs its virtio network interfaces
+ * (kxl_domain_vmm_nics). Devices the VMM does not have yet
+ * are left out with one warning each.
  */
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
@@ -36,7 +40,7 @@ static char *xasprintf_cli(const char *fmt, ...)
 
 static void warn_devices(const struct kxl_domain *dom)
 {
-	static const char *const keys[][2] = { { "disks", "disk" }, { "nics", "vif" }, { "pcidevs", "pci" },
+	static const char *const keys[][2] = { { "pcidevs", "pci" },
 		{ "vfbs", "vfb" }, { "vtpms", "vtpm" }, { "p9s", "p9" }, { "channels", "channel" },
 		{ "usbctrls", "usbctrl" }, { "usbdevs", "usbdev" }, { "pvcallsifs", "pvcalls" }, { "dtdevs", "dtdev" } };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -166,6 +170,10 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 {
 	struct kxl_vmm_spec spec;
 	kxl_vmm_spec_init(&spec);
+	/* The notes of the load were printed by cmd_create; from here on d
+	 * holds this step's: the pv note, the disks, the command line's
+	 * rewrites. They are said now, once, before the guest runs. */
+	kxl_diag_clear(&ld->diag);
 	if (kxl_domain_boot_spec(&ld->dom, &spec.boot, &ld->diag)) {
 		cli_print_new(ld, false);
 		return KXL_EXIT_ERROR;
@@ -173,6 +181,29 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (boot_protocol)
 		spec.boot.protocol = !strcmp(boot_protocol, "linux") ? KXL_BOOT_PROTO_LINUX :
 				     !strcmp(boot_protocol, "pvh") ? KXL_BOOT_PROTO_PVH : KXL_BOOT_PROTO_AUTO;
+	struct kxl_domain_disks disks;
+	if (kxl_domain_vmm_disks(&ld->dom, &ld->cfg, &disks, &ld->diag)) {
+		cli_print_diag(&ld->diag, false);
+		kxl_boot_spec_free(&spec.boot);
+		return KXL_EXIT_ERROR;
+	}
+	spec.disks = disks.v;
+	spec.nr_disks = disks.n;
+	/* vifs become virtio-net devices on taps that the VMM makes once the
+	 * domain has its ID (src/vmm/net-host.c) */
+	struct kxl_domain_nics nics;
+	if (kxl_domain_vmm_nics(&ld->dom, &ld->cfg, &nics, &ld->diag)) {
+		cli_print_diag(&ld->diag, false);
+		kxl_boot_spec_free(&spec.boot);
+		kxl_domain_disks_free(&disks);
+		return KXL_EXIT_ERROR;
+	}
+	spec.nics = nics.v;
+	spec.nr_nics = nics.n;
+	if (disks.cmdline)
+		spec.boot.cmdline = disks.cmdline;
+	cli_print_diag(&ld->diag, quiet);
+	kxl_diag_clear(&ld->diag);
 	if (!quiet) warn_devices(&ld->dom);
 	spec.name = ld->dom.name;
 	spec.on_poweroff = ld->dom.on_poweroff;
@@ -184,6 +215,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (!foreground) {
 		int code = run_background(ld, &spec, console, quiet);
 		kxl_boot_spec_free(&spec.boot);
+		kxl_domain_disks_free(&disks);
+		kxl_domain_nics_free(&nics);
 		return code;
 	}
 	spec.handle_signals = true;
@@ -202,5 +235,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
 	kxl_vmm_result_free(&res);
 	kxl_boot_spec_free(&spec.boot);
+	kxl_domain_disks_free(&disks);
+	kxl_domain_nics_free(&nics);
 	return code;
 }

@@ -166,6 +166,10 @@ void *mon_vmm_thread(void *opaque)
 	kxl_diag_init(&d);
 	atomic_store(&m->vtid, gettid());
 	vmm_diag = &d;
+	/* the taps of the vifs are named after the domain's ID (vif<ID>.<devid>) */
+	pthread_mutex_lock(&m->lock);
+	m->spec->domid = m->domid;
+	pthread_mutex_unlock(&m->lock);
 	int r = kxl_vmm_run(m->spec, &res, &d);
 	for (size_t i = 0; i < d.n; i++)
 		mon_log("%s: %s", kxl_severity_name(d.v[i].sev), d.v[i].msg);

@@ -172,7 +172,7 @@ static int readable(const char *path, const char *what, const struct kxl_cfg *cf
 
 /* The files a create of this domain opens on this host: the kernel,
  * ramdisk, modules and PVH firmware (unless a bootloader finds them inside
- * the guest's disk), and the disk images. */
+ * the guest's disk), and the disks and vifs as create attaches them. */
 static int check_files(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 		       struct kxl_diag *d)
 {
@@ -189,26 +189,23 @@ static int check_files(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 			bad |= readable(dom->ramdisk, "ramdisk", cfg, "ramdisk", -1, d);
 		}
 	}
-	json_object *disks = get(dom->config, "disks");
-	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
-		json_object *dk = json_object_array_get_idx(disks, i);
-		const char *path = gets(dk, "pdev_path"), *fmt = gets(dk, "format");
-		/* a script or a protocol (iscsi:, nbd:) names no host file; an
-		 * empty cdrom has none */
-		if (!path || !*path || gets(dk, "script") || (fmt && !strcmp(fmt, "empty")) ||
-		    path[0] != '/')
-			continue;
-		json_object *rw = get(dk, "readwrite");
-		bool write = rw && json_object_get_int(rw);
-		if (!access(path, write ? R_OK | W_OK : R_OK))
-			continue;
-		int e = errno;
-		struct kxl_loc l = value_loc(cfg, "disk", (long)i);
-		kxl_diag_add(d, KXL_ERROR, &l, "disk %s: `%s' cannot be opened for %s: %s",
-			     gets(dk, "vdev") ? gets(dk, "vdev") : "?", path,
-			     write ? "reading and writing" : "reading", strerror(e));
-		bad = -1;
-	}
+	/* the disks and vifs as create attaches them: what KVM cannot do, or
+	 * an image that cannot be opened, is an error here too; their notes
+	 * (names rewritten, ...) are said once, by create */
+	struct kxl_diag dd;
+	kxl_diag_init(&dd);
+	struct kxl_domain_disks disks;
+	if (kxl_domain_vmm_disks(dom, cfg, &disks, &dd) == 0)
+		kxl_domain_disks_free(&disks);
+	struct kxl_domain_nics nics;
+	if (kxl_domain_vmm_nics(dom, cfg, &nics, &dd) == 0)
+		kxl_domain_nics_free(&nics);
+	for (size_t i = 0; i < dd.n; i++)
+		if (dd.v[i].sev == KXL_ERROR) {
+			kxl_diag_add(d, KXL_ERROR, &dd.v[i].loc, "%s", dd.v[i].msg);
+			bad = -1;
+		}
+	kxl_diag_free(&dd);
 	return bad;
 }
 
@@ -242,9 +239,9 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 			 struct kxl_diag *d)
 {
 	memset(spec, 0, sizeof(*spec));
-	if (dom->type != KXL_TYPE_PVH)
-		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests (this one is %s)",
-			       dom->name ? dom->name : "domain", dom->type == KXL_TYPE_HVM ? "hvm" : "pv");
+	if (dom->type == KXL_TYPE_HVM)
+		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests, and type = \"pv\" ones as PVH "
+			       "(this one is hvm)", dom->name ? dom->name : "domain");
 	if (dom->bootloader)
 		return kxl_err(d, "bootloader = \"%s\": running a bootloader is not supported by kxl yet; "
 			       "give `kernel' (or `modules')", dom->bootloader);
@@ -269,6 +266,13 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 	spec->protocol = KXL_BOOT_PROTO_AUTO;
 	spec->acpi = dom->acpi;
 	spec->serial_console = true;	/* kxl's console is COM1: Linux is told so */
+	if (dom->type == KXL_TYPE_PV) {
+		/* KVM has no PV mode: the kernel boots through its PVH entry (the
+		 * builder refuses a kernel without one), said once here */
+		spec->xen_pv = true;
+		kxl_note(d, "type = \"pv\": KVM has no PV mode; kxl boots the kernel as PVH, through "
+			 "its PVH entry");
+	}
 	return 0;
 }
 

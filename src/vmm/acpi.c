@@ -47,3 +47,19 @@ void acpi_io_locked(struct vm *vm, uint16_t port, uint8_t *val, unsigned size, b
 		if (port + i <= KXL_PORT_ACPI_RESET)
 			acpi_write(vm, (uint16_t)(port + i), val[i]);
 }
+
+static void acpi_dev_io(struct vmm_io *c, unsigned inst, uint64_t off, uint8_t *data,
+			unsigned len, bool write)
+{
+	acpi_io_locked(c->vm, (uint16_t)(KXL_PORT_ACPI_SLEEP_CTL + off), data, len, write);
+}
+
+/* Stateless: the FADT describes it, no DSDT entry. */
+const struct vmm_dev_kind dev_acpi_pm = {
+	.name = "acpi-pm",
+	.bus = VMM_BUS_PIO,
+	.base = KXL_PORT_ACPI_SLEEP_CTL,
+	.size = KXL_PORT_ACPI_RESET - KXL_PORT_ACPI_SLEEP_CTL + 1,
+	.widths = (1u << 1) | (1u << 2) | (1u << 4),
+	.io = acpi_dev_io,
+};

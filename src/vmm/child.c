@@ -1,10 +1,11 @@
 /*
  * child.c: the guest-facing process. The parent forks it for every (re)boot
- * of a domain. It creates the VM, the vCPUs and their threads and the
- * devices, installs the seccomp filter, tells the parent it is ready, and
- * then runs a main loop that moves console input into the UART, executes
- * the parent's commands (pause, power button, NMI, vCPU state for cores,
- * destroy) and reports the first stop (poweroff, reboot, crash). After a
+ * of a domain. It creates the VM, the vCPUs, the devices (the registry of
+ * dev.h, in one attach step) and the vCPU threads, installs the seccomp
+ * filter, tells the parent it is ready, and then runs a main loop that
+ * moves console input into the UART or hvc0, executes the parent's
+ * commands (pause, power button, NMI, vCPU state for cores, destroy) and
+ * reports the first stop (poweroff, reboot, crash). After a
  * stop the vCPUs stay parked until the parent sends destroy.
  *
  * Before anything else it closes every descriptor it inherited except an
@@ -139,12 +140,7 @@ static void child_loop(struct vm *vm)
 	int con_in = vm->args->con_in;
 
 	for (;;) {
-		bool want_input = false;
-		if (con_in >= 0) {
-			pthread_mutex_lock(&vm->dev_lock);
-			want_input = uart_rx_space_locked(vm) > 0;
-			pthread_mutex_unlock(&vm->dev_lock);
-		}
+		bool want_input = con_in >= 0 && console_rx_space(vm) > 0;
 		struct pollfd p[3] = {
 			{ .fd = vm->args->sock, .events = POLLIN },
 			{ .fd = vm->evfd, .events = POLLIN },
@@ -169,14 +165,10 @@ static void child_loop(struct vm *vm)
 		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
 			uint8_t buf[256];
-			pthread_mutex_lock(&vm->dev_lock);
-			unsigned space = uart_rx_space_locked(vm);
-			pthread_mutex_unlock(&vm->dev_lock);
+			unsigned space = console_rx_space(vm);
 			ssize_t n = read(con_in, buf, space < sizeof(buf) ? space : sizeof(buf));
 			if (n > 0) {
-				pthread_mutex_lock(&vm->dev_lock);
-				uart_rx_push_locked(vm, buf, (unsigned)n);
-				pthread_mutex_unlock(&vm->dev_lock);
+				console_rx_push(vm, buf, (unsigned)n);
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				con_in = -1;	/* end of input: the guest keeps running */
 			}
@@ -316,8 +308,6 @@ int vmm_child_main(const struct child_args *a)
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->paused = true;	/* vCPU threads park until the filter is in place */
-	uart_init(vm);
-	rtc_init(vm, a->clock_offset);
 
 	vm->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->evfd < 0) {
@@ -341,6 +331,11 @@ int vmm_child_main(const struct child_args *a)
 		}
 	}
 	free(cpuid);
+	/* The build recipe: memory (vm_create) -> vCPUs -> devices (every
+	 * kind of the registry, dev.h) -> boot (vCPU 0's entry state is set
+	 * above) -> run. */
+	if (vmm_devices_attach(vm, &d) < 0)
+		goto fail;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (r) {

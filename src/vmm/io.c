@@ -1,14 +1,15 @@
 /*
- * io.c: where guest port and MMIO accesses go. Each device gets its range;
+ * io.c: where guest port and MMIO accesses go: to the device kind whose
+ * window holds them (the registry of dev.h, walked by vmm_devices_io());
  * everything else is logged (rate-limited) and ignored: reads return all
- * ones, as on a bus where nothing answers. Device handlers run under
- * vm->dev_lock and see one access of 1, 2 or 4 bytes (8 for MMIO).
+ * ones, as on a bus where nothing answers. Handlers see one access of 1, 2
+ * or 4 bytes (8 for MMIO), under vm->dev_lock unless their kind has its
+ * own locks (virtio). The UART's console byte is written after the lock.
  */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "layout.h"
 #include "vmm/priv.h"
 
 /* Ports that guests probe on every boot for hardware kxl does not have:
@@ -48,19 +49,11 @@ static void console_put(struct vcpu *v, uint8_t c)
 void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool write)
 {
 	struct vm *vm = v->vm;
-	int tx = -1;
+	struct vmm_io c = { .vm = vm, .vcpu = v, .tx = -1 };
 
-	pthread_mutex_lock(&vm->dev_lock);
-	if (port >= KXL_PORT_COM1 && port < KXL_PORT_COM1 + 8 && size == 1) {
-		uart_io_locked(vm, port - KXL_PORT_COM1, data, write, &tx);
-	} else if ((port == KXL_PORT_RTC || port == KXL_PORT_RTC + 1) && size == 1) {
-		rtc_io_locked(vm, port - KXL_PORT_RTC, data, write);
-	} else if ((port == KXL_PORT_I8042_DATA || port == KXL_PORT_I8042_CMD) && size == 1) {
-		i8042_io_locked(vm, port == KXL_PORT_I8042_CMD, data, write);
-	} else if (port >= KXL_PORT_ACPI_SLEEP_CTL && port <= KXL_PORT_ACPI_RESET) {
-		acpi_io_locked(vm, port, data, size, write);
-	} else if (port == KXL_PORT_PVPANIC && size == 1) {
-		pvpanic_io_locked(vm, data, write);
+	if (vmm_devices_io(&c, VMM_BUS_PIO, port, data, size, write)) {
+		if (c.tx >= 0)
+			console_put(v, (uint8_t)c.tx);
 	} else if (legacy_absent(port)) {
 		/* hardware a PC may have and this one lacks: silently absent */
 		if (!write)
@@ -77,23 +70,17 @@ void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool w
 					size, port);
 		}
 	}
-	pthread_mutex_unlock(&vm->dev_lock);
-	if (tx >= 0)
-		console_put(v, (uint8_t)tx);
 }
 
 void io_mmio(struct vcpu *v, uint64_t addr, uint8_t *data, unsigned len, bool write)
 {
 	struct vm *vm = v->vm;
+	struct vmm_io c = { .vm = vm, .vcpu = v, .tx = -1 };
 
-	pthread_mutex_lock(&vm->dev_lock);
-	if (addr >= KXL_GPA_GED && addr + len <= KXL_GPA_GED + KXL_GED_SIZE) {
-		ged_mmio_locked(vm, addr - KXL_GPA_GED, data, len, write);
-	} else {
+	if (!vmm_devices_io(&c, VMM_BUS_MMIO, addr, data, len, write)) {
 		if (!write)
 			memset(data, 0xff, len);
 		vmm_log_limited(vm, "ignored %s of %u byte(s) at unmapped address %#llx\n",
 				write ? "write" : "read", len, (unsigned long long)addr);
 	}
-	pthread_mutex_unlock(&vm->dev_lock);
 }

@@ -43,8 +43,10 @@
 #ifndef KXL_ASAN
 #define KXL_ASAN 0
 #endif
+#include "vmm/dev.h"
 
 struct vm;
+struct virtio_dev;
 
 struct vcpu {
 	struct vm *vm;
@@ -70,6 +72,13 @@ struct rtc {
 	int64_t offset;		/* seconds added to host UTC (localtime, rtc_timeoffset, guest writes) */
 };
 
+struct i8042 {
+	uint8_t ctr;		/* controller configuration byte */
+	uint8_t cmd;		/* a command waiting for its data byte */
+	bool obf;		/* output buffer full */
+	uint8_t out;
+};
+
 struct vmm_log {
 	int fd;
 	struct timespec window;
@@ -86,6 +95,10 @@ struct child_args {
 	int64_t clock_offset;	/* seconds: localtime + rtc_timeoffset */
 	bool start_paused;
 	bool acpi;
+	/* virtio devices, window i = vdevs[i] (run.c puts the default console
+	 * and rng first); fds in them stay open in the child */
+	const struct kxl_vmm_vdev *vdevs;
+	unsigned nr_vdevs;
 };
 
 struct vm {
@@ -99,11 +112,11 @@ struct vm {
 	pthread_mutex_t dev_lock;
 	struct uart uart;
 	struct rtc rtc;
-	uint8_t i8042_ctr;
-	uint8_t i8042_cmd;
-	bool i8042_obf;
-	uint8_t i8042_out;
+	struct i8042 i8042;
 	uint32_t ged_pending;
+	struct virtio_dev *vdevs;	/* nr_vdevs of them, own locks */
+	unsigned nr_vdevs;
+	struct virtio_dev *hvc;		/* the virtio console, or NULL */
 	struct vmm_log log;
 
 	pthread_mutex_t pause_lock;
@@ -175,7 +188,7 @@ void vm_resume_all(struct vm *vm);
 void vcpu_kick_init(void);
 void vcpu_park(struct vcpu *v);
 
-/* io.c: port and MMIO dispatch to the devices */
+/* io.c: port and MMIO dispatch to the devices (through the registry) */
 void io_port(struct vcpu *v, uint16_t port, uint8_t *data, unsigned size, bool write);
 void io_mmio(struct vcpu *v, uint64_t addr, uint8_t *data, unsigned len, bool write);
 
@@ -184,6 +197,11 @@ void uart_init(struct vm *vm);
 void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool write, int *tx);
 unsigned uart_rx_space_locked(struct vm *vm);
 void uart_rx_push_locked(struct vm *vm, const uint8_t *buf, unsigned n);
+/* virtio-console.c: console input goes to hvc0 once the guest uses it,
+ * else to the UART; the main loop reads the console only while the
+ * chosen sink has room (no lock held by the caller). */
+unsigned console_rx_space(struct vm *vm);
+void console_rx_push(struct vm *vm, const uint8_t *buf, unsigned n);
 void rtc_init(struct vm *vm, int64_t offset);
 void rtc_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool write);
 void i8042_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool write);

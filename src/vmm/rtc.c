@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "layout.h"
 #include "vmm/priv.h"
 
 #define REG_A 0x0a
@@ -176,3 +177,42 @@ void rtc_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool wr)
 		break;
 	}
 }
+
+static void rtc_dev_io(struct vmm_io *c, unsigned inst, uint64_t off, uint8_t *data,
+		       unsigned len, bool write)
+{
+	rtc_io_locked(c->vm, (unsigned)off, data, write);
+}
+
+static void rtc_reset(struct vm *vm)
+{
+	rtc_init(vm, vm->args->clock_offset);
+}
+
+static size_t rtc_save(struct vm *vm, uint8_t *buf, size_t cap)
+{
+	if (sizeof(vm->rtc) <= cap)
+		memcpy(buf, &vm->rtc, sizeof(vm->rtc));
+	return sizeof(vm->rtc);
+}
+
+static int rtc_restore(struct vm *vm, const uint8_t *buf, size_t len)
+{
+	if (len != sizeof(vm->rtc))
+		return -1;
+	memcpy(&vm->rtc, buf, len);
+	vm->rtc.index &= 0x7f;
+	return 0;
+}
+
+const struct vmm_dev_kind dev_rtc = {
+	.name = "rtc",
+	.bus = VMM_BUS_PIO,
+	.base = KXL_PORT_RTC,
+	.size = 2,
+	.widths = 1u << 1,
+	.reset = rtc_reset,
+	.io = rtc_dev_io,
+	.save = rtc_save,
+	.restore = rtc_restore,
+};

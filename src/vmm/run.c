@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,8 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "util/util.h"
+#include "vmm/net-host.h"
 #include "vmm/priv.h"
+#include "vmm/virtio-blk.h"
 
 #define CHILD_REPLY_TIMEOUT_MS 10000
 /* Building a VM takes milliseconds; a child not ready by then is stuck
@@ -79,7 +83,130 @@ struct run {
 	 * irqchip takes the kernel 12-16 ms here, so nobody waits for it. */
 	pid_t zombies[8];
 	unsigned nr_zombies;
+
+	/* spec->disks, opened once for every boot: virtio-blk devices that
+	 * follow the spec's own vdevs in the child's list; a disk in one of
+	 * QEMU's formats has its qemu-storage-daemon (disk_qsd[i].pid != 0) */
+	struct kxl_vmm_vdev *disk_vdevs;
+	size_t nr_disk_vdevs;
+	struct blk_qsd *disk_qsd;
+
+	/* spec->nics: their taps, made once for every boot (net-host.c);
+	 * their virtio-net devices follow the disks */
+	struct net_hosts nets;
+
+	/* every virtio device, window i = vdevs[i] (vdevs_build): the default
+	 * console and rng first, then the spec's vdevs, then the disks */
+	struct kxl_vmm_vdev vdevs[KXL_VIRTIO_MMIO_MAX];
+	unsigned nr_vdevs;
 };
+
+/* ---- disks ----
+ * Each disk of the spec is opened here, in the privileged parent, once for
+ * the domain's life (restarts reuse the descriptors), and reaches the
+ * guest-facing child as fds[0] of a KXL_VDEV_BLK device whose cfg is the
+ * spec's struct kxl_vmm_disk. A read-write disk takes an exclusive flock,
+ * a read-only one a shared lock, so that two domains never write one image
+ * (or one writes what the other reads). An image in one of QEMU's formats
+ * gets a qemu-storage-daemon instead (virtio-blk.h), for the domain's life,
+ * and each boot's child fresh NBD connections to it (disks_connect). */
+static void disks_close(struct run *r)
+{
+	for (size_t i = 0; i < r->nr_disk_vdevs; i++) {
+		if (r->disk_vdevs[i].fds[0] >= 0)
+			close(r->disk_vdevs[i].fds[0]);
+		if (r->disk_qsd[i].pid || r->disk_qsd[i].dir)
+			blk_qsd_stop(&r->disk_qsd[i]);
+	}
+	free(r->disk_vdevs);
+	free(r->disk_qsd);
+	r->disk_vdevs = NULL;
+	r->disk_qsd = NULL;
+	r->nr_disk_vdevs = 0;
+}
+
+/* The child's list entry of disk i (vdevs_build copied disk_vdevs there). */
+static struct kxl_vmm_vdev *disk_entry(struct run *r, size_t i)
+{
+	for (unsigned v = 0; v < r->nr_vdevs; v++)
+		if (r->vdevs[v].type == KXL_VDEV_BLK && r->vdevs[v].cfg == r->disk_vdevs[i].cfg)
+			return &r->vdevs[v];
+	return NULL;
+}
+
+/* Before each boot: fresh connections to each qemu-storage-daemon (a
+ * killed child may have left a request half sent on the old ones). */
+static void disks_disconnect(struct run *r)
+{
+	for (size_t i = 0; i < r->nr_disk_vdevs; i++) {
+		struct kxl_vmm_vdev *v = disk_entry(r, i);
+		if (!r->disk_qsd[i].pid || !v)
+			continue;
+		for (unsigned f = 0; f < BLK_NBD_CONNS; f++)
+			if (v->fds[f] >= 0) {
+				close(v->fds[f]);
+				v->fds[f] = -1;
+			}
+	}
+}
+
+static int disks_connect(struct run *r)
+{
+	for (size_t i = 0; i < r->nr_disk_vdevs; i++) {
+		struct kxl_vmm_vdev *v = disk_entry(r, i);
+		if (!r->disk_qsd[i].pid || !v)
+			continue;
+		if (blk_qsd_connect(&r->disk_qsd[i], v->cfg, v->fds, BLK_NBD_CONNS, r->d) < 0) {
+			disks_disconnect(r);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int disks_open(struct run *r)
+{
+	const struct kxl_vmm_spec *s = r->spec;
+	r->disk_vdevs = xcalloc(s->nr_disks + 1, sizeof(*r->disk_vdevs));
+	r->disk_qsd = xcalloc(s->nr_disks + 1, sizeof(*r->disk_qsd));
+	for (size_t i = 0; i < s->nr_disks; i++) {
+		const struct kxl_vmm_disk *k = &s->disks[i];
+		const char *vdev = k->vdev ? k->vdev : "?";
+		if (!k->path)
+			return kxl_err(r->d, "disk %s: no image or device to open", vdev);
+		if (k->qemu_format) {
+			/* the daemon opens (and locks) the image; the child gets
+			 * connections to it at each boot (disks_connect) */
+			if (blk_qsd_start(k, &r->disk_qsd[r->nr_disk_vdevs], r->d) < 0)
+				return -1;
+			struct kxl_vmm_vdev *v = &r->disk_vdevs[r->nr_disk_vdevs++];
+			*v = (struct kxl_vmm_vdev){ .type = KXL_VDEV_BLK, .id = vdev, .cfg = k,
+						    .fds = { -1, -1, -1, -1 } };
+			continue;
+		}
+		int fd = open(k->path, (k->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return kxl_err(r->d, "disk %s: cannot open %s%s: %s", vdev, k->path,
+				       k->readonly ? "" : " for reading and writing", strerror(errno));
+		if (flock(fd, (k->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+			int e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return kxl_err(r->d, "disk %s: %s is in use: another domain or program "
+					       "holds a lock on it%s", vdev, k->path,
+					       k->readonly ? " for writing" : "");
+			return kxl_err(r->d, "disk %s: cannot lock %s: %s", vdev, k->path, strerror(e));
+		}
+		struct kxl_vmm_vdev *v = &r->disk_vdevs[r->nr_disk_vdevs++];
+		v->type = KXL_VDEV_BLK;
+		v->id = vdev;
+		v->fds[0] = fd;
+		for (unsigned f = 1; f < KXL_VDEV_MAX_FDS; f++)
+			v->fds[f] = -1;
+		v->cfg = k;
+	}
+	return 0;
+}
 
 static void reap_zombies(struct run *r)
 {
@@ -416,9 +543,15 @@ static int child_spawn(struct run *r)
 	const struct kxl_vmm_spec *s = r->spec;
 	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (disks_connect(r) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		disks_disconnect(r);
 		return kxl_err(r->d, "socketpair: %s", strerror(errno));
+	}
 	pid_t pid = fork();
+	if (pid != 0)
+		disks_disconnect(r);	/* the child has its own */
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -440,6 +573,8 @@ static int child_spawn(struct run *r)
 			.clock_offset = r->clock_offset,
 			.start_paused = s->start_paused,
 			.acpi = s->boot.acpi,
+			.vdevs = r->vdevs,
+			.nr_vdevs = r->nr_vdevs,
 		};
 		_exit(vmm_child_main(&a));
 	}
@@ -485,7 +620,9 @@ static int boot_start(struct run *r)
 	r->nr_zombies = 0;
 
 	size_t before = r->d->n;
-	int built = kxl_boot_build(&s->boot, &r->img, r->d);
+	struct kxl_boot_spec boot = s->boot;
+	boot.nr_virtio_mmio = r->nr_vdevs;	/* the DSDT describes each window */
+	int built = kxl_boot_build(&boot, &r->img, r->d);
 	boot_messages(r, before);
 	if (built < 0)
 		return -1;
@@ -522,6 +659,7 @@ void kxl_vmm_spec_init(struct kxl_vmm_spec *spec)
 	spec->console_in = spec->console_out = -1;
 	spec->log_fd = -1;
 	spec->ctl_fd = -1;
+	spec->virtio_console = spec->virtio_rng = true;
 }
 
 void kxl_vmm_result_free(struct kxl_vmm_result *res)
@@ -604,6 +742,39 @@ static int run_loop(struct run *r)
 	}
 }
 
+/* The guest's virtio devices in window order. Without ACPI there is no
+ * DSDT to find them in: the defaults are left out, others are an error. */
+static int vdevs_build(struct run *r)
+{
+	const struct kxl_vmm_spec *s = r->spec;
+
+	r->nr_vdevs = 0;
+	if (!s->boot.acpi) {
+		if (s->nr_vdevs + r->nr_disk_vdevs + r->nets.n)
+			return kxl_err(r->d, "acpi = 0: the guest cannot find its %zu virtio device(s), "
+				       "which are described in the ACPI tables",
+				       s->nr_vdevs + r->nr_disk_vdevs + r->nets.n);
+		return 0;
+	}
+	if (s->virtio_console)
+		r->vdevs[r->nr_vdevs++] = (struct kxl_vmm_vdev){ .type = KXL_VDEV_CONSOLE,
+			.id = "hvc0", .fds = { r->con_out, -1, -1, -1 } };
+	if (s->virtio_rng)
+		r->vdevs[r->nr_vdevs++] = (struct kxl_vmm_vdev){ .type = KXL_VDEV_RNG,
+			.id = "rng", .fds = { -1, -1, -1, -1 } };
+	if (s->nr_vdevs + r->nr_disk_vdevs + r->nets.n > KXL_VIRTIO_MMIO_MAX - r->nr_vdevs)
+		return kxl_err(r->d, "%zu virtio devices (disks and network interfaces): "
+			       "kxl has room for %u", s->nr_vdevs + r->nr_disk_vdevs + r->nets.n,
+			       KXL_VIRTIO_MMIO_MAX - r->nr_vdevs);
+	for (size_t i = 0; i < s->nr_vdevs; i++)
+		r->vdevs[r->nr_vdevs++] = s->vdevs[i];
+	for (size_t i = 0; i < r->nr_disk_vdevs; i++)
+		r->vdevs[r->nr_vdevs++] = r->disk_vdevs[i];
+	for (size_t i = 0; i < r->nets.n; i++)
+		r->vdevs[r->nr_vdevs++] = r->nets.vdevs[i];
+	return 0;
+}
+
 int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, struct kxl_diag *d)
 {
 	struct run r;
@@ -659,11 +830,19 @@ int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, str
 			tty_raw = true;
 	}
 
-	ret = run_loop(&r);
+	ret = disks_open(&r);
+	if (!ret)
+		ret = net_hosts_open(spec, &r.nets, d);
+	if (!ret)
+		ret = vdevs_build(&r);
+	if (!ret)
+		ret = run_loop(&r);
 	if (ret < 0)
 		res->outcome = KXL_VMM_ERROR;
 	boot_end(&r);
 	reap_zombies(&r);	/* the rest are reaped when the caller waits or exits */
+	disks_close(&r);
+	net_hosts_close(spec, &r.nets);
 out:
 	if (tty_raw)
 		tcsetattr(spec->console_in, TCSAFLUSH, &saved_tty);

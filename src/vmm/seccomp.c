@@ -8,6 +8,7 @@
  * the list only in those builds.
  */
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <string.h>
@@ -25,7 +26,7 @@ struct allowed {
 static const struct allowed allowed[] = {
 	ALLOW(read, "console input, the parent's commands, the eventfd"),
 	ALLOW(write, "console output, log messages, replies to the parent, the eventfd"),
-	ALLOW(ppoll, "the main loop waits on the parent socket, console and eventfd"),
+	ALLOW(ppoll, "the main loop and each virtio device's thread wait on their eventfds"),
 	ALLOW(poll, "the same, where glibc's poll() is not ppoll"),
 	ALLOW(futex, "pthread mutexes and condition variables (devices, pausing)"),
 	ALLOW(rt_sigreturn, "return from the handler of the vCPU kick signal"),
@@ -41,7 +42,18 @@ static const struct allowed allowed[] = {
 	ALLOW(madvise, "free() trims arenas with MADV_DONTNEED"),
 	ALLOW(mprotect, "glibc grows a non-main arena's heap with mprotect"),
 	ALLOW(exit, "a thread ends"),
+	ALLOW(rseq, "glibc's start of a thread created before the filter that runs only after it"),
+	ALLOW(set_robust_list, "the same start of such a thread"),
 	ALLOW(exit_group, "the child ends after the guest stops"),
+	ALLOW(getrandom, "virtio-rng fills the guest's buffers from the host's entropy"),
+	ALLOW(preadv, "virtio-blk reads a disk (opened by the parent) into guest memory"),
+	ALLOW(pwritev, "virtio-blk writes guest memory to a disk"),
+	ALLOW(fdatasync, "virtio-blk FLUSH: what the guest synced reaches the disk"),
+	ALLOW(fallocate, "virtio-blk DISCARD and WRITE_ZEROES (punch a hole, zero a range)"),
+	ALLOW(readv, "virtio-blk: NBD replies from qemu-storage-daemon into guest memory"),
+	ALLOW(sendmsg, "virtio-blk: NBD requests with guest data to qemu-storage-daemon"),
+	ALLOW(readv, "virtio-net reads a frame from its tap (opened by the parent) into guest memory"),
+	ALLOW(writev, "virtio-net writes a frame of guest memory to its tap"),
 };
 
 /* ioctl is allowed only for these requests (argument 1). */
@@ -51,6 +63,7 @@ static const struct { unsigned long req; const char *why; } ioctls[] = {
 	{ KVM_NMI, "the nmi trigger" },
 	{ KVM_GET_REGS, "vCPU state for cores and triple-fault messages" },
 	{ KVM_GET_SREGS, "vCPU state for cores" },
+	{ TUNSETOFFLOAD, "virtio-net sets the offloads the guest accepted on its tap" },
 };
 
 int vmm_seccomp_install(struct kxl_diag *d)

@@ -4,11 +4,14 @@
  * 256-byte receive buffer (the main loop stops reading its fd while the
  * buffer is full, so a flood of input costs nothing). Interrupts: received
  * data and THR empty, on a level-triggered line; loopback mode echoes
- * transmitted bytes into the receiver as Linux's probe expects.
+ * transmitted bytes into the receiver as Linux's probe expects. Its device
+ * kind (dev_uart, at the end) also writes the DSDT's \_SB.COM1.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "boot/dsdt.h"
 #include "layout.h"
 #include "vmm/priv.h"
 
@@ -162,3 +165,62 @@ void uart_io_locked(struct vm *vm, unsigned off, uint8_t *val, bool wr, int *tx)
 	}
 	uart_update_irq(vm);
 }
+
+static void uart_dev_io(struct vmm_io *c, unsigned inst, uint64_t off, uint8_t *data,
+			unsigned len, bool write)
+{
+	uart_io_locked(c->vm, (unsigned)off, data, write, &c->tx);
+}
+
+static void uart_reset(struct vm *vm)
+{
+	uart_init(vm);
+}
+
+static size_t uart_save(struct vm *vm, uint8_t *buf, size_t cap)
+{
+	if (sizeof(vm->uart) <= cap)
+		memcpy(buf, &vm->uart, sizeof(vm->uart));
+	return sizeof(vm->uart);
+}
+
+static int uart_restore(struct vm *vm, const uint8_t *buf, size_t len)
+{
+	struct uart u;
+	if (len != sizeof(u))
+		return -1;
+	memcpy(&u, buf, sizeof(u));
+	if (u.rx_head >= sizeof(u.rx) || u.rx_len > sizeof(u.rx))
+		return -1;
+	vm->uart = u;
+	/* the line follows the registers */
+	vm->uart.irq_level = !(uart_iir(&vm->uart) & IIR_NONE);
+	vm_irq_line(vm, KXL_GSI_COM1, vm->uart.irq_level);
+	return 0;
+}
+
+static void uart_dsdt(struct aml *a, unsigned nr_virtio_mmio)
+{
+	struct aml rt = { 0 };
+	size_t dev = dsdt_device_begin(a, "COM1");
+	dsdt_name_eisaid(a, "_HID", "PNP0501");
+	dsdt_name_int(a, "_UID", 1);
+	dsdt_rt_io(&rt, KXL_PORT_COM1, 0x00, 0x08);
+	dsdt_rt_irq_noflags(&rt, KXL_GSI_COM1);
+	dsdt_crs(a, &rt);
+	aml_end(a, dev);
+	free(rt.p);
+}
+
+const struct vmm_dev_kind dev_uart = {
+	.name = "uart",
+	.bus = VMM_BUS_PIO,
+	.base = KXL_PORT_COM1,
+	.size = 8,
+	.widths = 1u << 1,
+	.reset = uart_reset,
+	.io = uart_dev_io,
+	.save = uart_save,
+	.restore = uart_restore,
+	.dsdt = uart_dsdt,
+};

@@ -7,7 +7,7 @@
  *
  *   kxl-boot-dump KERNEL [--mem MiB] [--vcpus N] [--maxvcpus N]
  *       [--cmdline S] [--module PATH[=CMDLINE]]... [--protocol auto|pvh|linux]
- *       [--no-acpi] [--virtio-mmio N] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF]
+ *       [--no-acpi] [--xen-pv] [--virtio-mmio N] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF]
  *       [--quiet]
  * Exit status: 0 built, 1 build error (diagnostics on stderr), 2 usage,
  * 3 a verification failed.
@@ -207,6 +207,8 @@ int main(int argc, char **argv)
 			verify = v;
 		else if (strcmp(a, "--no-acpi") == 0)
 			spec.acpi = false;
+		else if (strcmp(a, "--xen-pv") == 0)
+			spec.xen_pv = true;	/* the cfg said type = "pv" */
 		else if (strcmp(a, "--json") == 0)
 			json = true;
 		else if (strcmp(a, "--decode") == 0)
@@ -216,7 +218,7 @@ int main(int argc, char **argv)
 		else if (a[0] != '-' && !spec.kernel)
 			spec.kernel = a;
 		else {
-			fprintf(stderr, "usage: kxl-boot-dump KERNEL [--mem MiB] [--vcpus N] [--maxvcpus N] [--cmdline S] [--module PATH[=CMDLINE]]... [--protocol auto|pvh|linux] [--no-acpi] [--virtio-mmio N] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF] [--quiet]\n");
+			fprintf(stderr, "usage: kxl-boot-dump KERNEL [--mem MiB] [--vcpus N] [--maxvcpus N] [--cmdline S] [--module PATH[=CMDLINE]]... [--protocol auto|pvh|linux] [--no-acpi] [--xen-pv] [--virtio-mmio N] [--json] [--decode] [--acpi-dir DIR] [--verify-elf ELF] [--quiet]\n");
 			return 2;
 		}
 	}

@@ -126,6 +126,8 @@ def main():
     good("elf64-forced-linux", linux, "--mem", "64", "--protocol", "linux", verify=linux,
          expect=["forced"])
     good("elf64-pv-only", pvonly, "--mem", "64", expect=["only the PV ENTRY note"])
+    good("elf64-pvh-xen-pv", linux, "--mem", "64", "--xen-pv", expect=['"protocol": "pvh"'],
+         golden=False)
     good("elf64-reloc", reloc, "--mem", "64", "--decode", expect=["relocated", "rip 0x1000010"])
     good("elf64-no-acpi", other, "--mem", "64", "--no-acpi", expect=["no ACPI tables"])
     for c in COMPS:
@@ -176,6 +178,9 @@ def main():
         expect=["PHYS32_RELOC bounds"])
     bad("elf-force-pvh-without-note", nonote, "--protocol", "pvh", expect=["no Xen PHYS32_ENTRY note"])
     bad("elf-pv-only-forced-pvh", pvonly, "--protocol", "pvh", expect=["type 1"])
+    # type = "pv" (issue 14): runs as PVH when the kernel can; a PV-only one needs Xen
+    bad("elf-pv-only-xen-pv", pvonly, "--xen-pv", expect=['type = "pv"', "needs Xen"])
+    bad("elf-nonote-xen-pv", nonote, "--xen-pv", expect=["no PVH entry", "needs Xen"])
     bad("elf32-no-note", mkelf("t12", "--bits", "32", "--seg", "0x100000:0x100:0x100"),
         expect=["not a 64-bit x86 kernel"])
     bad("elf-no-segments", mkelf("t13", "--pvh", "0x1000000", "--seg", "0x1000000:0:0"),

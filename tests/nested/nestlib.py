@@ -30,7 +30,28 @@ MOD_PATHS = {
     'pvpanic-mmio': 'drivers/misc/pvpanic/pvpanic-mmio.ko',
     'button': 'drivers/acpi/button.ko',
     'evdev': 'drivers/input/evdev.ko',
+    'virtio': 'drivers/virtio/virtio.ko',
+    'virtio_ring': 'drivers/virtio/virtio_ring.ko',
+    'virtio_mmio': 'drivers/virtio/virtio_mmio.ko',
+    'virtio-rng': 'drivers/char/hw_random/virtio-rng.ko',
+    'virtio_console': 'drivers/char/virtio_console.ko',
+    'virtio_blk': 'drivers/block/virtio_blk.ko',
+    # issue 14's network: the guest's virtio_net and what it needs, the
+    # host's tap and bridge
+    'failover': 'net/core/failover.ko',
+    'net_failover': 'drivers/net/net_failover.ko',
+    'virtio_net': 'drivers/net/virtio_net.ko',
+    'llc': 'net/llc/llc.ko',
+    'stp': 'net/802/stp.ko',
+    'bridge': 'net/bridge/bridge.ko',
+    'tun': 'drivers/net/tun.ko',
 }
+
+
+# The guest's disk stack (issue 14), in load order.
+DISK_MODULES = ('virtio_ring', 'virtio', 'virtio_mmio', 'virtio_blk')
+# The guest's network stack (issue 14), in load order.
+NET_MODULES = ('virtio_ring', 'virtio', 'virtio_mmio', 'failover', 'net_failover', 'virtio_net')
 
 
 class Skip(Exception):
@@ -136,6 +157,7 @@ class Cpio:
         self.f = f
         self.ino = 1
         self.dirs = set()
+        self.files = set()
 
     def _entry(self, name, mode, data=b'', nlink=1, rdev=(0, 0)):
         name_b = name.encode() + b'\0'
@@ -165,6 +187,7 @@ class Cpio:
         """Adds a regular file; returns the offset of its data in the
         archive (a caller may patch it in place)."""
         name = name.strip('/')
+        self.files.add(name)
         self.mkdir(os.path.dirname(name))
         return self._entry(name, stat.S_IFREG | mode, data)
 
@@ -261,8 +284,14 @@ def guest_initrd(kdir, out):
         c.file('bin/busybox', open(busybox, 'rb').read(), 0o755)
         c.symlink('bin/sh', 'busybox')
         c.file('init', open(os.path.join(HERE, 'guest-init.sh'), 'rb').read(), 0o755)
-        for m in ('pvpanic', 'pvpanic-mmio', 'button', 'evdev'):
+        for m in ('pvpanic', 'pvpanic-mmio', 'button', 'evdev', 'virtio', 'virtio_ring',
+                  'virtio_mmio', 'virtio-rng', 'virtio_console'):
             c.file('lib/modules/%s.ko' % m, open(module_file(kdir, m), 'rb').read())
+        # issue 14's disks: virtio_blk and the modules it needs, each once
+        # (ext4 and its helpers are built into Debian's cloud kernel)
+        for m in DISK_MODULES + NET_MODULES:
+            if 'lib/modules/%s.ko' % m not in c.files:
+                c.file('lib/modules/%s.ko' % m, open(module_file(kdir, m), 'rb').read())
         for ev in ('PWRF', 'PWRB'):
             c.file('etc/acpi/%s/00000080' % ev, ACPI_ACTION, 0o755)
         c.close()

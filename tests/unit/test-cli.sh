@@ -50,7 +50,7 @@ printf 'name = "c"\ntype = "pvh"\nkernel = "nokernel"\nramdisk = "/nonexistent.i
 out=$("$kxl" check "$tmp/files.cfg" 2>&1) && no "check accepted missing files"
 printf '%s\n' "$out" | grep -q "files.cfg:3:10: error: kernel \`$tmp/nokernel' cannot be read" || no "check: kernel: $out"
 printf '%s\n' "$out" | grep -q "files.cfg:4:11: error: ramdisk" || no "check: ramdisk: $out"
-printf '%s\n' "$out" | grep -q "files.cfg:6:10: error: disk xvda: \`/nonexistent-disk.img' cannot be opened" || no "check: disk: $out"
+printf '%s\n' "$out" | grep -q "files.cfg:6:10: error: disk spec .*/nonexistent-disk.img: No such file" || no "check: disk: $out"
 "$kxl" check --json "$tmp/files.cfg" 2>/dev/null | grep -q '"accepted":false' || no "check --json accepted missing files"
 printf 'not a kernel\n' >"$tmp/text"
 printf 'name = "c"\ntype = "pvh"\nkernel = "text"\nmemory = 64\n' >"$tmp/boot.cfg"

@@ -388,14 +388,17 @@ def t_seccomp_child():
         status = open(f"/proc/{kids[0]}/status").read()
         print(status)
         check(re.search(r"^Seccomp:\s+2$", status, re.M), "child in seccomp filter mode")
-        threads = []
+        threads, devs = [], []
         for t in os.listdir(f"/proc/{kids[0]}/task"):
             st = open(f"/proc/{kids[0]}/task/{t}/status").read()
             check(re.search(r"^Seccomp:\s+2$", st, re.M), f"thread {t} filtered")
             comm = open(f"/proc/{kids[0]}/task/{t}/comm").read().strip()
-            if not comm.startswith("kvm-"):  # KVM's own workers (kvm-nx-lpage-recovery)
+            if comm.startswith("vio-"):  # a virtio device's thread
+                devs.append(comm)
+            elif not comm.startswith("kvm-"):  # KVM's own workers (kvm-nx-lpage-recovery)
                 threads.append(t)
         check(len(threads) == 2, f"main thread + one vCPU thread: {threads}")
+        check(sorted(devs) == ["vio-hvc0", "vio-rng"], f"one thread per virtio device: {devs}")
         parent = open(f"/proc/{proc.pid}/status").read()
         check(re.search(r"^Seccomp:\s+0$", parent, re.M), "the parent is not filtered")
     finally:
