@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "util/util.h"
 #include "vmm/priv.h"
 
@@ -212,6 +213,17 @@ size_t child_keep_fds(const struct child_args *a, int *out, size_t max)
 		if (!dup)
 			out[n++] = want[i];
 	}
+	/* the virtio devices' descriptors that the privileged parent opened
+	 * for them: disk images or NBD connections, taps */
+	for (unsigned v = 0; v < a->nr_vdevs; v++)
+		for (size_t k = 0; k < KXL_VDEV_MAX_FDS && n < max; k++) {
+			int fd = a->vdevs[v].fds[k];
+			bool dup = fd < 0;
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = out[j] == fd;
+			if (!dup)
+				out[n++] = fd;
+		}
 	return n;
 }
 
@@ -259,7 +271,7 @@ static void close_span(unsigned lo, unsigned hi)
  * descriptor that took number 2, nor a reader of stdin gets one. */
 static void child_close_fds(const struct child_args *a)
 {
-	int keep[64];
+	int keep[8 + KXL_VIRTIO_MMIO_MAX * KXL_VDEV_MAX_FDS];	/* the fixed ones, every vdev fd */
 	size_t n = child_keep_fds(a, keep, ARRAY_SIZE(keep));
 	/* ascending, so that the gaps between kept descriptors are ranges */
 	for (size_t i = 1; i < n; i++)
