@@ -26,9 +26,11 @@
 
 struct json_object;
 
-/* A row of a key table, for docs and `did you mean'. */
+/* A row of a key table, for docs and `did you mean': bounds ("0 to 65536")
+ * and values ("pv, pvh, hvm") are NULL when the key has none. */
 struct kxl_key_doc {
 	const char *name, *kind, *types, *deflt, *deprecated, *doc;
+	const char *bounds, *values;
 };
 
 /* xl.conf(5) settings that shape the model (kxl reads /etc/kxl/kxl.conf). */

@@ -214,7 +214,7 @@ static void xend_form(struct mctx *m, const struct kxl_cfg_value *v)
 	if (err) kxl_diag_add(m->d, KXL_WARNING, &l, "while parsing CPUID line \"%s\": %s; ignored", v->str, err);
 }
 
-void h_cpuid(struct mctx *m, const char *name)
+void h_cpuid(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	const char *s;
@@ -225,5 +225,4 @@ void h_cpuid(struct mctx *m, const char *name)
 	} else if (e == EINVAL && !m_string(m, "cpuid", false, &s)) {
 		string_form(m, s);
 	}
-	(void)name;
 }

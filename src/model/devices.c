@@ -18,7 +18,7 @@
 
 #include "util/util.h"
 
-void h_dtdev(struct mctx *m, const char *name)
+void h_dtdev(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "dtdev", false, &list)) return;
@@ -28,10 +28,9 @@ void h_dtdev(struct mctx *m, const char *name)
 		j_str(o, "path", list->items[i]->str);
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
-void h_ioports(struct mctx *m, const char *name)
+void h_ioports(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "ioports", false, &list)) return;
@@ -55,10 +54,9 @@ void h_ioports(struct mctx *m, const char *name)
 		j_int(o, "number", (int64_t)(b - a + 1));
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
-void h_irqs(struct mctx *m, const char *name)
+void h_irqs(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "irqs", false, &list)) return;
@@ -75,10 +73,9 @@ void h_irqs(struct mctx *m, const char *name)
 		}
 		json_object_array_add(arr, json_object_new_int64((int64_t)x));
 	}
-	(void)name;
 }
 
-void h_iomem(struct mctx *m, const char *name)
+void h_iomem(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "iomem", false, &list)) return;
@@ -101,7 +98,6 @@ void h_iomem(struct mctx *m, const char *name)
 		if (ret == 3) j_int(o, "gfn", (int64_t)gfn);
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
 /* A disk target is a file path only with no script= and no protocol prefix. */
@@ -136,11 +132,11 @@ static void relative_phy_warning(struct mctx *m, const char *spec, json_object *
 		     spec, target, target, target, target);
 }
 
-void h_disk(struct mctx *m, const char *name)
+void h_disk(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "disk", false, &list)) return;
-	json_object *arr = j_arr(m->root, "disks");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type != KXL_CFG_STRING) break;
@@ -156,7 +152,6 @@ void h_disk(struct mctx *m, const char *name)
 		resolve_disk_target(m, o);
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
 /* key=value specs with a fixed set of keys: p9, vtpm, pvcalls */
@@ -203,9 +198,9 @@ static int p9_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *
 	return 0;
 }
 
-void h_p9(struct mctx *m, const char *name)
+void h_p9(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "p9s", false, p9_entry);	/* xl re-inits each p9: no devid */
+	m_each_entry(m, key, false, p9_entry);	/* xl re-inits each p9: no devid */
 }
 
 static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -220,9 +215,9 @@ static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object
 	return 0;
 }
 
-void h_vtpm(struct mctx *m, const char *name)
+void h_vtpm(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "vtpms", true, vtpm_entry);
+	m_each_entry(m, key, true, vtpm_entry);
 }
 
 static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -231,9 +226,9 @@ static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	return kv_spec(m, v, "pvcalls", keys, o);
 }
 
-void h_pvcalls(struct mctx *m, const char *name)
+void h_pvcalls(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "pvcallsifs", true, pvcalls_entry);
+	m_each_entry(m, key, true, pvcalls_entry);
 }
 
 static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -276,12 +271,12 @@ static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	return m->failed ? -1 : 0;
 }
 
-void h_channel(struct mctx *m, const char *name)
+void h_channel(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "channels", true, channel_entry);
+	m_each_entry(m, key, true, channel_entry);
 }
 
-void h_vif(struct mctx *m, const char *name)
+void h_vif(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "vif", false, &list)) return;
@@ -299,17 +294,15 @@ void h_vif(struct mctx *m, const char *name)
 		if (kxl_vif_parse(v->str, o, &l, m->d)) { json_object_put(o); m->failed = true; return; }
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
-void h_vif2(struct mctx *m, const char *name)
+void h_vif2(struct mctx *m, const struct key *key)
 {
 	if (!m_list(m, "vif2", true, NULL))
 		m_deprecated(m, "vif2", "vif2: netchannel2 is deprecated and not supported by xl");
-	(void)name;
 }
 
-void h_vfb(struct mctx *m, const char *name)
+void h_vfb(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "vfb", false, &list)) return;
@@ -340,7 +333,6 @@ void h_vfb(struct mctx *m, const char *name)
 		}
 		free(buf);
 	}
-	(void)name;
 }
 
 static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o, bool ctrl)
@@ -383,9 +375,9 @@ static int usbctrl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	return usb_kv(m, v, o, true);
 }
 
-void h_usbctrl(struct mctx *m, const char *name)
+void h_usbctrl(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "usbctrls", true, usbctrl_entry);
+	m_each_entry(m, key, true, usbctrl_entry);
 }
 
 static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -398,12 +390,12 @@ static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obje
 	return 0;
 }
 
-void h_usbdev(struct mctx *m, const char *name)
+void h_usbdev(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "usbdevs", false, usbdev_entry);
+	m_each_entry(m, key, false, usbdev_entry);
 }
 
-void h_vkb(struct mctx *m, const char *name)
+void h_vkb(struct mctx *m, const struct key *key)
 {
 	static const char *const bools[][2] = {
 		{ "feature-disable-keyboard", "feature_disable_keyboard" },
@@ -477,5 +469,4 @@ void h_vkb(struct mctx *m, const char *name)
 			return;
 		}
 	}
-	(void)name;
 }

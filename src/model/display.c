@@ -35,7 +35,7 @@ static void sdl_opts(struct mctx *m, json_object *sdl)
 	m_replace_string(m, "xauthority", false, sdl, "xauthority");
 }
 
-void h_vnc_sdl(struct mctx *m, const char *name)
+void h_vnc_sdl(struct mctx *m, const struct key *key)
 {
 	json_object *vfbs;
 	bool have_vfb = json_object_object_get_ex(m->root, "vfbs", &vfbs) && json_object_array_length(vfbs);
@@ -55,10 +55,9 @@ void h_vnc_sdl(struct mctx *m, const char *name)
 		vnc_opts(m, j_obj(m->type_obj, "vnc"));
 		sdl_opts(m, j_obj(m->type_obj, "sdl"));
 	}
-	(void)name;
 }
 
-void h_vga(struct mctx *m, const char *name)
+void h_vga(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	long l;
@@ -72,10 +71,9 @@ void h_vga(struct mctx *m, const char *name)
 	} else if (!m_long(m, "stdvga", false, &l)) {
 		j_str(vga, "kind", l ? "std" : "cirrus");
 	}
-	(void)name;
 }
 
-void h_gfx_passthru(struct mctx *m, const char *name)
+void h_gfx_passthru(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
@@ -86,25 +84,24 @@ void h_gfx_passthru(struct mctx *m, const char *name)
 		else if (strcasecmp(s, "default")) { m_error(m, "gfx_passthru", "invalid value \"%s\" for \"gfx_passthru\" (default, igd)", s); return; }
 		j_defbool(m->type_obj, "gfx_passthru", true);
 	}
-	(void)name;
 }
 
 /* serial and usbdevice: a list, or a single string */
-void h_strlist_or_string(struct mctx *m, const char *name)
+void h_strlist_or_string(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	int e = m_list(m, name, true, &list);
+	int e = m_list(m, key->name, true, &list);
 	if (!e) {
-		json_object *a = j_arr(m->type_obj, !strcmp(name, "serial") ? "serial_list" : "usbdevice_list");
+		json_object *a = j_arr(m_dest(m, key), key->list_field);
 		for (size_t i = 0; i < list->n; i++)
 			if (list->items[i]->type == KXL_CFG_STRING)
 				json_object_array_add(a, json_object_new_string(list->items[i]->str));
 	} else if (e == EINVAL) {
-		m_replace_string(m, name, false, m->type_obj, name);
+		m_replace_string(m, key->name, false, m_dest(m, key), key->field);
 	}
 }
 
-void h_vnc_check(struct mctx *m, const char *name)
+void h_vnc_check(struct mctx *m, const struct key *key)
 {
 	json_object *vnc, *listen, *disp;
 	if (json_object_object_get_ex(m->type_obj, "vnc", &vnc) &&
@@ -112,6 +109,5 @@ void h_vnc_check(struct mctx *m, const char *name)
 	    json_object_object_get_ex(vnc, "display", &disp) &&
 	    strchr(json_object_get_string(listen), ':'))
 		m_error(m, "vnclisten", "display specified both in vnclisten and vncdisplay");
-	(void)name;
 }
 

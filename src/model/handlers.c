@@ -18,17 +18,16 @@
 
 #include "util/util.h"
 
-void h_seclabel(struct mctx *m, const char *name)
+void h_seclabel(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	bool have = false;
 	if (!m_string(m, "init_seclabel", false, &s)) { j_str(m->c_info, "ssid_label", s); have = true; }
 	if (!m_string(m, "seclabel", false, &s))
 		j_str(have ? m->b_info : m->c_info, have ? "exec_ssid_label" : "ssid_label", s);
-	(void)name;
 }
 
-void h_name(struct mctx *m, const char *name)
+void h_name(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	int e = m_string(m, "name", false, &s);
@@ -38,10 +37,9 @@ void h_name(struct mctx *m, const char *name)
 		j_str(m->c_info, "name", s);
 	else
 		m->failed = true;
-	(void)name;
 }
 
-void h_uuid(struct mctx *m, const char *name)
+void h_uuid(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	if (m_string(m, "uuid", false, &s)) return;
@@ -54,10 +52,9 @@ void h_uuid(struct mctx *m, const char *name)
 	for (int i = 0; i < 36; i++) buf[i] = (char)tolower((unsigned char)s[i]);
 	buf[36] = 0;
 	j_str(m->c_info, "uuid", buf);
-	(void)name;
 }
 
-void h_vcpus(struct mctx *m, const char *name)
+void h_vcpus(struct mctx *m, const struct key *key)
 {
 	long l;
 	if (!m_long(m, "vcpus", false, &l)) {
@@ -73,7 +70,6 @@ void h_vcpus(struct mctx *m, const char *name)
 		int32_t v = (int32_t)(uint32_t)l;
 		if (v) j_int(m->b_info, "max_vcpus", v);
 	}
-	(void)name;
 }
 
 
@@ -85,7 +81,7 @@ static bool vnuma_ulong(const char *s, unsigned long *out)
 	return e != s && *out != ULONG_MAX;
 }
 
-void h_vnuma(struct mctx *m, const char *name)
+void h_vnuma(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "vnuma", true, &list) || !list->n) return;
@@ -200,10 +196,9 @@ void h_vnuma(struct mctx *m, const char *name)
 		return;
 	}
 	j_int(m->b_info, "max_memkb", total_kb);
-	(void)name;
 }
 
-void h_mem_defaults(struct mctx *m, const char *name)
+void h_mem_defaults(struct mctx *m, const struct key *key)
 {
 	json_object *t, *mx, *mv;
 	if (!json_object_object_get_ex(m->b_info, "max_memkb", &mx) &&
@@ -218,7 +213,6 @@ void h_mem_defaults(struct mctx *m, const char *name)
 	}
 	if (max < m->vcpus)
 		m_error(m, "maxvcpus", "maxvcpus < vcpus (maxvcpus = %ld, vcpus = %ld)", max, m->vcpus);
-	(void)name;
 }
 
 /* "0-3,^2,nodes:1,all" into a bitmap (an array of CPU numbers) */
@@ -306,20 +300,21 @@ static int mask_hard(struct mctx *m, const char *key, json_object *bm)
 	return 0;
 }
 
-void h_cpus(struct mctx *m, const char *name)
+void h_cpus(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list = NULL;
 	const char *str = NULL;
-	if (m_list(m, name, true, &list) && m_string(m, name, false, &str)) return;
-	bool hard = !strcmp(name, "cpus");
+	if (m_list(m, key->name, true, &list) && m_string(m, key->name, false, &str)) return;
+	/* the hard affinity is ANDed with kxl.conf's masks */
+	bool hard = key->flags & KF_MASKED;
 	json_object *mv;
 	long max = json_object_object_get_ex(m->b_info, "max_vcpus", &mv) ? (long)json_object_get_int64(mv) : 0;
 	json_object *arr = json_object_new_array();
-	json_object_object_add(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity", arr);
+	json_object_object_add(m_dest(m, key), key->field, arr);
 	if (str) {
 		json_object *bm;
-		if (cpurange(m, name, str, &bm)) return;
-		if (hard && max && mask_hard(m, name, bm)) { json_object_put(bm); return; }
+		if (cpurange(m, key->name, str, &bm)) return;
+		if (hard && max && mask_hard(m, key->name, bm)) { json_object_put(bm); return; }
 		for (long i = 0; i < max; i++)
 			json_object_array_add(arr, i ? json_object_get(bm) : bm);
 		if (max == 0) json_object_put(bm);
@@ -328,50 +323,47 @@ void h_cpus(struct mctx *m, const char *name)
 		for (size_t i = 0; i < list->n && (long)i < max; i++) {
 			if (list->items[i]->type != KXL_CFG_STRING) break;
 			json_object *bm;
-			if (cpurange(m, name, list->items[i]->str, &bm)) return;
+			if (cpurange(m, key->name, list->items[i]->str, &bm)) return;
 			json_object_array_add(arr, bm);
-			if (hard && mask_hard(m, name, bm)) return;
+			if (hard && mask_hard(m, key->name, bm)) return;
 		}
 		j_defbool(m->b_info, "numa_placement", false);
 	}
 	if (!json_object_array_length(arr))	/* an empty array is not printed */
-		json_object_object_del(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity");
+		json_object_object_del(m_dest(m, key), key->field);
 }
 
-void h_grant(struct mctx *m, const char *name)
+void h_grant(struct mctx *m, const struct key *key)
 {
-	long l, dflt = !strcmp(name, "max_grant_frames") ? m->conf->max_grant_frames :
-		       !strcmp(name, "max_maptrack_frames") ? m->conf->max_maptrack_frames :
-		       m->conf->max_grant_version;
-	int e = m_bounded_long(m, name, 0, INT_MAX, true, &l);
+	/* the default is xl.conf's setting of the same name */
+	long l, dflt = *(const long *)(const void *)((const char *)m->conf + key->conf_dflt - 1);
+	int e = m_bounded_long(m, key->name, key->min, key->max, true, &l);
 	if (e == ESRCH) l = dflt;
-	else if (e) { m_error(m, name, "`%s' must be a number from 0 to %d", name, INT_MAX); return; }
-	if (l != -1) j_int(m->b_info, name, l);
+	else if (e) {
+		m_error(m, key->name, "`%s' must be a number from %ld to %ld", key->name, key->min, key->max);
+		return;
+	}
+	if (l != -1) j_int(m_dest(m, key), key->field, l);
 }
 
-static const char *const action_names[][2] = {
-	{ "destroy", "destroy" }, { "restart", "restart" }, { "rename-restart", "restart_rename" },
-	{ "preserve", "preserve" }, { "coredump-destroy", "coredump_destroy" },
-	{ "coredump-restart", "coredump_restart" }, { "soft-reset", "soft_reset" },
-};
-
-void h_action(struct mctx *m, const char *name)
+void h_action(struct mctx *m, const struct key *key)
 {
 	const char *buf;
-	if (m_string(m, name, false, &buf))
-		buf = !strcmp(name, "on_reboot") ? "restart" : !strcmp(name, "on_soft_reset") ? "soft-reset" : "destroy";
-	for (size_t i = 0; i < ARRAY_SIZE(action_names); i++)
-		if (!strcmp(buf, action_names[i][0])) {
-			if (i) j_str(m->root, name, action_names[i][1]);
-			return;
-		}
-	m_error(m, name, "unknown %s action \"%s\" (destroy, restart, rename-restart, preserve, "
-		"coredump-destroy, coredump-restart, soft-reset)", name, buf);
+	if (m_string(m, key->name, false, &buf))
+		buf = key->values[key->dflt];	/* xl's default: printed unless libxl's */
+	int i = m_enum_index(key, buf);
+	if (i >= 0) {
+		if (i != key->idl_dflt) j_str(m_dest(m, key), key->field, m_enum_idl(key, i));
+		return;
+	}
+	char *vals = m_enum_list(key);
+	m_error(m, key->name, "unknown %s action \"%s\" (%s)", key->name, buf, vals);
+	free(vals);
 }
 
 /* rdm = "strategy=host[,policy=strict|relaxed]". xl's parser (xlu_rdm_parse)
  * treats a valid policy as a parse error, so any policy= leaves rdm unset. */
-void h_rdm(struct mctx *m, const char *name)
+void h_rdm(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	if (m_string(m, "rdm", false, &s)) return;
@@ -402,100 +394,69 @@ void h_rdm(struct mctx *m, const char *name)
 		}
 		m->rdm_set = true;
 	}
-	(void)name;
 }
 
-/* Enumerations stored as their libxl names (compared case-insensitively). */
-static const struct { const char *key, *obj, *field; const char *values[8]; } enums[] = {
-	{ "passthrough", "c_info", "passthrough", { "disabled", "enabled", "sync_pt", "share_pt", "default" } },
-	{ "vuart", "arch_arm", "vuart", { "sbsa_uart" } },
-	{ "hdtype", "type", "hdtype", { "ide", "ahci" } },
-	{ "gic_version", "arch_arm", "gic_version", { "default", "v2", "v3" } },
-	{ "tee", "b_info", "tee", { "none", "optee" } },
-};
-
-void h_enum(struct mctx *m, const char *name)
-{
-	const char *s;
-	for (size_t i = 0; i < ARRAY_SIZE(enums); i++) {
-		if (strcmp(enums[i].key, name)) continue;
-		if (m_string(m, name, !strcmp(name, "gic_version") || !strcmp(name, "tee"), &s)) return;
-		for (int j = 0; enums[i].values[j]; j++)
-			if (!strcasecmp(s, enums[i].values[j])) {
-				json_object *o = !strcmp(enums[i].obj, "c_info") ? m->c_info :
-					!strcmp(enums[i].obj, "b_info") ? m->b_info :
-					!strcmp(enums[i].obj, "type") ? m->type_obj : j_obj(m->b_info, enums[i].obj);
-				/* the IDL default of each enum is not printed */
-				bool dflt = (!strcmp(name, "hdtype") && j == 0) || (!strcmp(name, "tee") && j == 0) ||
-					    (!strcmp(name, "gic_version") && j == 0) ||
-					    (!strcmp(name, "passthrough") && !strcmp(enums[i].values[j], "default"));
-				if (!dflt)
-					j_str(o, enums[i].field, enums[i].values[j]);
-				return;
-			}
-		struct sbuf b = { 0 };
-		for (int j = 0; enums[i].values[j]; j++) sbuf_printf(&b, "%s%s", j ? ", " : "", enums[i].values[j]);
-		m_error(m, name, "invalid value \"%s\" for \"%s\" (%s)", s, name, b.s);
-		free(b.s);
-	}
-}
-
-static const char *const tsc_modes[] = { "default", "always_emulate", "native", "native_paravirt" };
-
-void h_tsc_mode(struct mctx *m, const char *name)
+/* tsc_mode = "native" or, deprecated, its number */
+void h_tsc_mode(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
-	if (!m_long(m, "tsc_mode", true, &l)) {
-		if (l < 0 || l > 3) { m_error(m, "tsc_mode", "invalid value %ld for \"tsc_mode\" (0-3)", l); return; }
-		m_deprecated(m, "tsc_mode", "specifying \"tsc_mode\" as an integer is deprecated; write "
-			     "tsc_mode = \"%s\"", tsc_modes[l]);
-		if (l) j_str(m->b_info, "tsc_mode", tsc_modes[l]);
-	} else if (!m_string(m, "tsc_mode", false, &s)) {
-		for (size_t i = 0; i < ARRAY_SIZE(tsc_modes); i++)
-			if (!strcasecmp(s, tsc_modes[i])) { if (i) j_str(m->b_info, "tsc_mode", tsc_modes[i]); return; }
-		m_error(m, "tsc_mode", "invalid value \"%s\" for \"tsc_mode\" (default, always_emulate, "
-			"native, native_paravirt)", s);
+	if (!m_long(m, key->name, true, &l)) {
+		long n = 0;
+		while (key->values[n]) n++;
+		if (l < 0 || l >= n) {
+			m_error(m, key->name, "invalid value %ld for \"%s\" (0-%ld)", l, key->name, n - 1);
+			return;
+		}
+		m_deprecated(m, key->name, "specifying \"%s\" as an integer is deprecated; write "
+			     "%s = \"%s\"", key->name, key->name, key->values[l]);
+		if (l != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[l]);
+	} else if (!m_string(m, key->name, false, &s)) {
+		int i = m_enum_index(key, s);
+		if (i >= 0) {
+			if (i != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[i]);
+			return;
+		}
+		char *vals = m_enum_list(key);
+		m_error(m, key->name, "invalid value \"%s\" for \"%s\" (%s)", s, key->name, vals);
+		free(vals);
 	}
-	(void)name;
 }
 
-void h_vncviewer(struct mctx *m, const char *name)
+void h_vncviewer(struct mctx *m, const struct key *key)
 {
 	long l;
 	if (!m_long(m, "vncviewer", false, &l))
 		m_warn(m, "vncviewer", "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
-	(void)name;
 }
 
-static const char *const timer_modes[] = { "delay_for_missed_ticks", "no_delay_for_missed_ticks",
-					   "no_missed_ticks_pending", "one_missed_tick_pending" };
-
-void h_timer_mode(struct mctx *m, const char *name)
+void h_timer_mode(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
-	bool num = !m_long(m, "timer_mode", true, &l);
-	if (!num && m_string(m, "timer_mode", false, &s)) return;
-	if (m->type == T_PV) { m_error(m, "timer_mode", "\"timer_mode\" option is not supported for PV guests"); return; }
-	if (num) {
-		if (l < 0 || l > 3) { m_error(m, "timer_mode", "invalid value %ld for \"timer_mode\" (0-3)", l); return; }
-		m_deprecated(m, "timer_mode", "specifying \"timer_mode\" as an integer is deprecated; write "
-			     "timer_mode = \"%s\"", timer_modes[l]);
-		j_str(m->b_info, "timer_mode", timer_modes[l]);
+	bool num = !m_long(m, key->name, true, &l);
+	if (!num && m_string(m, key->name, false, &s)) return;
+	if (m->type == T_PV) {
+		m_error(m, key->name, "\"%s\" option is not supported for PV guests", key->name);
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(timer_modes); i++)
-		if (!strcasecmp(s, timer_modes[i])) { j_str(m->b_info, "timer_mode", timer_modes[i]); return; }
-	m_error(m, "timer_mode", "invalid value \"%s\" for \"timer_mode\"", s);
-	(void)name;
+	if (num) {
+		if (l < 0 || l > 3) { m_error(m, key->name, "invalid value %ld for \"%s\" (0-3)", l, key->name); return; }
+		m_deprecated(m, key->name, "specifying \"%s\" as an integer is deprecated; write "
+			     "%s = \"%s\"", key->name, key->name, key->values[l]);
+		j_str(m_dest(m, key), key->field, key->values[l]);
+		return;
+	}
+	int i = m_enum_index(key, s);
+	if (i >= 0) j_str(m_dest(m, key), key->field, key->values[i]);
+	else m_error(m, key->name, "invalid value \"%s\" for \"%s\"", s, key->name);
 }
 
 static const char *const viridian_names[] = { "base", "freq", "time_ref_count", "reference_tsc",
 	"hcall_remote_tlb_flush", "apic_assist", "crash_ctl", "synic", "stimer", "hcall_ipi",
 	"ex_processor_masks", "no_vp_limit", "cpu_hotplug" };
 
-void h_viridian(struct mctx *m, const char *name)
+void h_viridian(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	int e = m_list(m, "viridian", true, &list);
@@ -532,30 +493,27 @@ void h_viridian(struct mctx *m, const char *name)
 		if (!json_object_array_length(a)) json_object_object_del(m->type_obj, "viridian_enable");
 		if (!json_object_array_length(b)) json_object_object_del(m->type_obj, "viridian_disable");
 	}
-	(void)name;
 }
 
-void h_mmio_hole(struct mctx *m, const char *name)
+void h_mmio_hole(struct mctx *m, const struct key *key)
 {
 	long l;
-	if (m_long(m, "mmio_hole", false, &l)) return;
-	uint64_t sz = (uint64_t)l << 20;
-	if (l < 0 || sz < 0x10000000ULL || sz > 0xF0000000ULL) {
-		m_error(m, "mmio_hole", "invalid value %ld for \"mmio_hole\" (256 to 3840 MiB)", l);
+	if (m_long(m, key->name, false, &l)) return;
+	if (l < key->min || l > key->max) {
+		m_error(m, key->name, "invalid value %ld for \"%s\" (%ld to %ld MiB)", l, key->name,
+			key->min, key->max);
 		return;
 	}
-	j_int(m->type_obj, "mmio_hole_memkb", l * 1024);
-	(void)name;
+	j_int(m_dest(m, key), key->field, l * 1024);
 }
 
-void h_altp2mhvm(struct mctx *m, const char *name)
+void h_altp2mhvm(struct mctx *m, const struct key *key)
 {
 	if (!m_defbool(m, "altp2mhvm", false, m->type_obj, "altp2m"))
 		m_deprecated(m, "altp2mhvm", "\"altp2mhvm\" is deprecated; use \"altp2m\"");
-	(void)name;
 }
 
-void h_ms_vm_genid(struct mctx *m, const char *name)
+void h_ms_vm_genid(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	if (m_string(m, "ms_vm_genid", false, &s)) return;
@@ -570,10 +528,9 @@ void h_ms_vm_genid(struct mctx *m, const char *name)
 	} else if (strcmp(s, "none")) {
 		m_error(m, "ms_vm_genid", "\"ms_vm_genid\" option must be \"generate\" or \"none\"");
 	}
-	(void)name;
 }
 
-void h_mca_caps(struct mctx *m, const char *name)
+void h_mca_caps(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	int e = m_list(m, "mca_caps", true, &list);
@@ -584,34 +541,34 @@ void h_mca_caps(struct mctx *m, const char *name)
 		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m->type_obj, "mca_caps", 1); continue; }
 		m_error(m, "mca_caps", "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
 	}
-	(void)name;
 }
 
-static const char *const altp2m_modes[] = { "disabled", "mixed", "external", "limited" };
-
-void h_altp2m(struct mctx *m, const char *name)
+void h_altp2m(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
-	if (!m_long(m, "altp2m", true, &l)) {
-		if (l < 0 || l > 3) { m_error(m, "altp2m", "invalid value %ld for \"altp2m\"", l); return; }
-		if (l) j_str(m->b_info, "altp2m", altp2m_modes[l]);
-	} else if (!m_string(m, "altp2m", false, &s)) {
-		for (size_t i = 0; i < ARRAY_SIZE(altp2m_modes); i++)
-			if (!strcasecmp(s, altp2m_modes[i])) { if (i) j_str(m->b_info, "altp2m", altp2m_modes[i]); return; }
-		m_error(m, "altp2m", "invalid value \"%s\" for \"altp2m\" (disabled, mixed, external, limited)", s);
+	if (!m_long(m, key->name, true, &l)) {
+		if (l < 0 || l > 3) { m_error(m, key->name, "invalid value %ld for \"%s\"", l, key->name); return; }
+		if (l != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[l]);
+	} else if (!m_string(m, key->name, false, &s)) {
+		int i = m_enum_index(key, s);
+		if (i >= 0) {
+			if (i != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[i]);
+			return;
+		}
+		char *vals = m_enum_list(key);
+		m_error(m, key->name, "invalid value \"%s\" for \"%s\" (%s)", s, key->name, vals);
+		free(vals);
 	}
-	(void)name;
 }
 
-void h_vmtrace(struct mctx *m, const char *name)
+void h_vmtrace(struct mctx *m, const struct key *key)
 {
 	long l;
-	if (!m_long(m, "vmtrace_buf_kb", true, &l) && l) j_int(m->b_info, "vmtrace_buf_kb", l);
-	(void)name;
+	if (!m_long(m, key->name, true, &l) && l != key->idl_dflt) j_int(m_dest(m, key), key->field, l);
 }
 
-void h_device_model(struct mctx *m, const char *name)
+void h_device_model(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	if (!m_string(m, "device_model", false, &s)) {
@@ -633,83 +590,45 @@ void h_device_model(struct mctx *m, const char *name)
 	} else if (have_override) {
 		m_warn(m, "device_model_override", "device model override given without specific DM version");
 	}
-	(void)name;
 }
 
-void h_dm_args(struct mctx *m, const char *name)
-{
-	const struct kxl_cfg_value *list;
-	if (m_list(m, name, false, &list)) return;
-	const char *field = !strcmp(name, "device_model_args") ? "extra" :
-			    !strcmp(name, "device_model_args_pv") ? "extra_pv" : "extra_hvm";
-	json_object *a = j_arr(m->b_info, field);
-	for (size_t i = 0; i < list->n; i++)
-		if (list->items[i]->type == KXL_CFG_STRING)
-			json_object_array_add(a, json_object_new_string(list->items[i]->str));
-}
-
-void h_vendor_device(struct mctx *m, const char *name)
+void h_vendor_device(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "vendor_device", false, &s)) return;
-	if (!strcasecmp(s, "xenserver")) j_str(m->type_obj, "vendor_device", "xenserver");
-	else if (strcasecmp(s, "none")) m_error(m, "vendor_device", "unknown vendor_device '%s' (none, xenserver)", s);
-	(void)name;
+	if (m_string(m, key->name, false, &s)) return;
+	int i = m_enum_index(key, s);
+	if (i > 0 && i != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[i]);
+	else if (i < 0) m_error(m, key->name, "unknown %s '%s' (none, xenserver)", key->name, s);
 }
 
-void h_msr_relaxed(struct mctx *m, const char *name)
+void h_msr_relaxed(struct mctx *m, const struct key *key)
 {
-	if (!m_defbool(m, "msr_relaxed", false, j_obj(m->b_info, "arch_x86"), "msr_relaxed"))
-		m_warn(m, "msr_relaxed", "msr_relaxed will be removed in future versions");
-	(void)name;
+	if (!m_defbool(m, key->name, false, m_dest(m, key), key->field))
+		m_warn(m, key->name, "msr_relaxed will be removed in future versions");
 }
 
-void h_bios(struct mctx *m, const char *name)
+void h_bios(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	json_object *sf;
-	if (!m_string(m, "bios", false, &s)) {
-		static const char *const b[] = { "rombios", "seabios", "ovmf" };
-		for (size_t i = 0; i < ARRAY_SIZE(b); i++)
-			if (!strcasecmp(s, b[i])) { j_str(m->type_obj, "bios", b[i]); return; }
-		m_error(m, "bios", "invalid value \"%s\" for \"bios\" (rombios, seabios, ovmf)", s);
-	} else if (json_object_object_get_ex(m->type_obj, "system_firmware", &sf)) {
+	if (!m_string(m, key->name, false, &s)) {
+		int i = m_enum_index(key, s);
+		if (i >= 0) {
+			j_str(m_dest(m, key), key->field, key->values[i]);
+			return;
+		}
+		char *vals = m_enum_list(key);
+		m_error(m, key->name, "invalid value \"%s\" for \"%s\" (%s)", s, key->name, vals);
+		free(vals);
+	} else if (json_object_object_get_ex(m_dest(m, key), m_key("bios_path_override")->field, &sf)) {
 		m_warn(m, "bios_path_override", "bios_path_override given without specific bios name");
 	}
-	(void)name;
 }
 
-void h_bios_path(struct mctx *m, const char *name)
-{
-	const char *s;
-	if (!m_string(m, "bios_path_override", false, &s)) {
-		char *p = m_resolve(m, "bios_path_override", s);
-		j_str(m->type_obj, "system_firmware", p);
-		free(p);
-	}
-	if (!m_string(m, "firmware_override", false, &s)) {
-		char *p = m_resolve_lookup(m, "firmware_override", s);
-		j_str(m->type_obj, "firmware", p);
-		free(p);
-	}
-	(void)name;
-}
-
-void h_pvshim_path(struct mctx *m, const char *name)
-{
-	const char *s;
-	if (!m_string(m, "pvshim_path", false, &s)) {
-		char *p = m_resolve(m, "pvshim_path", s);
-		j_str(m->type_obj, "pvshim_path", p);
-		free(p);
-	}
-	(void)name;
-}
-
-void h_unsupported_list(struct mctx *m, const char *name)
+void h_unsupported_list(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (!m_list(m, name, false, &list) && list->n)
-		m_warn(m, name, "`%s' devices are accepted but not modelled by kxl yet; ignored", name);
+	if (!m_list(m, key->name, false, &list) && list->n)
+		m_warn(m, key->name, "`%s' devices are accepted but not modelled by kxl yet; ignored", key->name);
 }
 

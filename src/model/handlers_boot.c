@@ -17,7 +17,7 @@ static int prefix_of(const char *s, const char *word)
 	return !strncmp(s, word, strlen(s));
 }
 
-void h_type(struct mctx *m, const char *name)
+void h_type(struct mctx *m, const struct key *key)
 {
 	const char *buf;
 	int type = 0;
@@ -45,7 +45,6 @@ void h_type(struct mctx *m, const char *name)
 	if (!type) type = T_PV;
 	m->type = type;
 	j_str(m->c_info, "type", type == T_HVM ? "hvm" : type == T_PVH ? "pvh" : "pv");
-	(void)name;
 }
 
 /* The composed command line (cmdline beats root/extra), or NULL. */
@@ -120,7 +119,7 @@ static json_object *module_json(const char *path, const char *cmdline)
 }
 
 /* kernel, ramdisk, device_tree, cmdline/root/extra, modules, bootloader. */
-void h_kernel(struct mctx *m, const char *name)
+void h_kernel(struct mctx *m, const struct key *key)
 {
 	const char *kernel = NULL, *ramdisk = NULL, *bootloader = NULL, *dt = NULL;
 	m_string(m, "kernel", false, &kernel);
@@ -177,10 +176,9 @@ void h_kernel(struct mctx *m, const char *name)
 	for (size_t i = 0; i < nmods; i++) { free(mods[i].path); free(mods[i].cmdline); }
 	free(mods);
 	free(cmdline);
-	(void)name;
 }
 
-void h_bootloader(struct mctx *m, const char *name)
+void h_bootloader(struct mctx *m, const struct key *key)
 {
 	const char *bl;
 	if (!m_string(m, "bootloader", false, &bl)) {
@@ -210,7 +208,6 @@ void h_bootloader(struct mctx *m, const char *name)
 			free(buf);
 		}
 	}
-	(void)name;
 }
 
 /* firmware on hvm: concrete names, uefi/bios aliases pinned (ask c), paths. */
@@ -297,14 +294,13 @@ static void firmware_pv(struct mctx *m)
 			     "(or `modules'), `firmware' or `bootloader'", m->type == T_PVH ? "pvh" : "pv");
 }
 
-void h_firmware(struct mctx *m, const char *name)
+void h_firmware(struct mctx *m, const struct key *key)
 {
 	if (m->type == T_HVM) firmware_hvm(m);
 	else firmware_pv(m);
-	(void)name;
 }
 
-void h_hvm_kernel_check(struct mctx *m, const char *name)
+void h_hvm_kernel_check(struct mctx *m, const struct key *key)
 {
 	json_object *k;
 	if (m->type != T_HVM || !json_object_object_get_ex(m->b_info, "kernel", &k)) return;
@@ -314,5 +310,4 @@ void h_hvm_kernel_check(struct mctx *m, const char *name)
 		       "ignored; use \"firmware_override\" if you really want a non-default firmware");
 		json_object_object_del(m->b_info, "kernel");
 	}
-	(void)name;
 }

@@ -69,10 +69,11 @@ void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
 char *m_trim_dup(const char *s, size_t n);
 bool m_uuid_valid(const char *s);
 
-/* Each string entry of a device list key as a new object of root[array]
- * (devid = its index when devid), filled by fn; an error ends the walk. */
+/* Each string entry of a device list key as a new object of root[key's
+ * field] (devid = its index when devid), filled by fn; an error ends the walk. */
+struct key;
 typedef int (*m_entry_fn)(struct mctx *m, const struct kxl_cfg_value *v, json_object *o);
-void m_each_entry(struct mctx *m, const char *key, const char *array, bool devid, m_entry_fn fn);
+void m_each_entry(struct mctx *m, const struct key *key, bool devid, m_entry_fn fn);
 
 /* The config as text, as libxl prints it: yajl's pretty form, fields in
  * libxl's IDL order (idl_order.c). Caller frees. */
@@ -87,8 +88,5 @@ unsigned host_nr_nodes(void);
 long host_cpu_bits(void);
 /* the CPUs of a NUMA node (sysfs); without NUMA information node 0 has all */
 void host_node_cpus(unsigned long node, bool *cpus, size_t n);	/* bits of a libxl cpu bitmap on this host */
-
-/* Custom handlers of the key table. */
-typedef void (*key_handler)(struct mctx *m, const char *name);
 
 #endif

@@ -125,7 +125,7 @@ static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object 
 	return 0;
 }
 
-void h_pci(struct mctx *m, const char *name)
+void h_pci(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	long msit = 0, pm = 0, perm = 0, seize = 0;
@@ -155,5 +155,4 @@ void h_pci(struct mctx *m, const char *name)
 	}
 	/* xl stops at the first entry that is not a string: count what was added */
 	if (json_object_array_length(arr) && m->type == T_PV) j_defbool(m->type_obj, "e820_host", true);
-	(void)name;
 }

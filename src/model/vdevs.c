@@ -59,9 +59,9 @@ static int vdispl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obje
 	return m->failed ? -1 : 0;
 }
 
-void h_vdispl(struct mctx *m, const char *name)
+void h_vdispl(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "vdispls", true, vdispl_entry);
+	m_each_entry(m, key, true, vdispl_entry);
 }
 
 static const char *const pcm_formats[] = { "s8", "u8", "s16_le", "s16_be", "u16_le", "u16_be",
@@ -158,7 +158,7 @@ static int vsnd_item(struct mctx *m, const struct kxl_loc *l, json_object *card,
 	return rc;
 }
 
-void h_vsnd(struct mctx *m, const char *name)
+void h_vsnd(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "vsnd", false, &list)) return;
@@ -181,5 +181,4 @@ void h_vsnd(struct mctx *m, const char *name)
 			if (vsnd_item(m, &il, card, cv->items[k]->str)) { m->failed = true; return; }
 		}
 	}
-	(void)name;
 }
