@@ -630,6 +630,63 @@ const struct key *m_key(const char *name)
 	return NULL;
 }
 
+/* A row's destination object in a config read back from JSON (no walk):
+ * NULL when the config has none (a type's union of another type). */
+static json_object *json_dest(json_object *root, const struct key *k)
+{
+	json_object *c = NULL, *b = NULL, *t = NULL, *o = NULL;
+	json_object_object_get_ex(root, "c_info", &c);
+	json_object_object_get_ex(root, "b_info", &b);
+	const char *type = NULL;
+	if (c && json_object_object_get_ex(c, "type", &o)) type = json_object_get_string(o);
+	int ty = type && !strcmp(type, "hvm") ? T_HVM : type && !strcmp(type, "pvh") ? T_PVH : T_PV;
+	if (b && (k->types & ty))
+		json_object_object_get_ex(b, ty == T_HVM ? "type.hvm" : ty == T_PVH ? "type.pvh" : "type.pv", &t);
+	switch (k->dest) {
+	case D_ROOT: return root;
+	case D_CINFO: return c;
+	case D_BINFO: return b;
+	case D_TYPE: return t;
+	case D_SCHED: return b ? j_obj(b, "sched_params") : NULL;
+	case D_ARM: return b ? j_obj(b, "arch_arm") : NULL;
+	case D_X86: return b ? j_obj(b, "arch_x86") : NULL;
+	case D_SPICE: return t ? j_obj(t, "spice") : NULL;
+	case D_NONE: break;
+	}
+	return NULL;
+}
+
+void m_fill_defaults(json_object *root)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+		json_object *o = (k->flags & KF_FILL) ? json_dest(root, k) : NULL, *v;
+		if (!o || json_object_object_get_ex(o, k->field, NULL) ||
+		    (k->fill_unless && json_object_object_get_ex(o, k->fill_unless, NULL)))
+			continue;
+		if (k->dflt_key) {	/* another key's value (filled first: the table's order) */
+			const struct key *src = m_key(k->dflt_key);
+			json_object *so = json_dest(root, src);
+			if (!so || !json_object_object_get_ex(so, src->field, &v)) continue;
+			if (json_object_is_type(v, json_type_array))
+				j_int(o, k->field, (int64_t)json_object_array_length(v));
+			else
+				json_object_object_add_ex(o, k->field, json_object_get(v), JSON_C_OBJECT_KEY_IS_CONSTANT);
+			continue;
+		}
+		switch (k->type) {
+		case KT_SIZE: j_int(o, k->field, (int64_t)k->dflt * 1024); break;
+		case KT_BOOL: j_defbool(o, k->field, k->dflt != 0); break;
+		case KT_ENUM: j_str(o, k->field, m_enum_idl(k, k->idl_dflt >= 0 ? k->idl_dflt : k->dflt)); break;
+		case KT_INT:
+			if (k->flags & KF_BITMAP) j_bitmap_range(o, k->field, k->dflt);
+			else j_int(o, k->field, k->dflt);
+			break;
+		default: break;
+		}
+	}
+}
+
 static const char *kind_name(const struct key *k)
 {
 	switch (k->type) {

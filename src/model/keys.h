@@ -93,6 +93,10 @@ const char *m_enum_idl(const struct key *k, long i);
 /* "a, b, c": an enum's values (caller frees). */
 char *m_enum_list(const struct key *k);
 
+/* The defaults libxl fills before building, from the rows with KF_FILL,
+ * into a config (as printed: a field already there is kept). */
+void m_fill_defaults(json_object *root);
+
 /* libxl's IDL (idl_order.c): whether struct sname (an IDL name, such as
  * "domain_build_info") has field. */
 bool m_idl_has(const char *sname, const char *field);
