@@ -38,14 +38,14 @@ void h_ioports(struct mctx *m, const struct key *key)
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
-		if (v->type != KXL_CFG_STRING) { kxl_diag_add(m->d, KXL_ERROR, &l, "unable to get element #%zu in ioport list", i); m->failed = true; return; }
+		if (v->type != KXL_CFG_STRING) { m_error_at(m, &l, "unable to get element #%zu in ioport list", i); return; }
 		char *ep;
 		unsigned long a = strtoul(v->str, &ep, 16), b = a;
-		if (ep == v->str || a >= UINT32_MAX) { kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing ioport: %s", v->str); m->failed = true; return; }
+		if (ep == v->str || a >= UINT32_MAX) { m_error_at(m, &l, "invalid argument parsing ioport: %s", v->str); return; }
 		if (*ep == '-') {
 			const char *s2 = ep + 1;
 			b = strtoul(s2, &ep, 16);
-			if (ep == s2 || *ep || a > b || b >= UINT32_MAX) { kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing ioport: %s", v->str); m->failed = true; return; }
+			if (ep == s2 || *ep || a > b || b >= UINT32_MAX) { m_error_at(m, &l, "invalid argument parsing ioport: %s", v->str); return; }
 		} else if (*ep) {
 			kxl_diag_add(m->d, KXL_WARNING, &l, "invalid argument parsing ioport: %s", v->str);
 		}
@@ -67,8 +67,7 @@ void h_irqs(struct mctx *m, const struct key *key)
 		char *ep = NULL;
 		unsigned long x = v->type == KXL_CFG_STRING ? strtoul(v->str, &ep, 10) : 0;
 		if (v->type != KXL_CFG_STRING || ep == v->str || *ep || x >= UINT32_MAX) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing irq: %s", v->type == KXL_CFG_STRING ? v->str : "[...]");
-			m->failed = true;
+			m_error_at(m, &l, "invalid argument parsing irq: %s", v->type == KXL_CFG_STRING ? v->str : "[...]");
 			return;
 		}
 		json_object_array_add(arr, json_object_new_int64((int64_t)x));
@@ -87,9 +86,8 @@ void h_iomem(struct mctx *m, const struct key *key)
 		int used = 0, ret = v->type == KXL_CFG_STRING ?
 			sscanf(v->str, "%" SCNx64 ",%" SCNx64 "%n@%" SCNx64 "%n", &start, &num, &used, &gfn, &used) : 0;
 		if (ret < 2 || v->str[used]) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing iomem: %s (expected "
+			m_error_at(m, &l, "invalid argument parsing iomem: %s (expected "
 				     "START,NUM[@GFN] in hex)", v->type == KXL_CFG_STRING ? v->str : "[...]");
-			m->failed = true;
 			return;
 		}
 		json_object *o = json_object_new_object();
@@ -170,7 +168,7 @@ static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *wh
 		for (k = 0; keys[k][0]; k++)
 			if (!strcmp(t, keys[k][0])) break;
 		if (!keys[k][0]) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string `%s' in %s spec `%s'", t, what, v->str);
+			m_error_at(m, &l, "unknown string `%s' in %s spec `%s'", t, what, v->str);
 			rc = -1;
 			break;
 		}
@@ -183,7 +181,7 @@ static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *wh
 static int entry_error(struct mctx *m, const struct kxl_cfg_value *v, const char *msg)
 {
 	struct kxl_loc l = m_value_loc(v);
-	kxl_diag_add(m->d, KXL_ERROR, &l, "%s", msg);
+	m_error_at(m, &l, "%s", msg);
 	return -1;
 }
 
@@ -239,9 +237,8 @@ static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(t, '=');
 		if (!eq || eq == t || !eq[1] || eq[1] == '=') {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse channel configuration `%s': "
+			m_error_at(m, &l, "failed to parse channel configuration `%s': "
 				     "`%s' is not key=value", v->str, t);
-			m->failed = true;
 			break;
 		}
 		/* xl splits with strtok on '=': the value ends at the next '=' */
@@ -254,14 +251,14 @@ static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 		else if (!strcmp(k, "connection")) {
 			if (!strcmp(val, "pty")) conn = "pty";
 			else if (!strcmp(val, "socket")) conn = "socket";
-			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown channel connection '%s' (pty, socket)", val); m->failed = true; }
+			else { m_error_at(m, &l, "unknown channel connection '%s' (pty, socket)", val); }
 		} else kxl_diag_add(m->d, KXL_WARNING, &l, "unknown channel parameter '%s', ignoring", k);
 		free(k);
 		free(val);
 	}
 	free(buf);
-	if (!m->failed && !conn) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); m->failed = true; }
-	if (!m->failed && !strcmp(conn, "socket") && !path) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel connection 'socket' requires path=.."); m->failed = true; }
+	if (!m->failed && !conn) { m_error_at(m, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); }
+	if (!m->failed && !strcmp(conn, "socket") && !path) { m_error_at(m, &l, "channel connection 'socket' requires path=.."); }
 	if (!m->failed) {
 		json_object *c = j_obj(o, !strcmp(conn, "pty") ? "connection.pty" : "connection.socket");
 		if (!strcmp(conn, "socket")) j_str(c, "path", path);
@@ -349,11 +346,11 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 		if (ctrl && IS("type")) {
 			if (!strcmp(val, "auto") || !strcmp(val, "pv") || !strcmp(val, "devicemodel") || !strcmp(val, "qusb"))
 				{ if (strcmp(val, "auto")) j_str(o, "type", val); }
-			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown usb controller type '%s' (auto, pv, qusb, devicemodel)", val); rc = -1; }
+			else { m_error_at(m, &l, "unknown usb controller type '%s' (auto, pv, qusb, devicemodel)", val); rc = -1; }
 		} else if (ctrl && IS("version")) { if (atoi(val)) j_int(o, "version", atoi(val)); }	/* 0: the default */
 		else if (ctrl && IS("ports")) { if (atoi(val)) j_int(o, "ports", atoi(val)); }
 		else if (!ctrl && IS("type")) {
-			if (strcmp(val, "hostdev")) { kxl_diag_add(m->d, KXL_ERROR, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
+			if (strcmp(val, "hostdev")) { m_error_at(m, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
 			else j_bool(o, "-hostdev", true);	/* marker: the union is printed */
 		} else if (!ctrl && (IS("hostbus") || IS("hostaddr"))) {
 			/* uint8 fields: xl stores strtoul's result truncated; 0 is the default */
@@ -363,7 +360,7 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 		}
 		else if (!ctrl && IS("controller")) j_int(o, "ctrl", atoi(val));
 		else if (!ctrl && IS("port")) { if (atoi(val)) j_int(o, "port", atoi(val)); }
-		else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
+		else { m_error_at(m, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
 #undef IS
 	}
 	free(buf);
@@ -430,8 +427,7 @@ void h_vkb(struct mctx *m, const struct key *key)
 					j_str(o, "backend_type", !strcasecmp(val, "qemu") ? "qemu" : "linux");
 					have_type = true;
 				} else {
-					kxl_diag_add(m->d, KXL_ERROR, &l, "unknown backend_type \"%s\" in vkb spec (qemu, linux)", val);
-					m->failed = true;
+					m_error_at(m, &l, "unknown backend_type \"%s\" in vkb spec (qemu, linux)", val);
 				}
 				done = true;
 			} else if (eq && !strcmp(t, "unique-id")) { j_str(o, "unique_id", val); done = true; }
@@ -450,22 +446,19 @@ void h_vkb(struct mctx *m, const struct key *key)
 					done = true;
 				}
 			if (!done && !m->failed) {
-				kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in vkb spec", t);
-				m->failed = true;
+				m_error_at(m, &l, "unknown string \"%s\" in vkb spec", t);
 			}
 		}
 		free(buf);
 		if (m->failed) return;
 		if (!have_type) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "backend-type should be set in vkb spec (qemu or linux)");
-			m->failed = true;
+			m_error_at(m, &l, "backend-type should be set in vkb spec (qemu or linux)");
 			return;
 		}
 		if (mt_dims) j_bool(o, "feature_multi_touch", true);
 		else if (mt) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "multi-touch-width, multi-touch-height, "
+			m_error_at(m, &l, "multi-touch-width, multi-touch-height, "
 				     "multi-touch-num-contacts should be set for multi touch in vkb spec");
-			m->failed = true;
 			return;
 		}
 	}

@@ -88,6 +88,15 @@ void m_error(struct mctx *m, const char *name, const char *fmt, ...)
 	va_list ap; va_start(ap, fmt); vmsg(m, KXL_ERROR, name, fmt, ap); va_end(ap);
 }
 
+void m_error_at(struct mctx *m, const struct kxl_loc *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kxl_diag_vadd(m->d, KXL_ERROR, l, fmt, ap);
+	va_end(ap);
+	m->failed = true;
+}
+
 void m_warn(struct mctx *m, const char *name, const char *fmt, ...)
 {
 	va_list ap; va_start(ap, fmt); vmsg(m, KXL_WARNING, name, fmt, ap); va_end(ap);

@@ -94,8 +94,7 @@ void h_vnuma(struct mctx *m, const struct key *key)
 		json_object *o = json_object_new_object();
 		json_object_array_add(arr, o);
 		if (node->type != KXL_CFG_LIST) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "vnuma entry %zu must be a list of \"key=value\"", i);
-			m->failed = true;
+			m_error_at(m, &l, "vnuma entry %zu must be a list of \"key=value\"", i);
 			return;
 		}
 		for (size_t j = 0; j < node->n; j++) {
@@ -108,8 +107,7 @@ void h_vnuma(struct mctx *m, const struct key *key)
 			const char *vs = ke + strspn(ke, "=");
 			const char *ve = vs + strcspn(vs, "=");
 			if (ke == ks || ve == vs) {
-				kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to split \"%s\" into a key=value pair", opt->str);
-				m->failed = true;
+				m_error_at(m, &ol, "failed to split \"%s\" into a key=value pair", opt->str);
 				return;
 			}
 			char *k = m_trim_dup(ks, (size_t)(ke - ks));
@@ -117,13 +115,11 @@ void h_vnuma(struct mctx *m, const struct key *key)
 			unsigned long val = 0;
 			bool num_ok = vnuma_ulong(v, &val);
 			if ((!strcmp(k, "pnode") || !strcmp(k, "size")) && !num_ok) {
-				kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number (vnuma %s)", v, k);
-				m->failed = true;
+				m_error_at(m, &ol, "failed to convert \"%s\" to number (vnuma %s)", v, k);
 			} else if (!strcmp(k, "pnode")) {
 				if (val >= nodes) {
-					kxl_diag_add(m->d, KXL_ERROR, &ol, "invalid pnode number: %lu (this host "
+					m_error_at(m, &ol, "invalid pnode number: %lu (this host "
 						     "has %u NUMA node%s)", val, nodes, nodes == 1 ? "" : "s");
-					m->failed = true;
 				} else {
 					if (val) j_int(o, "pnode", (int64_t)val);
 					j_defbool(m->b_info, "numa_placement", false);
@@ -151,8 +147,7 @@ void h_vnuma(struct mctx *m, const struct key *key)
 				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 					unsigned long dv;
 					if (!vnuma_ulong(t, &dv)) {
-						kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number (vnuma vdistances)", t);
-						m->failed = true;
+						m_error_at(m, &ol, "failed to convert \"%s\" to number (vnuma vdistances)", t);
 						break;
 					}
 					json_object_array_add(dist, json_object_new_int64((int64_t)(uint32_t)dv));
@@ -476,8 +471,7 @@ void h_viridian(struct mctx *m, const struct key *key)
 			if (!strcasecmp(s, viridian_names[j])) break;
 		if (j == ARRAY_SIZE(viridian_names)) {
 			struct kxl_loc l = m_value_loc(v);
-			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown viridian enlightenment '%s'", s);
-			m->failed = true;
+			m_error_at(m, &l, "unknown viridian enlightenment '%s'", s);
 			return;
 		}
 		(neg ? dis : en)[j] = true;

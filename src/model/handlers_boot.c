@@ -79,9 +79,8 @@ static int parse_modules(struct mctx *m, struct module **out, size_t *n)
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
 		if (v->type != KXL_CFG_STRING) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry %zu is a list; each entry is "
+			m_error_at(m, &l, "modules entry %zu is a list; each entry is "
 				     "\"path\" or \"path,cmdline=...\"", i);
-			m->failed = true;
 			continue;
 		}
 		char *s = xstrdup(v->str), *c = strstr(s, ",cmdline=");
@@ -90,19 +89,16 @@ static int parse_modules(struct mctx *m, struct module **out, size_t *n)
 			*c = 0;
 			mod->cmdline = xstrdup(c + strlen(",cmdline="));
 		} else if ((c = strchr(s, ','))) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry `%s': unknown option `%s' "
+			m_error_at(m, &l, "modules entry `%s': unknown option `%s' "
 				     "(an entry is \"path\" or \"path,cmdline=...\")", v->str, c + 1);
-			m->failed = true;
 			*c = 0;
 		}
 		if (!s[0]) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry %zu has an empty path", i);
-			m->failed = true;
+			m_error_at(m, &l, "modules entry %zu has an empty path", i);
 		}
 		if (i == 0 && mod->cmdline) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry 0 is the kernel: its command line "
+			m_error_at(m, &l, "modules entry 0 is the kernel: its command line "
 				     "comes from `cmdline' (or `root'/`extra'), not `cmdline=' in the entry");
-			m->failed = true;
 		}
 		mod->path = m_resolve(m, "modules", s);
 		free(s);

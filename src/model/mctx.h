@@ -54,6 +54,11 @@ __attribute__((format(printf, 3, 4)))
 void m_deprecated(struct mctx *m, const char *name, const char *fmt, ...);
 __attribute__((format(printf, 2, 3)))
 void m_file_error(struct mctx *m, const char *fmt, ...);
+/* An error at a location inside a value (a list entry, a spec's field).
+ * Every error of the model is raised through m_error, m_file_error or
+ * m_error_at, and each marks the domain as refused (m->failed). */
+__attribute__((format(printf, 3, 4)))
+void m_error_at(struct mctx *m, const struct kxl_loc *l, const char *fmt, ...);
 struct kxl_loc m_loc(struct mctx *m, const char *name);
 struct kxl_loc m_value_loc(const struct kxl_cfg_value *v);
 

@@ -52,7 +52,7 @@ static const char *parse_vslot(const char *s, unsigned *vslot)
 
 static int spec_error(struct mctx *m, const struct kxl_loc *l, const char *spec, const char *why)
 {
-	kxl_diag_add(m->d, KXL_ERROR, l, "unable to parse PCI_SPEC_STRING `%s' for passthrough: %s "
+	m_error_at(m, l, "unable to parse PCI_SPEC_STRING `%s' for passthrough: %s "
 		     "(see xl-pci-configuration(5))", spec, why);
 	return -1;
 }
