@@ -30,11 +30,11 @@ void h_seclabel(struct mctx *m, const struct key *key)
 void h_name(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	int e = m_string(m, "name", false, &s);
+	int e = m_string(m, key->name, false, &s);
 	if (e == ESRCH)
 		m_file_error(m, "domain name must be specified: add name = \"...\"");
 	else if (!e)
-		j_str(m->c_info, "name", s);
+		j_str(m_dest(m, key), key->field, s);
 	else
 		m->failed = true;
 }
@@ -42,33 +42,34 @@ void h_name(struct mctx *m, const struct key *key)
 void h_uuid(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "uuid", false, &s)) return;
+	if (m_string(m, key->name, false, &s)) return;
 	if (!m_uuid_valid(s)) {
-		m_error(m, "uuid", "failed to parse UUID `%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
+		m_error(m, key->name, "failed to parse UUID `%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
 		return;
 	}
 	/* libxl prints it in lower case */
 	char buf[37];
 	for (int i = 0; i < 36; i++) buf[i] = (char)tolower((unsigned char)s[i]);
 	buf[36] = 0;
-	j_str(m->c_info, "uuid", buf);
+	j_str(m_dest(m, key), key->field, buf);
 }
 
 void h_vcpus(struct mctx *m, const struct key *key)
 {
 	long l;
-	if (!m_long(m, "vcpus", false, &l)) {
-		if (l < 0 || l > 65536) {
-			m_error(m, "vcpus", "vcpus = %ld is out of range (0 to 65536)", l);
+	if (!m_long(m, key->name, false, &l)) {
+		if (l < key->min || l > key->max) {
+			m_error(m, key->name, "%s = %ld is out of range (%ld to %ld)", key->name, l, key->min, key->max);
 			return;
 		}
 		m->vcpus = l;
-		if (l) j_bitmap_range(m->b_info, "avail_vcpus", l);	/* an empty bitmap is not printed */
+		if (l) j_bitmap_range(m_dest(m, key), key->field, l);	/* an empty bitmap is not printed */
 	}
-	if (!m_long(m, "maxvcpus", false, &l)) {
+	const struct key *max = m_key("maxvcpus");
+	if (!m_long(m, max->name, false, &l)) {
 		/* an int in libxl: xl stores the long truncated, and 0 means unset */
 		int32_t v = (int32_t)(uint32_t)l;
-		if (v) j_int(m->b_info, "max_vcpus", v);
+		if (v) j_int(m_dest(m, max), max->field, v);
 	}
 }
 
@@ -361,20 +362,20 @@ void h_action(struct mctx *m, const struct key *key)
 void h_rdm(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "rdm", false, &s)) return;
+	if (m_string(m, key->name, false, &s)) return;
 	char *buf = xstrdup(s), *save = NULL;
 	bool host = false, ok = true;
 	for (char *t = strtok_r(buf, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "strategy=host")) host = true;
 		else if (!strcmp(t, "policy=strict") || !strcmp(t, "policy=relaxed")) {
-			m_warn(m, "rdm", "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a valid "
+			m_warn(m, key->name, "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a valid "
 			       "policy (its parser inverts the check); kxl does the same", s);
 			ok = false;
 		} else if (!strncmp(t, "policy=", 7)) {
-			m_warn(m, "rdm", "unknown RDM policy `%s' (strict, relaxed): xl 4.17 then keeps the rest "
+			m_warn(m, key->name, "unknown RDM policy `%s' (strict, relaxed): xl 4.17 then keeps the rest "
 			       "of rdm with no policy; kxl does the same", t + 7);
 		} else {
-			m_warn(m, "rdm", "unknown rdm option `%s' (strategy=host, policy=strict|relaxed); ignored", t);
+			m_warn(m, key->name, "unknown rdm option `%s' (strategy=host, policy=strict|relaxed); ignored", t);
 			ok = false;
 		}
 	}
@@ -421,8 +422,8 @@ void h_tsc_mode(struct mctx *m, const struct key *key)
 void h_vncviewer(struct mctx *m, const struct key *key)
 {
 	long l;
-	if (!m_long(m, "vncviewer", false, &l))
-		m_warn(m, "vncviewer", "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
+	if (!m_long(m, key->name, false, &l))
+		m_warn(m, key->name, "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
 }
 
 void h_timer_mode(struct mctx *m, const struct key *key)
@@ -454,8 +455,8 @@ static const char *const viridian_names[] = { "base", "freq", "time_ref_count", 
 void h_viridian(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	int e = m_list(m, "viridian", true, &list);
-	if (e == EINVAL) { m_defbool(m, "viridian", true, m->type_obj, "viridian"); return; }
+	int e = m_list(m, key->name, true, &list);
+	if (e == EINVAL) { m_defbool(m, key->name, true, m_dest(m, key), key->field); return; }
 	if (e) return;
 	bool en[64] = { 0 }, dis[64] = { 0 };	/* libxl: 64 bits wide */
 	for (size_t i = 0; i < list->n; i++) {
@@ -463,7 +464,7 @@ void h_viridian(struct mctx *m, const struct key *key)
 		if (v->type != KXL_CFG_STRING) continue;
 		const char *s = v->str;
 		if (!strcmp(s, "all")) { for (int j = 0; j < 64; j++) en[j] = true; continue; }
-		if (!strcmp(s, "defaults")) { j_defbool(m->type_obj, "viridian", true); continue; }
+		if (!strcmp(s, "defaults")) { j_defbool(m_dest(m, key), key->field, true); continue; }
 		bool neg = *s == '!';
 		if (neg) s++;
 		size_t j;
@@ -503,37 +504,37 @@ void h_mmio_hole(struct mctx *m, const struct key *key)
 
 void h_altp2mhvm(struct mctx *m, const struct key *key)
 {
-	if (!m_defbool(m, "altp2mhvm", false, m->type_obj, "altp2m"))
-		m_deprecated(m, "altp2mhvm", "\"altp2mhvm\" is deprecated; use \"altp2m\"");
+	if (!m_defbool(m, key->name, false, m_dest(m, key), key->field))
+		m_deprecated(m, key->name, "\"%s\" is deprecated; use \"%s\"", key->name, key->deprecated);
 }
 
 void h_ms_vm_genid(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "ms_vm_genid", false, &s)) return;
-	if (!strcmp(s, "generate")) {
-		json_object *a = j_arr(m->type_obj, "ms_vm_genid");
+	if (m_string(m, key->name, false, &s)) return;
+	if (m_enum_index(key, s) == 1) {	/* generate */
+		json_object *a = j_arr(m_dest(m, key), key->field);
 		FILE *f = fopen("/dev/urandom", "re");
 		for (int i = 0; i < 16; i++) {
 			int c = f ? fgetc(f) : i;
 			json_object_array_add(a, json_object_new_int(c < 0 ? 0 : c));
 		}
 		if (f) fclose(f);
-	} else if (strcmp(s, "none")) {
-		m_error(m, "ms_vm_genid", "\"ms_vm_genid\" option must be \"generate\" or \"none\"");
+	} else if (m_enum_index(key, s) < 0) {
+		m_error(m, key->name, "\"%s\" option must be \"generate\" or \"none\"", key->name);
 	}
 }
 
 void h_mca_caps(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	int e = m_list(m, "mca_caps", true, &list);
+	int e = m_list(m, key->name, true, &list);
 	if (e == ESRCH) return;
-	if (e) { m_error(m, "mca_caps", "unable to parse mca_caps (a list such as [ \"lmce\" ])"); return; }
+	if (e) { m_error(m, key->name, "unable to parse mca_caps (a list such as [ \"lmce\" ])"); return; }
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
-		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m->type_obj, "mca_caps", 1); continue; }
-		m_error(m, "mca_caps", "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
+		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m_dest(m, key), key->field, 1); continue; }
+		m_error(m, key->name, "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
 	}
 }
 

@@ -21,11 +21,11 @@ void h_type(struct mctx *m, const struct key *key)
 {
 	const char *buf;
 	int type = 0;
-	if (!m_string(m, "type", false, &buf)) {
+	if (!m_string(m, key->name, false, &buf)) {
 		if (prefix_of(buf, "hvm")) type = T_HVM;
 		else if (prefix_of(buf, "pv")) type = T_PV;
 		else if (prefix_of(buf, "pvh")) type = T_PVH;
-		else m_error(m, "type", "invalid domain type `%s' (pv, pvh or hvm)", buf);
+		else m_error(m, key->name, "invalid domain type `%s' (pv, pvh or hvm)", buf);
 	}
 	if (!m_string(m, "builder", false, &buf)) {
 		int bt = 0;
@@ -44,7 +44,8 @@ void h_type(struct mctx *m, const struct key *key)
 	}
 	if (!type) type = T_PV;
 	m->type = type;
-	j_str(m->c_info, "type", type == T_HVM ? "hvm" : type == T_PVH ? "pvh" : "pv");
+	/* the row's values are pv, pvh, hvm */
+	j_str(m_dest(m, key), key->field, key->values[type == T_HVM ? 2 : type == T_PVH ? 1 : 0]);
 }
 
 /* The composed command line (cmdline beats root/extra), or NULL. */
