@@ -135,12 +135,19 @@ void h_disk(struct mctx *m, const struct key *key)
 	const struct kxl_cfg_value *list;
 	if (m_list(m, key->name, false, &list)) return;
 	json_object *arr = j_arr(m_dest(m, key), key->field);
+	/* the deprecated prefixes of every spec, said once for the config at
+	 * the first spec that has one */
+	unsigned prefixes = 0;
+	struct kxl_loc first = { 0 };
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type != KXL_CFG_STRING) break;
 		struct kxl_loc l = m_value_loc(v);
 		json_object *o = json_object_new_object();
-		if (kxl_disk_parse(v->str, o, &l, m->d)) {
+		unsigned had = prefixes;
+		int e = kxl_disk_parse_ex(v->str, o, &l, m->d, &prefixes);
+		if (prefixes && !had) first = l;
+		if (e) {
 			/* every broken spec is reported; none of them is kept */
 			json_object_put(o);
 			m->failed = true;
@@ -149,6 +156,11 @@ void h_disk(struct mctx *m, const struct key *key)
 		relative_phy_warning(m, v->str, o, &l);
 		resolve_disk_target(m, o);
 		json_object_array_add(arr, o);
+	}
+	if (prefixes) {
+		char *note = kxl_disk_prefix_note(prefixes);
+		kxl_diag_add(m->d, KXL_DEPRECATED, &first, "%s", note);
+		free(note);
 	}
 }
 
