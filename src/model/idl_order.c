@@ -6,7 +6,7 @@
  * people compare text). Fields not listed (kxl's own, such as
  * b_info.modules) follow in the order they were set.
  */
-#include "model/mctx.h"
+#include "model/keys.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -181,6 +181,23 @@ static const struct idl_field *field_of(const struct idl_struct *st, const char 
 		if (!strcmp(f->name, key))
 			return f;
 	return NULL;
+}
+
+/* The struct named sname, found from st down (the table is a tree). */
+static const struct idl_struct *find_struct(const struct idl_struct *st, const char *sname, int depth)
+{
+	if (!strcmp(st->name, sname)) return st;
+	for (const struct idl_field *f = st->fields; depth < 8 && f->name; f++) {
+		const struct idl_struct *r = f->type ? find_struct(f->type, sname, depth + 1) : NULL;
+		if (r) return r;
+	}
+	return NULL;
+}
+
+bool m_idl_has(const char *sname, const char *field)
+{
+	const struct idl_struct *st = find_struct(&domain_config, sname, 0);
+	return st && field_of(st, field);
 }
 
 static void indent(struct sbuf *b, int n)

@@ -306,6 +306,23 @@ json_object *m_dest(struct mctx *m, const struct key *k)
 	return NULL;
 }
 
+const char *m_dest_idl(enum key_dest dest, int type)
+{
+	switch (dest) {
+	case D_ROOT: return "domain_config";
+	case D_CINFO: return "domain_create_info";
+	case D_BINFO: return "domain_build_info";
+	case D_TYPE: return type == T_HVM ? "domain_build_info.u.hvm" : type == T_PVH ?
+			    "domain_build_info.u.pvh" : "domain_build_info.u.pv";
+	case D_SCHED: return "domain_sched_params";
+	case D_ARM: return "domain_build_info.arch_arm";
+	case D_X86: return "domain_build_info.arch_x86";
+	case D_SPICE: return "spice_info";
+	case D_NONE: break;
+	}
+	return NULL;
+}
+
 int m_enum_index(const struct key *k, const char *s)
 {
 	for (int i = 0; k->values && k->values[i]; i++)

@@ -86,6 +86,8 @@ const struct key *m_key(const char *name);
 
 /* The object a row's value lands in (created as needed). */
 json_object *m_dest(struct mctx *m, const struct key *k);
+/* The IDL struct (idl_order.c's name) of a destination, for a domain type. */
+const char *m_dest_idl(enum key_dest dest, int type);
 /* An enum value's index in k->values, or -1. */
 int m_enum_index(const struct key *k, const char *s);
 /* An enum value's libxl name. */
