@@ -2,11 +2,14 @@
  * keys.c: the one declarative table of xl.cfg keys, and the walk over it
  * that builds the model.
  *
- * Each row gives a key's name, its kind, where it lands in libxl's domain
- * config, the domain types it applies to, its handler when it means more
- * than "store the value", its default, what deprecates it and its doc line.
- * The rows are in the order xl's parse_config_data() reads the keys, so
- * warnings come out in xl's order. The same table generates the key
+ * Each row (struct key, keys.h) gives a key's name and type (with an
+ * integer's C type and bounds, an enum's values and defaults, a path's
+ * resolution), where it lands in libxl's domain config (a destination and
+ * libxl's field), the domain types it applies to, its handler when it means
+ * more than "store the value", its defaults, flags for the walk, what
+ * deprecates it and its doc line. The rows are in the order xl's
+ * parse_config_data() reads the keys, so warnings come out in xl's order.
+ * The same table fills libxl's defaults (m_fill_defaults), generates the key
  * reference of kxl.cfg(5) (`kxl keys --man'), the deprecation list, and the
  * "did you mean" hint for unknown keys.
  */
