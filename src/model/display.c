@@ -16,23 +16,23 @@
 
 #include "util/util.h"
 
+/* The rows of a vnc_info (D_VNC) or sdl_info (D_SDL), into o. */
+static void info_opts(struct mctx *m, enum key_dest dest, json_object *o)
+{
+	const struct key *keys;
+	size_t n = m_keys(&keys);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].dest == dest) m_apply_into(m, &keys[i], o);
+}
+
 static void vnc_opts(struct mctx *m, json_object *vnc)
 {
-	long l;
-	m_defbool(m, "vnc", false, vnc, "enable");
-	m_replace_string(m, "vnclisten", false, vnc, "listen");
-	m_replace_string(m, "vncpasswd", false, vnc, "passwd");
-	if (!m_long(m, "vncdisplay", false, &l) && (int32_t)(uint32_t)l)	/* an IDL integer */
-		j_int(vnc, "display", (int32_t)(uint32_t)l);
-	m_defbool(m, "vncunused", false, vnc, "findunused");
+	info_opts(m, D_VNC, vnc);
 }
 
 static void sdl_opts(struct mctx *m, json_object *sdl)
 {
-	m_defbool(m, "sdl", false, sdl, "enable");
-	m_defbool(m, "opengl", false, sdl, "opengl");
-	m_replace_string(m, "display", false, sdl, "display");
-	m_replace_string(m, "xauthority", false, sdl, "xauthority");
+	info_opts(m, D_SDL, sdl);
 }
 
 void h_vnc_sdl(struct mctx *m, const struct key *key)
@@ -41,7 +41,7 @@ void h_vnc_sdl(struct mctx *m, const struct key *key)
 	bool have_vfb = json_object_object_get_ex(m->root, "vfbs", &vfbs) && json_object_array_length(vfbs);
 	if (m->type == T_PV && !have_vfb) {
 		long l = 0;
-		if (!m_long(m, "vnc", false, &l) && l) {
+		if (!m_long(m, key->name, false, &l) && l) {
 			json_object *fb = json_object_new_object(), *kb = json_object_new_object();
 			j_int(fb, "devid", 0);
 			j_int(kb, "devid", 0);

@@ -50,6 +50,9 @@
 	.doc = doc_ }
 /* a key that an earlier row's handler reads */
 #define GRP(n, ty, t, doc_) { .name = n, .type = ty, .flags = KF_GROUP, .types = t, .doc = doc_ }
+/* the same, applied by that handler into an object of libxl's type d */
+#define GRPAT(n, ty, d, f, doc_) { .name = n, .type = ty, .flags = KF_GROUP, AT(d, f), .types = T_ALL, \
+	.doc = doc_ }
 /* a step of the walk at this point, no key */
 #define PHASE(fn_, t) { .name = "", .type = KT_SPECIAL, .flags = KF_PHASE, .fn = fn_, .types = t }
 #define DEVICES(n, f, fn_, t, doc_) { .name = n, .type = KT_DEVICES, AT(D_ROOT, f), .fn = fn_, .types = t, \
@@ -231,15 +234,19 @@ static const struct key keys[] = {
 	  .dflt_text = "none", .doc = "Extra device model arguments for pv" },
 	{ .name = "device_model_args_hvm", .type = KT_LIST, AT(D_BINFO, "extra_hvm"), .types = T_ALL,
 	  .dflt_text = "none", .doc = "Extra device model arguments for hvm" },
-	FN("vnc", KT_BOOL, h_vnc_sdl, T_ALL, "off", "VNC console"),
-	GRP("vnclisten", KT_STRING, T_ALL, "VNC listen address"),
-	GRP("vncpasswd", KT_STRING, T_ALL, "VNC password"),
-	GRP("vncdisplay", KT_INT, T_ALL, "VNC display number"),
-	GRP("vncunused", KT_BOOL, T_ALL, "Find an unused VNC port"),
-	GRP("sdl", KT_BOOL, T_ALL, "SDL console"),
-	GRP("opengl", KT_BOOL, T_ALL, "OpenGL in the SDL console"),
-	GRP("display", KT_STRING, T_ALL, "X display for SDL"),
-	GRP("xauthority", KT_PATH, T_ALL, "X authority file for SDL"),
+	/* the vnc_info and sdl_info fields: h_vnc_sdl applies them into a vfb
+	 * (pv) or the hvm device model's console */
+	{ .name = "vnc", .type = KT_BOOL, .fn = h_vnc_sdl, AT(D_VNC, "enable"), .types = T_ALL,
+	  .dflt_text = "off", .doc = "VNC console" },
+	GRPAT("vnclisten", KT_STRING, D_VNC, "listen", "VNC listen address"),
+	GRPAT("vncpasswd", KT_STRING, D_VNC, "passwd", "VNC password"),
+	{ .name = "vncdisplay", .type = KT_INT, .flags = KF_GROUP | KF_DEFAULT, AT(D_VNC, "display"),
+	  .types = T_ALL, .ctype = CT_INT, .idl_dflt = 0, .dflt = 0, .doc = "VNC display number" },
+	GRPAT("vncunused", KT_BOOL, D_VNC, "findunused", "Find an unused VNC port"),
+	GRPAT("sdl", KT_BOOL, D_SDL, "enable", "SDL console"),
+	GRPAT("opengl", KT_BOOL, D_SDL, "opengl", "OpenGL in the SDL console"),
+	GRPAT("display", KT_STRING, D_SDL, "display", "X display for SDL"),
+	GRPAT("xauthority", KT_STRING, D_SDL, "xauthority", "X authority file for SDL"),
 	GRP("keymap", KT_STRING, T_ALL, "Keyboard map of the VNC/SDL console"),
 	BOOL("dm_restrict", D_BINFO, "dm_restrict", T_ALL, "Restrict the device model"),
 	{ .name = "vga", .type = KT_ENUM, .fn = h_vga, .types = T_HVM, .values = VALUES("stdvga", "cirrus",
@@ -304,7 +311,7 @@ json_object *m_dest(struct mctx *m, const struct key *k)
 	case D_ARM: return j_obj(m->b_info, "arch_arm");
 	case D_X86: return j_obj(m->b_info, "arch_x86");
 	case D_SPICE: return j_obj(m->type_obj, "spice");
-	case D_NONE: break;
+	case D_VNC: case D_SDL: case D_NONE: break;
 	}
 	return NULL;
 }
@@ -321,6 +328,8 @@ const char *m_dest_idl(enum key_dest dest, int type)
 	case D_ARM: return "domain_build_info.arch_arm";
 	case D_X86: return "domain_build_info.arch_x86";
 	case D_SPICE: return "spice_info";
+	case D_VNC: return "vnc_info";
+	case D_SDL: return "sdl_info";
 	case D_NONE: break;
 	}
 	return NULL;
@@ -376,20 +385,21 @@ static void mib_not_a_number(struct mctx *m, const char *name)
 	m_long(m, name, false, &l);	/* xl's own warning */
 }
 
-/* A row without a handler: its value, read as its type says, stored at its
- * destination (an IDL default is not printed, as libxl does not). */
-static void apply_typed(struct mctx *m, const struct key *k)
+/* A row's value, read as its type says, stored in o (an IDL default is not
+ * printed, as libxl does not): a row without a handler, or one a handler
+ * applies into an object it picks. */
+void m_apply_into(struct mctx *m, const struct key *k, json_object *o)
 {
 	const char *s;
 	long l;
 	switch (k->type) {
 	case KT_STRING:
-		m_replace_string(m, k->name, false, m_dest(m, k), k->field);
+		m_replace_string(m, k->name, false, o, k->field);
 		break;
 	case KT_PATH:
 		if (!m_string(m, k->name, false, &s)) {
 			char *p = k->flags & KF_LOOKUP ? m_resolve_lookup(m, k->name, s) : m_resolve(m, k->name, s);
-			j_str(m_dest(m, k), k->field, p);
+			j_str(o, k->field, p);
 			free(p);
 		}
 		break;
@@ -398,7 +408,7 @@ static void apply_typed(struct mctx *m, const struct key *k)
 		/* xl stores the long into the IDL's C type: int or uint32_t */
 		int64_t v = k->ctype == CT_UINT32 ? (int64_t)(uint32_t)l : (int64_t)(int32_t)(uint32_t)l;
 		if (v != k->idl_dflt)
-			j_int(m_dest(m, k), k->field, v);
+			j_int(o, k->field, v);
 		break;
 	}
 	case KT_SIZE: {
@@ -408,7 +418,6 @@ static void apply_typed(struct mctx *m, const struct key *k)
 		}
 		/* libxl's MemKB is a uint64: xl wraps negative and huge sizes */
 		uint64_t kb = (uint64_t)l * 1024;
-		json_object *o = m_dest(m, k);
 		if (kb > (uint64_t)INT64_MAX)
 			json_object_object_add(o, k->field, json_object_new_uint64(kb));
 		else
@@ -416,7 +425,7 @@ static void apply_typed(struct mctx *m, const struct key *k)
 		break;
 	}
 	case KT_BOOL:
-		m_defbool(m, k->name, false, m_dest(m, k), k->field);
+		m_defbool(m, k->name, false, o, k->field);
 		break;
 	case KT_ENUM: {
 		if (m_string(m, k->name, k->flags & KF_QUIET, &s)) return;
@@ -426,14 +435,14 @@ static void apply_typed(struct mctx *m, const struct key *k)
 			m_error(m, k->name, "invalid value \"%s\" for \"%s\" (%s)", s, k->name, vals);
 			free(vals);
 		} else if (i != k->idl_dflt) {
-			j_str(m_dest(m, k), k->field, m_enum_idl(k, i));
+			j_str(o, k->field, m_enum_idl(k, i));
 		}
 		break;
 	}
 	case KT_LIST: {
 		const struct kxl_cfg_value *list;
 		if (m_list(m, k->name, false, &list)) return;
-		json_object *a = j_arr(m_dest(m, k), k->field);
+		json_object *a = j_arr(o, k->field);
 		for (size_t i = 0; i < list->n; i++)
 			if (list->items[i]->type == KXL_CFG_STRING)
 				json_object_array_add(a, json_object_new_string(list->items[i]->str));
@@ -609,7 +618,7 @@ int kxl_domain_from_cfg(struct kxl_domain *dom, const struct kxl_cfg *cfg,
 			continue;
 		}
 		if (k->fn) k->fn(&m, k);
-		else apply_typed(&m, k);
+		else m_apply_into(&m, k, m_dest(&m, k));
 		if (k->deprecated && set && !(k->flags & KF_OWN_DEPRECATION))
 			kxl_diag_add(d, KXL_DEPRECATED, (struct kxl_loc[]){ m_loc(&m, k->name) },
 				     "`%s' is deprecated; use `%s'", k->name, k->deprecated);
@@ -672,7 +681,7 @@ static json_object *json_dest(json_object *root, const struct key *k)
 	case D_ARM: return b ? j_obj(b, "arch_arm") : NULL;
 	case D_X86: return b ? j_obj(b, "arch_x86") : NULL;
 	case D_SPICE: return t ? j_obj(t, "spice") : NULL;
-	case D_NONE: break;
+	case D_VNC: case D_SDL: case D_NONE: break;
 	}
 	return NULL;
 }

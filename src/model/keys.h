@@ -34,6 +34,7 @@ enum key_ctype { CT_INT, CT_UINT32 };
 /* Where the value lands in libxl's domain config. */
 enum key_dest {
 	D_NONE, D_ROOT, D_CINFO, D_BINFO, D_TYPE, D_SCHED, D_ARM, D_X86, D_SPICE,
+	D_VNC, D_SDL,	/* a vnc_info / sdl_info that the handler picks (vfb or hvm) */
 };
 
 enum key_flag {
@@ -84,8 +85,11 @@ struct key {
 size_t m_keys(const struct key **out);
 const struct key *m_key(const char *name);
 
-/* The object a row's value lands in (created as needed). */
+/* The object a row's value lands in (created as needed; NULL for D_NONE,
+ * D_VNC and D_SDL, which the handler picks). */
 json_object *m_dest(struct mctx *m, const struct key *k);
+/* A row's value, read as its type says, stored into o (or m_dest). */
+void m_apply_into(struct mctx *m, const struct key *k, json_object *o);
 /* The IDL struct (idl_order.c's name) of a destination, for a domain type. */
 const char *m_dest_idl(enum key_dest dest, int type);
 /* An enum value's index in k->values, or -1. */
