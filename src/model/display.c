@@ -61,15 +61,19 @@ void h_vga(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	long l;
-	json_object *vga = j_obj(m->type_obj, "vga");
-	if (!m_string(m, "vga", false, &s)) {
-		if (!strcmp(s, "stdvga")) j_str(vga, "kind", "std");
-		else if (!strcmp(s, "cirrus")) j_str(vga, "kind", "cirrus");
-		else if (!strcmp(s, "none")) j_str(vga, "kind", "none");
-		else if (!strcmp(s, "qxl")) j_str(vga, "kind", "qxl");
-		else m_error(m, "vga", "unknown vga \"%s\" specified (stdvga, cirrus, qxl, none)", s);
+	json_object *vga = j_obj(m_dest(m, key), key->field);	/* a vga_interface_info */
+	if (!m_string(m, key->name, false, &s)) {
+		int i = m_enum_index(key, s);
+		if (i >= 0) {
+			j_str(vga, "kind", m_enum_idl(key, i));
+		} else {
+			char *vals = m_enum_list(key);
+			m_error(m, key->name, "unknown %s \"%s\" specified (%s)", key->name, s, vals);
+			free(vals);
+		}
 	} else if (!m_long(m, "stdvga", false, &l)) {
-		j_str(vga, "kind", l ? "std" : "cirrus");
+		/* the old form: 1 is stdvga, 0 cirrus (the row's values 0 and 1) */
+		j_str(vga, "kind", m_enum_idl(key, l ? 0 : 1));
 	}
 }
 
