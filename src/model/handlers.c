@@ -20,11 +20,13 @@
 
 void h_seclabel(struct mctx *m, const struct key *key)
 {
+	const struct key *exec = m_key("seclabel");
 	const char *s;
 	bool have = false;
-	if (!m_string(m, "init_seclabel", false, &s)) { j_str(m->c_info, "ssid_label", s); have = true; }
-	if (!m_string(m, "seclabel", false, &s))
-		j_str(have ? m->b_info : m->c_info, have ? "exec_ssid_label" : "ssid_label", s);
+	if (!m_string(m, key->name, false, &s)) { j_str(m_dest(m, key), key->field, s); have = true; }
+	/* seclabel alone is the label at creation */
+	if (!m_string(m, exec->name, false, &s))
+		j_str(have ? m_dest(m, exec) : m_dest(m, key), have ? exec->field : key->field, s);
 }
 
 void h_name(struct mctx *m, const struct key *key)
@@ -566,8 +568,8 @@ void h_vmtrace(struct mctx *m, const struct key *key)
 void h_device_model(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (!m_string(m, "device_model", false, &s)) {
-		m_warn(m, "device_model", "ignoring device_model directive; use \"device_model_override\" "
+	if (!m_string(m, key->name, false, &s)) {
+		m_warn(m, key->name, "ignoring device_model directive; use \"device_model_override\" "
 		       "if you really want a non-default device model");
 	}
 	bool have_override = false;
@@ -577,11 +579,16 @@ void h_device_model(struct mctx *m, const struct key *key)
 		free(p);
 		have_override = true;
 	}
-	if (!m_string(m, "device_model_version", false, &s)) {
-		if (!strcmp(s, "qemu-xen-traditional")) j_str(m->b_info, "device_model_version", "qemu_xen_traditional");
-		else if (!strcmp(s, "qemu-xen")) j_str(m->b_info, "device_model_version", "qemu_xen");
-		else m_error(m, "device_model_version", "unknown device_model_version \"%s\" specified "
-			     "(qemu-xen, qemu-xen-traditional)", s);
+	const struct key *dmv = m_key("device_model_version");
+	if (!m_string(m, dmv->name, false, &s)) {
+		int i = m_enum_index(dmv, s);
+		if (i >= 0) {
+			j_str(m_dest(m, dmv), dmv->field, m_enum_idl(dmv, i));
+		} else {
+			char *vals = m_enum_list(dmv);
+			m_error(m, dmv->name, "unknown %s \"%s\" specified (%s)", dmv->name, s, vals);
+			free(vals);
+		}
 	} else if (have_override) {
 		m_warn(m, "device_model_override", "device model override given without specific DM version");
 	}

@@ -212,12 +212,12 @@ static void firmware_hvm(struct mctx *m)
 {
 	const char *buf;
 	if (m_string(m, "firmware", false, &buf)) return;
-	static const char *const concrete[] = { "rombios", "seabios", "ovmf" };
-	for (size_t i = 0; i < ARRAY_SIZE(concrete); i++)
-		if (!strcasecmp(buf, concrete[i])) {
-			j_str(m->type_obj, "bios", concrete[i]);
-			return;
-		}
+	const struct key *bios = m_key("bios");	/* the concrete names: the bios row's values */
+	int i = m_enum_index(bios, buf);
+	if (i >= 0) {
+		j_str(m_dest(m, bios), bios->field, bios->values[i]);
+		return;
+	}
 	if (prefix_of(buf, "uefi")) {
 		j_str(m->type_obj, "bios", "ovmf");
 		m_warn(m, "firmware", "firmware = \"%s\" is an alias of UEFI: kxl pins it to \"ovmf\" "

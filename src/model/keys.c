@@ -70,8 +70,10 @@ static const char *const actions_idl[] = { "destroy", "restart", "restart_rename
 	.ctype = CT_INT, .min = 0, .max = INT_MAX, .conf_dflt = CONF(n), .dflt_text = "xl.conf", .doc = doc_ }
 
 static const struct key keys[] = {
-	FN("init_seclabel", KT_STRING, h_seclabel, T_ALL, NULL, "XSM security label of the domain at creation"),
-	GRP("seclabel", KT_STRING, T_ALL, "XSM security label (after build when init_seclabel is set)"),
+	{ .name = "init_seclabel", .type = KT_STRING, .fn = h_seclabel, AT(D_CINFO, "ssid_label"), .types = T_ALL,
+	  .doc = "XSM security label of the domain at creation" },
+	{ .name = "seclabel", .type = KT_STRING, .flags = KF_GROUP, AT(D_BINFO, "exec_ssid_label"), .types = T_ALL,
+	  .doc = "XSM security label (after build when init_seclabel is set)" },
 	{ .name = "type", .type = KT_ENUM, .flags = KF_FIRST | KF_DEFAULT, .fn = h_type, .types = T_ALL,
 	  AT(D_CINFO, "type"), .values = VALUES("pv", "pvh", "hvm"), .dflt = 0, .idl_dflt = -1,
 	  .doc = "Domain type: pv, pvh or hvm (a prefix is enough, as in xl)" },
