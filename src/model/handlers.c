@@ -198,19 +198,15 @@ void h_vnuma(struct mctx *m, const struct key *key)
 
 void h_mem_defaults(struct mctx *m, const struct key *key)
 {
-	json_object *t, *mx, *mv;
-	if (!json_object_object_get_ex(m->b_info, "max_memkb", &mx) &&
-	    json_object_object_get_ex(m->b_info, "target_memkb", &t))
-		json_object_object_add(m->b_info, "max_memkb", json_object_get(t));
-	long max = 0;
-	if (json_object_object_get_ex(m->b_info, "max_vcpus", &mv))
-		max = (long)json_object_get_int64(mv);
-	else if (m->vcpus) {
-		max = m->vcpus;
-		j_int(m->b_info, "max_vcpus", max);
-	}
+	/* xl sets maxmem and maxvcpus to memory and vcpus when they are not
+	 * given: their rows' dflt_key, which the defaults pass reads too */
+	m_default_from_key(m, m_key("maxmem"));
+	const struct key *mv = m_key("maxvcpus");
+	m_default_from_key(m, mv);
+	json_object *v;
+	long max = json_object_object_get_ex(m_dest(m, mv), mv->field, &v) ? (long)json_object_get_int64(v) : 0;
 	if (max < m->vcpus)
-		m_error(m, "maxvcpus", "maxvcpus < vcpus (maxvcpus = %ld, vcpus = %ld)", max, m->vcpus);
+		m_error(m, mv->name, "maxvcpus < vcpus (maxvcpus = %ld, vcpus = %ld)", max, m->vcpus);
 }
 
 /* "0-3,^2,nodes:1,all" into a bitmap (an array of CPU numbers) */

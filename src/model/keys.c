@@ -689,22 +689,36 @@ static json_object *json_dest(json_object *root, const struct key *k)
 	return NULL;
 }
 
+/* k's default is src's value (in so): a copy, or a bitmap's size. */
+static void copy_default(json_object *o, const struct key *k, json_object *so, const struct key *src)
+{
+	json_object *v;
+	if (!o || !so || json_object_object_get_ex(o, k->field, NULL) ||
+	    !json_object_object_get_ex(so, src->field, &v))
+		return;
+	if (json_object_is_type(v, json_type_array))
+		j_int(o, k->field, (int64_t)json_object_array_length(v));
+	else
+		json_object_object_add_ex(o, k->field, json_object_get(v), JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
+void m_default_from_key(struct mctx *m, const struct key *k)
+{
+	const struct key *src = m_key(k->dflt_key);
+	copy_default(m_dest(m, k), k, m_dest(m, src), src);
+}
+
 void m_fill_defaults(json_object *root)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key *k = &keys[i];
-		json_object *o = (k->flags & KF_FILL) ? json_dest(root, k) : NULL, *v;
+		json_object *o = (k->flags & KF_FILL) ? json_dest(root, k) : NULL;
 		if (!o || json_object_object_get_ex(o, k->field, NULL) ||
 		    (k->fill_unless && json_object_object_get_ex(o, k->fill_unless, NULL)))
 			continue;
 		if (k->dflt_key) {	/* another key's value (filled first: the table's order) */
 			const struct key *src = m_key(k->dflt_key);
-			json_object *so = json_dest(root, src);
-			if (!so || !json_object_object_get_ex(so, src->field, &v)) continue;
-			if (json_object_is_type(v, json_type_array))
-				j_int(o, k->field, (int64_t)json_object_array_length(v));
-			else
-				json_object_object_add_ex(o, k->field, json_object_get(v), JSON_C_OBJECT_KEY_IS_CONSTANT);
+			copy_default(o, k, json_dest(root, src), src);
 			continue;
 		}
 		switch (k->type) {

@@ -102,6 +102,8 @@ char *m_enum_list(const struct key *k);
 /* The defaults libxl fills before building, from the rows with KF_FILL,
  * into a config (as printed: a field already there is kept). */
 void m_fill_defaults(json_object *root);
+/* While building: k's value, when not set, is that of its dflt_key row. */
+void m_default_from_key(struct mctx *m, const struct key *k);
 
 /* libxl's IDL (idl_order.c): whether struct sname (an IDL name, such as
  * "domain_build_info") has field. */
