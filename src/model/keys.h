@@ -108,5 +108,8 @@ void m_default_from_key(struct mctx *m, const struct key *k);
 /* libxl's IDL (idl_order.c): whether struct sname (an IDL name, such as
  * "domain_build_info") has field. */
 bool m_idl_has(const char *sname, const char *field);
+/* The fields of a config (as built) that the IDL table does not list, one
+ * ".b_info.field" line each into *report (caller frees; NULL: none). */
+size_t m_idl_unknown(json_object *root, char **report);
 
 #endif

@@ -9,6 +9,7 @@
 #include <kxl/cfg.h>
 #include <kxl/model.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -187,6 +188,14 @@ static void test_table(void)
 		if (k->min < k->max) CHECK(k->type == KT_INT);
 	}
 	CHECK(first == 1 && phases == 3);
+	/* the IDL check itself finds a field libxl does not have */
+	json_object *bogus = json_tokener_parse("{ \"b_info\": { \"modules\": [], \"bogus\": 1, "
+						"\"type.hvm\": { \"vnc\": { \"enable\": \"True\", \"x\": 1 } } } }");
+	char *report = NULL;
+	CHECK(m_idl_unknown(bogus, &report) == 2 && report && strstr(report, ".b_info.bogus") &&
+	      strstr(report, ".b_info.type.hvm.vnc.x"));
+	free(report);
+	json_object_put(bogus);
 	/* the man page's entries carry the rows' typed defaults, values and bounds */
 	const struct kxl_key_doc *doc;
 	size_t nd = kxl_keys_doc(&doc);
@@ -411,14 +420,61 @@ static void test_vif_parser(void)
 	kxl_diag_free(&d);
 }
 
-int main(void)
+/* Every field the model writes, for every accepted cfg of the given
+ * folders (the golden pass cases, the peer corpus), is a field of libxl's
+ * IDL table: the handlers' field names and the printer's are one set. */
+static const char *const *idl_dirs;
+
+static void test_idl_coverage(void)
 {
+	size_t files = 0;
+	for (const char *const *dir = idl_dirs; *dir; dir++) {
+		DIR *dh = opendir(*dir);
+		if (!dh) { printf("# %s: not found, skipped\n", *dir); continue; }
+		struct dirent *e;
+		while ((e = readdir(dh))) {
+			size_t l = strlen(e->d_name);
+			if (l < 5 || strcmp(e->d_name + l - 4, ".cfg")) continue;
+			char *path = xasprintf("%s/%s", *dir, e->d_name);
+			struct kxl_cfg cfg;
+			struct kxl_conf conf;
+			struct kxl_diag d;
+			struct kxl_domain dom;
+			kxl_cfg_init(&cfg);
+			kxl_diag_init(&d);
+			kxl_conf_defaults(&conf);
+			if (!kxl_cfg_parse_file(&cfg, path, &d) && !d.errors) {
+				kxl_domain_from_cfg(&dom, &cfg, &conf, &d);
+				char *report = NULL;
+				if (dom.config && m_idl_unknown(dom.config, &report)) {
+					printf("# %s: fields not in the IDL table:\n# %s", path, report);
+					group_failures++;
+				}
+				free(report);
+				kxl_domain_free(&dom);
+				files++;
+			}
+			kxl_cfg_free(&cfg);
+			kxl_conf_free(&conf);
+			kxl_diag_free(&d);
+			free(path);
+		}
+		closedir(dh);
+	}
+	printf("# %zu configs\n", files);
+}
+
+int main(int argc, char **argv)
+{
+	idl_dirs = (const char *const *)argv + 1;
 	run("getters: values, xl's warnings for the wrong kind, bounds, paths, errors", test_getters);
 	run("key table: typed rows, IDL destinations, defaults, docs", test_table);
 	run("handlers on their own rows", test_handlers);
 	run("defaults pass and view from the rows", test_defaults);
 	run("disk spec parser", test_disk_parser);
 	run("vif spec parser", test_vif_parser);
+	if (argc > 1)
+		run("every field the model writes is in libxl's IDL table", test_idl_coverage);
 	printf("1..%d\n", tests);
 	return failed_tests ? 1 : 0;
 }
