@@ -21,8 +21,8 @@
 void h_dtdev(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "dtdev", false, &list)) return;
-	json_object *arr = j_arr(m->root, "dtdevs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		json_object *o = json_object_new_object();
 		j_str(o, "path", list->items[i]->str);
@@ -33,8 +33,8 @@ void h_dtdev(struct mctx *m, const struct key *key)
 void h_ioports(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "ioports", false, &list)) return;
-	json_object *arr = j_arr(m->b_info, "ioports");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
@@ -59,8 +59,8 @@ void h_ioports(struct mctx *m, const struct key *key)
 void h_irqs(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "irqs", false, &list)) return;
-	json_object *arr = j_arr(m->b_info, "irqs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
@@ -77,8 +77,8 @@ void h_irqs(struct mctx *m, const struct key *key)
 void h_iomem(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "iomem", false, &list)) return;
-	json_object *arr = j_arr(m->b_info, "iomem");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
@@ -288,8 +288,8 @@ void h_channel(struct mctx *m, const struct key *key)
 void h_vif(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vif", false, &list)) return;
-	json_object *arr = j_arr(m->root, "nics");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type != KXL_CFG_STRING) break;
@@ -307,15 +307,15 @@ void h_vif(struct mctx *m, const struct key *key)
 
 void h_vif2(struct mctx *m, const struct key *key)
 {
-	if (!m_list(m, "vif2", true, NULL))
-		m_deprecated(m, "vif2", "vif2: netchannel2 is deprecated and not supported by xl");
+	if (!m_list(m, key->name, true, NULL))
+		m_deprecated(m, key->name, "vif2: netchannel2 is deprecated and not supported by xl");
 }
 
 void h_vfb(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vfb", false, &list)) return;
-	json_object *vfbs = j_arr(m->root, "vfbs"), *vkbs = j_arr(m->root, "vkbs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *vfbs = j_arr(m_dest(m, key), key->field), *vkbs = j_arr(m->root, "vkbs");
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		json_object *fb = json_object_new_object(), *kb = json_object_new_object();
 		j_int(fb, "devid", (int64_t)i);
@@ -417,8 +417,8 @@ void h_vkb(struct mctx *m, const struct key *key)
 		{ "multi-touch-num-contacts", "multi_touch_num_contacts" }, { "width", "width" },
 		{ "height", "height" } };
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vkb", false, &list)) return;
-	json_object *arr = j_arr(m->root, "vkbs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);

@@ -119,7 +119,7 @@ static json_object *module_json(const char *path, const char *cmdline)
 void h_kernel(struct mctx *m, const struct key *key)
 {
 	const char *kernel = NULL, *ramdisk = NULL, *bootloader = NULL, *dt = NULL;
-	m_string(m, "kernel", false, &kernel);
+	m_string(m, key->name, false, &kernel);
 	m_string(m, "ramdisk", false, &ramdisk);
 	m_string(m, "bootloader", true, &bootloader);
 	struct module *mods = NULL;
@@ -142,15 +142,15 @@ void h_kernel(struct mctx *m, const struct key *key)
 	}
 	if (bootloader) {
 		/* paths inside the guest's disk, for the bootloader: kept as given */
-		if (kernel) j_str(m->b_info, "kernel", kernel);
+		if (kernel) j_str(m_dest(m, key), key->field, kernel);
 		if (ramdisk) j_str(m->b_info, "ramdisk", ramdisk);
 	} else if (have_mods && nmods) {
-		j_str(m->b_info, "kernel", mods[0].path);
+		j_str(m_dest(m, key), key->field, mods[0].path);
 		if (nmods > 1) j_str(m->b_info, "ramdisk", mods[1].path);
 	} else {
 		if (kernel) {
 			char *k = m_resolve(m, "kernel", kernel);
-			j_str(m->b_info, "kernel", k);
+			j_str(m_dest(m, key), key->field, k);
 			free(k);
 		}
 		if (ramdisk) {

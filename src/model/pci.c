@@ -133,8 +133,8 @@ void h_pci(struct mctx *m, const struct key *key)
 	m_long(m, "pci_power_mgmt", false, &pm);
 	m_long(m, "pci_permissive", false, &perm);
 	m_long(m, "pci_seize", false, &seize);
-	if (m_list(m, "pci", false, &list)) return;
-	json_object *arr = j_arr(m->root, "pcidevs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		if (list->items[i]->type != KXL_CFG_STRING) break;
 		json_object *o = json_object_new_object();

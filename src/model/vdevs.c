@@ -158,8 +158,8 @@ static int vsnd_item(struct mctx *m, const struct kxl_loc *l, json_object *card,
 void h_vsnd(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vsnd", false, &list)) return;
-	json_object *arr = j_arr(m->root, "vsnds");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *cv = list->items[i];
 		struct kxl_loc l = m_value_loc(cv);
