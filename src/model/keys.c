@@ -33,7 +33,9 @@
 /* an IDL integer: libxl's C type, and its IDL default (never printed) */
 #define INT(n, d, f, t, ct, idl, doc_) { .name = n, .type = KT_INT, AT(d, f), .types = t, .ctype = ct, \
 	.min = 1, .max = 0, .idl_dflt = idl, .dflt = idl, .flags = KF_DEFAULT, .doc = doc_ }
-#define LNG(n, d, f, t, doc_) INT(n, d, f, t, CT_INT, -1, doc_)
+/* a scheduler parameter: -1 (libxl's default, not printed) leaves it to the scheduler */
+#define LNG(n, d, f, t, doc_) { .name = n, .type = KT_INT, AT(d, f), .types = t, .ctype = CT_INT, \
+	.idl_dflt = -1, .dflt_text = "the scheduler's", .doc = doc_ }
 #define LNG0(n, d, f, t, doc_) INT(n, d, f, t, CT_INT, 0, doc_)
 #define U32(n, d, f, t, doc_) INT(n, d, f, t, CT_UINT32, 0, doc_)
 #define MIB(n, d, f, t, doc_) { .name = n, .type = KT_SIZE, AT(d, f), .types = t, .doc = doc_ }
@@ -218,8 +220,9 @@ static const struct key keys[] = {
 	{ .name = "cpuid", .type = KT_SPECIAL, .fn = h_cpuid, AT(D_BINFO, "cpuid"), .types = T_ALL,
 	  .dflt_text = "host", .doc = "CPUID policy: \"host,FLAG=V,...\" or xend's list form" },
 	FN("device_model", KT_STRING, h_device_model, T_ALL, NULL, "Ignored by xl: use device_model_override"),
-	GRP("device_model_override", KT_PATH, T_ALL, "Device model binary"),
-	{ .name = "device_model_version", .type = KT_ENUM, .flags = KF_GROUP | KF_EXACT, .types = T_ALL,
+	{ .name = "device_model_override", .type = KT_PATH, .flags = KF_GROUP | KF_LOOKUP, .types = T_ALL,
+	  .doc = "Device model binary" },
+	{ .name = "device_model_version", .type = KT_ENUM, .flags = KF_GROUP | KF_EXACT | KF_DEFAULT, .types = T_ALL,
 	  AT(D_BINFO, "device_model_version"), .values = VALUES("qemu-xen", "qemu-xen-traditional"),
 	  .idl_values = VALUES("qemu_xen", "qemu_xen_traditional"), .dflt = 0, .idl_dflt = -1,
 	  .doc = "Device model" },
@@ -759,7 +762,8 @@ static char *default_text(const struct key *k)
 		kxl_conf_defaults(&c);
 		long v = *(const long *)(const void *)((const char *)&c + k->conf_dflt - 1);
 		kxl_conf_free(&c);
-		return xasprintf("xl.conf's %s (%ld)", k->name, v);
+		return v == -1 ? xasprintf("xl.conf's %s (unset there: Xen's default)", k->name) :
+				 xasprintf("xl.conf's %s (%ld)", k->name, v);
 	}
 	if (k->flags & KF_DEFAULT) {
 		switch (k->type) {
