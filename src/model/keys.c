@@ -297,8 +297,6 @@ static const struct key keys[] = {
 	BOOL("vpmu", D_BINFO, "vpmu", T_ALL, "Virtual performance counters"),
 };
 
-/* Keys xl.cfg(5) documents that xl reads elsewhere or ignores. */
-static const char *const other_keys[] = { "stdvga", "keymap" };
 
 size_t m_keys(const struct key **out)
 {
@@ -491,14 +489,12 @@ static void key_index_add(const char *name)
 
 static void key_index_build(void)
 {
-	_Static_assert(ARRAY_SIZE(keys) + ARRAY_SIZE(other_keys) < ARRAY_SIZE(key_index) / 2,
+	_Static_assert(ARRAY_SIZE(keys) < ARRAY_SIZE(key_index) / 2,
 		       "the key index stays at most half full");
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		key_hash[i] = m_hash(keys[i].name);
 		if (keys[i].name[0]) key_index_add(keys[i].name);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(other_keys); i++)
-		key_index_add(other_keys[i]);
 }
 
 static bool known_key(const char *name)
