@@ -37,8 +37,8 @@ void h_name(struct mctx *m, const struct key *key)
 		m_file_error(m, "domain name must be specified: add name = \"...\"");
 	else if (!e)
 		j_str(m_dest(m, key), key->field, s);
-	else
-		m->failed = true;
+	else	/* xl: "Domain name must be specified." after the getter's warning */
+		m_error(m, key->name, "domain name must be specified as a string: name = \"...\"");
 }
 
 void h_uuid(struct mctx *m, const struct key *key)
