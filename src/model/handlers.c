@@ -390,33 +390,6 @@ void h_rdm(struct mctx *m, const struct key *key)
 	}
 }
 
-/* tsc_mode = "native" or, deprecated, its number */
-void h_tsc_mode(struct mctx *m, const struct key *key)
-{
-	long l;
-	const char *s;
-	if (!m_long(m, key->name, true, &l)) {
-		long n = 0;
-		while (key->values[n]) n++;
-		if (l < 0 || l >= n) {
-			m_error(m, key->name, "invalid value %ld for \"%s\" (0-%ld)", l, key->name, n - 1);
-			return;
-		}
-		m_deprecated(m, key->name, "specifying \"%s\" as an integer is deprecated; write "
-			     "%s = \"%s\"", key->name, key->name, key->values[l]);
-		if (l != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[l]);
-	} else if (!m_string(m, key->name, false, &s)) {
-		int i = m_enum_index(key, s);
-		if (i >= 0) {
-			if (i != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[i]);
-			return;
-		}
-		char *vals = m_enum_list(key);
-		m_error(m, key->name, "invalid value \"%s\" for \"%s\" (%s)", s, key->name, vals);
-		free(vals);
-	}
-}
-
 void h_vncviewer(struct mctx *m, const struct key *key)
 {
 	long l;
@@ -424,26 +397,17 @@ void h_vncviewer(struct mctx *m, const struct key *key)
 		m_warn(m, key->name, "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
 }
 
+/* timer_mode: a typed enum (or, deprecated, its number) that PV refuses */
 void h_timer_mode(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
-	bool num = !m_long(m, key->name, true, &l);
-	if (!num && m_string(m, key->name, false, &s)) return;
+	if (m_long(m, key->name, true, &l) && m_string(m, key->name, false, &s)) return;
 	if (m->type == T_PV) {
 		m_error(m, key->name, "\"%s\" option is not supported for PV guests", key->name);
 		return;
 	}
-	if (num) {
-		if (l < 0 || l > 3) { m_error(m, key->name, "invalid value %ld for \"%s\" (0-3)", l, key->name); return; }
-		m_deprecated(m, key->name, "specifying \"%s\" as an integer is deprecated; write "
-			     "%s = \"%s\"", key->name, key->name, key->values[l]);
-		j_str(m_dest(m, key), key->field, key->values[l]);
-		return;
-	}
-	int i = m_enum_index(key, s);
-	if (i >= 0) j_str(m_dest(m, key), key->field, key->values[i]);
-	else m_error(m, key->name, "invalid value \"%s\" for \"%s\"", s, key->name);
+	m_apply_into(m, key, m_dest(m, key));
 }
 
 static const char *const viridian_names[] = { "base", "freq", "time_ref_count", "reference_tsc",
@@ -533,25 +497,6 @@ void h_mca_caps(struct mctx *m, const struct key *key)
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m_dest(m, key), key->field, 1); continue; }
 		m_error(m, key->name, "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
-	}
-}
-
-void h_altp2m(struct mctx *m, const struct key *key)
-{
-	long l;
-	const char *s;
-	if (!m_long(m, key->name, true, &l)) {
-		if (l < 0 || l > 3) { m_error(m, key->name, "invalid value %ld for \"%s\"", l, key->name); return; }
-		if (l != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[l]);
-	} else if (!m_string(m, key->name, false, &s)) {
-		int i = m_enum_index(key, s);
-		if (i >= 0) {
-			if (i != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[i]);
-			return;
-		}
-		char *vals = m_enum_list(key);
-		m_error(m, key->name, "invalid value \"%s\" for \"%s\" (%s)", s, key->name, vals);
-		free(vals);
 	}
 }
 

@@ -136,8 +136,8 @@ static const struct key keys[] = {
 	     "share_pt", "default"), 4, 4, "IOMMU page table sharing"),
 	MIB("shadow_memory", D_BINFO, "shadow_memkb", T_ALL, "Shadow page table memory, in MiB"),
 	BOOL("nomigrate", D_BINFO, "disable_migrate", T_ALL, "Forbid migration"),
-	{ .name = "tsc_mode", .type = KT_ENUM, .fn = h_tsc_mode, AT(D_BINFO, "tsc_mode"), .types = T_ALL,
-	  .flags = KF_DEFAULT, .values = VALUES("default", "always_emulate", "native", "native_paravirt"),
+	{ .name = "tsc_mode", .type = KT_ENUM, AT(D_BINFO, "tsc_mode"), .types = T_ALL,
+	  .flags = KF_DEFAULT | KF_NUMBERED | KF_NUMBER_DEPRECATED, .values = VALUES("default", "always_emulate", "native", "native_paravirt"),
 	  .dflt = 0, .idl_dflt = 0, .doc = "TSC mode (the number of a value is deprecated)" },
 	U32("rtc_timeoffset", D_BINFO, "rtc_timeoffset", T_ALL, "RTC offset from UTC (or local time), in seconds"),
 	FN("vncviewer", KT_INT, h_vncviewer, T_ALL, NULL, "Ignored by xl (use create -V)"),
@@ -158,7 +158,8 @@ static const struct key keys[] = {
 	  .flags = KF_LOOKUP, .doc = "Bootloader program (pygrub): finds kernel, ramdisk and cmdline inside the guest's disk" },
 	GRP("bootloader_args", KT_LIST, T_ALL, "Arguments of the bootloader (a list)"),
 	{ .name = "timer_mode", .type = KT_ENUM, .fn = h_timer_mode, AT(D_BINFO, "timer_mode"), .types = T_ALL,
-	  .flags = KF_DEFAULT, .values = VALUES("delay_for_missed_ticks", "no_delay_for_missed_ticks",
+	  .flags = KF_DEFAULT | KF_NUMBERED | KF_NUMBER_DEPRECATED,
+	  .values = VALUES("delay_for_missed_ticks", "no_delay_for_missed_ticks",
 	  "no_missed_ticks_pending", "one_missed_tick_pending"), .dflt = 1, .idl_dflt = -1,
 	  .doc = "Virtual timer mode (the number of a value is deprecated)" },
 	BOOLD("nestedhvm", D_BINFO, "nested_hvm", T_ALL, 0, "Expose hardware virtualisation to the guest"),
@@ -193,8 +194,8 @@ static const struct key keys[] = {
 	{ .name = "mca_caps", .type = KT_LIST, .fn = h_mca_caps, AT(D_TYPE, "mca_caps"), .types = T_HVM,
 	  .dflt_text = "none", .doc = "Machine check capabilities: [\"lmce\"]" },
 	FN("firmware", KT_SPECIAL, h_firmware, T_ALL, NULL, "hvm: ovmf, seabios, rombios (uefi and bios are pinned to one), or a path; pv/pvh: pvgrub32|pvgrub64; pvh: a path to a PVH firmware ELF"),
-	{ .name = "altp2m", .type = KT_ENUM, .fn = h_altp2m, AT(D_BINFO, "altp2m"), .types = T_ALL,
-	  .flags = KF_DEFAULT, .values = VALUES("disabled", "mixed", "external", "limited"), .dflt = 0,
+	{ .name = "altp2m", .type = KT_ENUM, AT(D_BINFO, "altp2m"), .types = T_ALL,
+	  .flags = KF_DEFAULT | KF_NUMBERED, .values = VALUES("disabled", "mixed", "external", "limited"), .dflt = 0,
 	  .idl_dflt = 0, .doc = "Alternate p2m (or its number)" },
 	{ .name = "vmtrace_buf_kb", .type = KT_INT, .fn = h_vmtrace, AT(D_BINFO, "vmtrace_buf_kb"), .types = T_ALL,
 	  .min = 1, .max = 0, .flags = KF_DEFAULT, .dflt = 0, .idl_dflt = 0,
@@ -432,15 +433,30 @@ void m_apply_into(struct mctx *m, const struct key *k, json_object *o)
 		m_defbool(m, k->name, false, o, k->field);
 		break;
 	case KT_ENUM: {
-		if (m_string(m, k->name, k->flags & KF_QUIET, &s)) return;
-		int i = m_enum_index(k, s);
-		if (i < 0) {
-			char *vals = m_enum_list(k);
-			m_error(m, k->name, "invalid value \"%s\" for \"%s\" (%s)", s, k->name, vals);
-			free(vals);
-		} else if (i != k->idl_dflt) {
-			j_str(o, k->field, m_enum_idl(k, i));
+		int i;
+		if ((k->flags & KF_NUMBERED) && !m_long(m, k->name, true, &l)) {
+			long n = 0;
+			while (k->values[n]) n++;
+			if (l < 0 || l >= n) {
+				m_error(m, k->name, "invalid value %ld for \"%s\" (0-%ld)", l, k->name, n - 1);
+				return;
+			}
+			if (k->flags & KF_NUMBER_DEPRECATED)
+				m_deprecated(m, k->name, "specifying \"%s\" as an integer is deprecated; write "
+					     "%s = \"%s\"", k->name, k->name, k->values[l]);
+			i = (int)l;
+		} else {
+			if (m_string(m, k->name, k->flags & KF_QUIET, &s)) return;
+			i = m_enum_index(k, s);
+			if (i < 0) {
+				char *vals = m_enum_list(k);
+				m_error(m, k->name, "invalid value \"%s\" for \"%s\" (%s)", s, k->name, vals);
+				free(vals);
+				return;
+			}
 		}
+		if (i != k->idl_dflt)
+			j_str(o, k->field, m_enum_idl(k, i));
 		break;
 	}
 	case KT_LIST: {
@@ -740,7 +756,7 @@ static const char *kind_name(const struct key *k)
 	case KT_INT: return "number";
 	case KT_SIZE: return "number (MiB)";
 	case KT_BOOL: return "boolean (0/1)";
-	case KT_ENUM: return "enum";
+	case KT_ENUM: return k->flags & KF_NUMBERED ? "enum (or a value's number)" : "enum";
 	case KT_PATH: return k->flags & KF_LOOKUP ? "path|name" : "path";
 	case KT_LIST: return "list";
 	case KT_DEVICES: return "device specs";

@@ -50,6 +50,8 @@ enum key_flag {
 	KF_BITMAP = 1u << 9,	/* an integer N stored as the bitmap [0..N-1] */
 	KF_SILENT_TYPES = 1u << 10,	/* xl reads it for other types silently: no note */
 	KF_DEFAULT = 1u << 11,	/* dflt holds xl's default */
+	KF_NUMBERED = 1u << 12,	/* enum: xl also takes a value's index (0, 1, ...) */
+	KF_NUMBER_DEPRECATED = 1u << 13,	/* ... which it says is deprecated */
 };
 
 struct key;

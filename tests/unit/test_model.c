@@ -214,7 +214,8 @@ static void apply(struct fixture *f, const char *name)
 {
 	const struct key *k = m_key(name);
 	if (!k) { printf("# no row %s\n", name); group_failures++; return; }
-	k->fn(&f->m, k);
+	if (k->fn) k->fn(&f->m, k);
+	else m_apply_into(&f->m, k, m_dest(&f->m, k));
 }
 
 static void test_handlers(void)
@@ -252,7 +253,7 @@ static void test_handlers(void)
 	CHECK(jis(f.m.b_info, "max_grant_frames", "64") && jis(f.m.b_info, "max_maptrack_frames", "7"));
 	fx_free(&f);
 
-	/* tsc_mode: a number is deprecated; the IDL default is not printed */
+	/* tsc_mode (a typed row): a number is deprecated; the IDL default is not printed */
 	fx_init(&f, "tsc_mode = 2\n", T_PV);
 	apply(&f, "tsc_mode");
 	CHECK(jis(f.m.b_info, "tsc_mode", "native") && has_msg(&f.d, KXL_DEPRECATED, "write tsc_mode = \"native\""));
@@ -260,6 +261,20 @@ static void test_handlers(void)
 	fx_init(&f, "tsc_mode = 'Default'\n", T_PV);
 	apply(&f, "tsc_mode");
 	CHECK(jis(f.m.b_info, "tsc_mode", NULL) && !f.m.failed);
+	fx_free(&f);
+
+	/* altp2m takes a number without a deprecation; timer_mode is refused on pv */
+	fx_init(&f, "altp2m = 2\ntimer_mode = 0\n", T_PV);
+	apply(&f, "altp2m");
+	CHECK(jis(f.m.b_info, "altp2m", "external") && f.d.n == 0);
+	apply(&f, "timer_mode");
+	CHECK(f.m.failed && has_msg(&f.d, KXL_ERROR, "not supported for PV guests"));
+	fx_free(&f);
+	fx_init(&f, "altp2m = 7\ntimer_mode = 'one_missed_tick_pending'\n", T_HVM);
+	apply(&f, "altp2m");
+	CHECK(has_msg(&f.d, KXL_ERROR, "invalid value 7 for \"altp2m\" (0-3)"));
+	apply(&f, "timer_mode");
+	CHECK(jis(f.m.b_info, "timer_mode", "one_missed_tick_pending"));
 	fx_free(&f);
 
 	/* mmio_hole: bounds from the row */
