@@ -124,4 +124,17 @@ int bl_find(int fd, const struct bl_request *rq, int kfd, int rfd, struct bl_cho
  * timeout_ms. Returns 0 or -1 with err filled. */
 int bl_find_sandboxed(int fd, const struct bl_request *rq, int kfd, int rfd,
 		      struct bl_choice *out, int timeout_ms, char *err, size_t errlen);
+
+/* ---- export.c: images in QEMU's formats, through qemu-storage-daemon ---- */
+struct bl_export {
+	int fd;		/* the raw view, read-only; -1 when none */
+	int pid;	/* the daemon, or 0 */
+	char *dir;	/* its private directory */
+};
+/* Exports the image (QEMU block driver: qcow2, qcow, vpc, qed) read-only and
+ * opens the raw view in x->fd. Returns 0, or -1 with err filled. */
+int bl_export_open(const char *path, const char *driver, struct bl_export *x, char *err,
+		   size_t errlen);
+/* Closes the view, ends the daemon and removes its files. */
+void bl_export_close(struct bl_export *x);
 #endif

@@ -1,7 +1,8 @@
 /*
  * boot.c: kxl's bootloader for `kxl create' (include/kxl/bootloader.h).
  * The domain's first disk in the config's order (libxl's disks[0]) is
- * opened read-only here, in the privileged process; the sandboxed reader
+ * opened read-only here, in the privileged process (an image in one of
+ * QEMU's formats through qemu-storage-daemon's read-only export, export.c); the sandboxed reader
  * (sandbox.c) gets only that descriptor and two fresh memfds, which it
  * fills with the chosen entry's kernel and its ramdisks. The builder then
  * reads the memfds by descriptor, at every boot of the domain (a reboot
@@ -114,9 +115,16 @@ int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec
 	if (!path || !*path)
 		return kxl_err(d, "bootloader = \"%s\": the bootloader reads the kernel from the "
 			       "domain's first disk, and the config has none", dom->bootloader);
-	if (fmt && strcmp(fmt, "raw"))
-		return kxl_err(d, "%s: format=%s: kxl's bootloader reads raw images and block "
-			       "devices only (convert it with `qemu-img convert -O raw')", path, fmt);
+	static const char *const qemu[][2] = {
+		{ "qcow", "qcow" }, { "qcow2", "qcow2" }, { "vhd", "vpc" }, { "qed", "qed" },
+	};
+	const char *driver = NULL;
+	for (size_t i = 0; fmt && i < ARRAY_SIZE(qemu); i++)
+		if (!strcmp(fmt, qemu[i][0]))
+			driver = qemu[i][1];
+	if (fmt && strcmp(fmt, "raw") && !driver)
+		return kxl_err(d, "%s: format=%s: kxl's bootloader reads raw images, block devices "
+			       "and qcow, qcow2, vhd and qed images", path, fmt);
 
 	struct bl_request rq = { .offset = UINT64_MAX, .listfd = 2 };
 	rq.kernel = dom->kernel;
@@ -125,12 +133,25 @@ int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec
 	if (take_args(get(b, "bootloader_args"), &rq, d))
 		return -1;
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return kxl_err(d, "%s: cannot open the disk for the bootloader: %s", path, strerror(errno));
+	struct bl_export x = { .fd = -1 };
+	char err[BL_ERRLEN];
+	int fd;
+	if (driver) {
+		/* qemu-storage-daemon reads the format; the reader sees raw bytes */
+		if (bl_export_open(path, driver, &x, err, sizeof(err)) < 0)
+			return kxl_err(d, "%s: format=%s for the bootloader: %s", path, fmt, err);
+		fd = x.fd;
+		x.fd = -1;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return kxl_err(d, "%s: cannot open the disk for the bootloader: %s", path,
+				       strerror(errno));
+	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
 		close(fd);
+		bl_export_close(&x);
 		return kxl_err(d, "%s: not a disk image or block device", path);
 	}
 	bl->kernel_fd = memfd_create("kxl-kernel", MFD_CLOEXEC);
@@ -138,13 +159,14 @@ int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec
 	if (bl->kernel_fd < 0 || bl->ramdisk_fd < 0) {
 		int e = errno;
 		close(fd);
+		bl_export_close(&x);
 		return kxl_err(d, "memfd_create: %s", strerror(e));
 	}
 	struct bl_choice *ch = xcalloc(1, sizeof(*ch));
-	char err[BL_ERRLEN];
 	int r = bl_find_sandboxed(fd, &rq, bl->kernel_fd, bl->ramdisk_fd, ch, BL_TIMEOUT_MS, err,
 				  sizeof(err));
 	close(fd);
+	bl_export_close(&x);	/* the kernel and ramdisk are in memory now */
 	if (r < 0) {
 		kxl_err(d, "%s: bootloader: %s", path, err);
 		free(ch);
