@@ -171,6 +171,34 @@ ok(r.returncode != 0 and 'the config has none' in r.stderr, 'a config without a 
 r = run(KXL, 'check', cfg('garbage', img, 'bootloader_args = [ "--offset=1" ]\n'))
 ok(r.returncode == 1 and 'error' in r.stderr, 'a filesystem offset with no filesystem is refused', r.stderr)
 
+# a qcow2 copy, read through qemu-storage-daemon's FUSE export
+qemu = shutil.which('qemu-img') and shutil.which('qemu-storage-daemon') and os.path.exists('/dev/fuse')
+if qemu:
+    q = os.path.join(TMP, 'main.qcow2')
+    subprocess.run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', img, q], check=True)
+    p = os.path.join(TMP, 'qcow2.cfg')
+    with open(p, 'w') as f:
+        f.write('name = "q"\ntype = "pvh"\nmemory = 64\nbootloader = "pygrub"\n'
+                'disk = [ "format=qcow2,vdev=xvda,target=%s" ]\n' % q)
+    before = set(os.listdir('/tmp'))
+    r = run(KXL, 'check', p)
+    if 'FUSE' in r.stderr and r.returncode:
+        print('ok %d - qcow2 # SKIP no FUSE mount here: %s' % (n + 1, r.stderr.strip().splitlines()[0]))
+        n += 1
+    else:
+        ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0 (%d bytes), ramdisk' % (q, ksize)
+           in r.stderr, 'a qcow2 disk is read through qemu-storage-daemon', r.stdout + r.stderr)
+        plan, r = layout(p)
+        ok(plan is not None and int(region(plan, 'module 0')[0]['size'], 16) == len(INITRD),
+           'layout from the qcow2 disk', r.stderr)
+        left = [f for f in set(os.listdir('/tmp')) - before if f.startswith('kxl-bl.')]
+        ok(not left, 'qemu-storage-daemon\'s directory is removed', left)
+        r = run('ps', '-eo', 'args')
+        ok(q not in r.stdout, 'qemu-storage-daemon has ended', r.stdout)
+else:
+    print('ok %d - qcow2 # SKIP qemu-img, qemu-storage-daemon or /dev/fuse missing' % (n + 1))
+    n += 1
+
 # nothing left behind: the kernel and ramdisk were only ever memfds
 left = [f for f in os.listdir(TMP) if f.startswith('boot_')]
 ok(not left, 'no file written', left)
