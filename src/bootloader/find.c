@@ -160,8 +160,10 @@ static int read_menu(struct bl_fs *fs, struct bl_menu *m, const char **which, ch
 		}
 		free(buf);
 		free(env);
-		if (rc < 0)
+		if (rc < 0) {
+			bl_menu_free(m);	/* a menu parsed before a later step failed */
 			return -1;
+		}
 		return 1;
 	}
 	/* No menu file: BLS entries alone, with grub2's grubenv if there is one. */
