@@ -2,8 +2,8 @@
  * main.c: kxl-bootloader, a drop-in for Xen's pygrub that libxl can run as
  * `bootloader ='. It takes pygrub's arguments, opens the disk image
  * read-only, has the sandboxed child (sandbox.c) choose the entry and copy
- * the kernel and ramdisk into memfds, then writes them to files in
- * --output-directory and the records libxl reads to --output: sxp
+ * the kernel and ramdisk straight into new files in --output-directory
+ * (memfds with -n), then writes the records libxl reads to --output: sxp
  * ("linux (kernel '...')(ramdisk '...')(args '...')", Python quoting, as
  * pygrub), simple (one "key value" per line) or simple0 (NUL-separated),
  * each list ended by an empty record. A value a format cannot carry is
@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include "bootloader/bl.h"
 #include "util/util.h"
@@ -68,37 +67,27 @@ static void py_repr(struct sbuf *b, const char *s)
 	sbuf_add(b, &q, 1);
 }
 
-/* Copies memfd src into a new file DIR/PREFIX.XXXXXX; returns its path. */
-static char *save(int src, uint64_t size, const char *dir, const char *prefix, char *err, size_t errlen)
+/* A new empty file DIR/PREFIX.XXXXXX for the reader to fill; its path in
+ * *path. Returns the descriptor or -1 with err filled. */
+static int make_out(const char *dir, const char *prefix, char **path, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/%s.XXXXXX", dir, prefix);
-	int fd = mkostemp(path, O_CLOEXEC);
+	*path = xasprintf("%s/%s.XXXXXX", dir, prefix);
+	int fd = mkostemp(*path, O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(path);
-		return NULL;
+		snprintf(err, errlen, "%s: %s", *path, strerror(errno));
+		free(*path);
+		*path = NULL;
 	}
-	off_t off = 0;
-	while ((uint64_t)off < size) {
-		ssize_t n = sendfile(fd, src, &off, size - (uint64_t)off > (1u << 30) ? (1u << 30) :
-				     (size_t)(size - (uint64_t)off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s: %s", path, n ? strerror(errno) : "short write");
-			close(fd);
-			unlink(path);
-			free(path);
-			return NULL;
-		}
+	return fd;
+}
+
+static void unlink_free(char **path)
+{
+	if (*path) {
+		unlink(*path);
+		free(*path);
+		*path = NULL;
 	}
-	if (close(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(path);
-		free(path);
-		return NULL;
-	}
-	return path;
 }
 
 int main(int argc, char **argv)
@@ -180,10 +169,6 @@ int main(int argc, char **argv)
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)))
 		return fail("%s: not a disk image or block device", disk);
-	int kfd = memfd_create("kxl-kernel", MFD_CLOEXEC);
-	int rfd = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
-	if (kfd < 0 || rfd < 0)
-		return fail("memfd_create: %s", strerror(errno));
 	int outfd = 1;
 	if (output && !rq.list) {
 		outfd = open(output, O_WRONLY | O_CLOEXEC);
@@ -191,35 +176,53 @@ int main(int argc, char **argv)
 			return fail("%s: %s", output, strerror(errno));
 	}
 
-	struct bl_choice ch;
-	char err[BL_ERRLEN];
-	if (bl_find_sandboxed(fd, &rq, kfd, rfd, &ch, timeout_s * 1000, err, sizeof(err)) < 0)
-		return fail("%s: %s", disk, err);
-	close(fd);
-	if (rq.list)
-		return 0;
-
+	/* The reader copies the kernel and ramdisk straight into their final
+	 * files (one copy, extent by extent): made here, empty, before it runs,
+	 * and removed if anything fails. With -n or -l: memfds. */
 	char *kpath = NULL, *rpath = NULL, *adir = NULL;
-	if (not_really) {
-		kpath = xasprintf("<kernel:%s>", ch.kernel);
-		rpath = ch.has_ramdisk ? xasprintf("<ramdisk:%s>", ch.ramdisk) : NULL;
+	char err[BL_ERRLEN];
+	int kfd, rfd;
+	if (not_really || rq.list) {
+		kfd = memfd_create("kxl-kernel", MFD_CLOEXEC);
+		rfd = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
+		if (kfd < 0 || rfd < 0)
+			return fail("memfd_create: %s", strerror(errno));
 	} else {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return fail("%s: %s", dir, strerror(errno));
 		adir = realpath(dir, NULL);	/* pygrub's paths are absolute */
 		if (!adir)
 			return fail("%s: %s", dir, strerror(errno));
-		dir = adir;
-		kpath = save(kfd, ch.kernel_size, dir, "boot_kernel", err, sizeof(err));
-		if (!kpath)
+		kfd = make_out(adir, "boot_kernel", &kpath, err, sizeof(err));
+		if (kfd < 0)
 			return fail("%s", err);
-		if (ch.has_ramdisk) {
-			rpath = save(rfd, ch.ramdisk_size, dir, "boot_ramdisk", err, sizeof(err));
-			if (!rpath) {
-				unlink(kpath);
-				return fail("%s", err);
-			}
+		rfd = make_out(adir, "boot_ramdisk", &rpath, err, sizeof(err));
+		if (rfd < 0) {
+			unlink_free(&kpath);
+			return fail("%s", err);
 		}
+	}
+
+	struct bl_choice ch;
+	if (bl_find_sandboxed(fd, &rq, kfd, rfd, &ch, timeout_s * 1000, err, sizeof(err)) < 0) {
+		unlink_free(&kpath);
+		unlink_free(&rpath);
+		return fail("%s: %s", disk, err);
+	}
+	close(fd);
+	if (rq.list)
+		return 0;
+	if (close(kfd) < 0 || close(rfd) < 0) {
+		int e = errno;
+		unlink_free(&kpath);
+		unlink_free(&rpath);
+		return fail("%s: %s", adir, strerror(e));
+	}
+	if (not_really) {
+		kpath = xasprintf("<kernel:%s>", ch.kernel);
+		rpath = ch.has_ramdisk ? xasprintf("<ramdisk:%s>", ch.ramdisk) : NULL;
+	} else if (!ch.has_ramdisk) {
+		unlink_free(&rpath);
 	}
 
 	struct sbuf o = { 0 };
