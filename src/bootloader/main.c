@@ -194,11 +194,14 @@ int main(int argc, char **argv)
 		if (!adir)
 			return fail("%s: %s", dir, strerror(errno));
 		kfd = make_out(adir, "boot_kernel", &kpath, err, sizeof(err));
-		if (kfd < 0)
+		if (kfd < 0) {
+			free(adir);
 			return fail("%s", err);
+		}
 		rfd = make_out(adir, "boot_ramdisk", &rpath, err, sizeof(err));
 		if (rfd < 0) {
 			unlink_free(&kpath);
+			free(adir);
 			return fail("%s", err);
 		}
 	}
@@ -207,6 +210,7 @@ int main(int argc, char **argv)
 	if (bl_find_sandboxed(fd, &rq, kfd, rfd, &ch, timeout_s * 1000, err, sizeof(err)) < 0) {
 		unlink_free(&kpath);
 		unlink_free(&rpath);
+		free(adir);
 		return fail("%s: %s", disk, err);
 	}
 	close(fd);
@@ -216,7 +220,9 @@ int main(int argc, char **argv)
 		int e = errno;
 		unlink_free(&kpath);
 		unlink_free(&rpath);
-		return fail("%s: %s", adir, strerror(e));
+		fail("%s: %s", adir, strerror(e));
+		free(adir);
+		return 1;
 	}
 	if (not_really) {
 		kpath = xasprintf("<kernel:%s>", ch.kernel);
@@ -246,10 +252,17 @@ int main(int argc, char **argv)
 		char sep = !strcmp(format, "simple") ? '\n' : '\0';
 		/* (a C string cannot hold the NUL of simple0) */
 		if (sep && (strchr(kpath, sep) || (rpath && strchr(rpath, sep)) || (args && strchr(args, sep)))) {
-			unlink(kpath);
-			if (rpath)
-				unlink(rpath);
-			return fail("the simple format cannot carry a value with a newline");
+			if (!not_really) {
+				unlink(kpath);
+				if (rpath)
+					unlink(rpath);
+			}
+			fail("the simple format cannot carry a value with a newline");
+			free(o.s);
+			free(kpath);
+			free(rpath);
+			free(adir);
+			return 1;
 		}
 		sbuf_printf(&o, "kernel %s", kpath);
 		sbuf_add(&o, &sep, 1);
@@ -274,7 +287,12 @@ int main(int argc, char **argv)
 				if (rpath)
 					unlink(rpath);
 			}
-			return fail("writing the result: %s", w ? strerror(errno) : "short write");
+			fail("writing the result: %s", w ? strerror(errno) : "short write");
+			free(o.s);
+			free(kpath);
+			free(rpath);
+			free(adir);
+			return 1;
 		}
 		done += (size_t)w;
 	}
