@@ -104,9 +104,14 @@ struct bl_request {
 	const char *entry;	/* --entry */
 	const char *kernel, *ramdisk;	/* --kernel/--ramdisk: files in the guest fs */
 	const char *args;	/* --args */
-	int list;		/* -l: print the entries to listfd */
+	const char *cmdline;	/* the interactive menu's edited command line: replaces
+				 * the entry's arguments and --args, or NULL */
+	int list;		/* BL_LIST_TEXT (-l): print the entries to listfd;
+				 * BL_LIST_MENU: the menu for the interactive menu (tmenu.c) */
 	int listfd;
 };
+#define BL_LIST_TEXT	1
+#define BL_LIST_MENU	2
 struct bl_choice {
 	char kernel[1024], ramdisk[1024 * 2];	/* paths inside the guest, for messages */
 	char args[BL_CMDLINE_MAX + 1];
@@ -124,6 +129,22 @@ int bl_find(int fd, const struct bl_request *rq, int kfd, int rfd, struct bl_cho
  * timeout_ms. Returns 0 or -1 with err filled. */
 int bl_find_sandboxed(int fd, const struct bl_request *rq, int kfd, int rfd,
 		      struct bl_choice *out, int timeout_ms, char *err, size_t errlen);
+
+/* ---- tmenu.c: the interactive menu ----
+ * The menu as BL_LIST_MENU writes it: "menu\tTIMEOUT\n", then one line
+ * "entry\tPATH\tDEFAULT(0|1)\tTITLE\tARGS\n" per bootable entry (tabs,
+ * newlines and other control bytes in the values written as spaces). */
+struct bl_item { char *path, *title, *args; };
+struct bl_items { struct bl_item *v; int n, deflt, timeout; };
+/* Parses that text; -1 when it holds no entry. */
+int bl_items_parse(const char *text, size_t len, struct bl_items *it);
+void bl_items_free(struct bl_items *it);
+/* Shows the menu on the terminal in/out: arrow keys choose, Enter boots,
+ * `e' edits the command line, any key stops the countdown of timeout
+ * seconds (< 0: none). Returns the chosen index; *cmdline is a new string
+ * when the command line was edited, else NULL. With escape sequences only
+ * when TERM names a terminal that has them, plain lines otherwise. */
+int bl_tty_menu(int in, int out, const struct bl_items *it, char **cmdline);
 
 /* ---- export.c: images in QEMU's formats, through qemu-storage-daemon ---- */
 struct bl_export {

@@ -114,13 +114,14 @@ int main(int argc, char **argv)
 	};
 	const char *output = NULL, *format = "sxp", *dir = "/var/run/xen/pygrub";
 	struct bl_request rq = { .offset = UINT64_MAX, .listfd = 1 };
-	int not_really = 0, timeout_s = 30, c;
+	int not_really = 0, quiet = 0, timeout_s = 30, c;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "qilnh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'q': case 'i': case O_DEBUG:
-			break;	/* no interactive menu yet: always as -q */
+		case 'q': quiet = 1; break;
+		case 'i': case O_DEBUG:
+			break;	/* the menu shows whenever stdin is a terminal and not -q */
 		case 'l': rq.list = 1; break;
 		case 'n': not_really = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -176,11 +177,39 @@ int main(int argc, char **argv)
 			return fail("%s: %s", output, strerror(errno));
 	}
 
+	/* The interactive menu: a first run of the reader lists the menu into
+	 * a memfd, the user chooses (and may edit the command line), and the
+	 * second run delivers that entry. */
+	char err[BL_ERRLEN];
+	static char *edited;		/* static: reachable until exit */
+	static struct bl_items items;
+	if (!quiet && !rq.list && isatty(0)) {
+		struct bl_request lq = rq;
+		lq.list = BL_LIST_MENU;
+		lq.listfd = memfd_create("kxl-menu", MFD_CLOEXEC);
+		int k0 = memfd_create("kxl-kernel", MFD_CLOEXEC), r0 = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
+		struct bl_choice lc;
+		char menu[64 * 1024];
+		ssize_t n = -1;
+		if (lq.listfd < 0 || k0 < 0 || r0 < 0)
+			return fail("memfd_create: %s", strerror(errno));
+		if (bl_find_sandboxed(fd, &lq, k0, r0, &lc, timeout_s * 1000, err, sizeof(err)) < 0)
+			return fail("%s: %s", disk, err);
+		n = pread(lq.listfd, menu, sizeof(menu), 0);
+		close(lq.listfd);
+		close(k0);
+		close(r0);
+		if (n > 0 && bl_items_parse(menu, (size_t)n, &items) == 0) {
+			int i = bl_tty_menu(0, isatty(1) ? 1 : 2, &items, &edited);
+			rq.entry = items.v[i].path;
+			rq.cmdline = edited;
+		}
+	}
+
 	/* The reader copies the kernel and ramdisk straight into their final
 	 * files (one copy, extent by extent): made here, empty, before it runs,
 	 * and removed if anything fails. With -n or -l: memfds. */
 	char *kpath = NULL, *rpath = NULL, *adir = NULL;
-	char err[BL_ERRLEN];
 	int kfd, rfd;
 	if (not_really || rq.list) {
 		kfd = memfd_create("kxl-kernel", MFD_CLOEXEC);
