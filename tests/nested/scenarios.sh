@@ -546,6 +546,47 @@ if ! kxl_skip kxl-pygrub; then
         rm -f pygrub.img
     fi
 fi
+# The same disk with create in the background (the default): the kernel and
+# ramdisk memfds must reach the monitor, which builds the guest from them.
+if ! kxl_skip kxl-pygrub-bg; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ]; then
+        report kxl-pygrub-bg SKIP "(mke2fs, debugfs or sfdisk not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-pygrub-bg.log
+        why=
+        if ! pygrub_image pygrub.img >"$LOGS/kxl-pygrub-bg-prep.log" 2>&1; then
+            why=" image"; show_log "$LOGS/kxl-pygrub-bg-prep.log"
+        elif ! { rm -f /run/kxl/log/nested-pygrub.console.log*
+                 timeout 60 "$KXL" create pygrub.cfg </dev/null >"$log" 2>&1; }; then
+            why=" kxl-create-failed"
+        else
+            clog=/run/kxl/log/nested-pygrub.console.log	# the monitor's console log (root)
+            # the guest powers itself off: wait until the domain is gone
+            i=0
+            while "$KXL" list 2>/dev/null | grep -q nested-pygrub && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+                sleep 0.5; i=$((i + 1))
+            done
+            "$KXL" list 2>/dev/null | grep -q nested-pygrub && { why="$why still-running"; "$KXL" destroy nested-pygrub >/dev/null 2>&1; }
+            [ -n "$clog" ] && [ -f "$clog" ] && cp "$clog" "$LOGS/kxl-pygrub-bg-console.log" || why="$why no-console-log"
+            grep -q 'bootloader: kernel .*:/boot/vmlinuz-kxl' "$log" || why="$why no-bootloader-note"
+            clog=$LOGS/kxl-pygrub-bg-console.log
+            v=$(value KXL-DISK-ROOT "$clog"); [ "$v" = /dev/vda1 ] || why="$why root=$v"
+            wrote=$(value KXL-DISK-WROTE "$clog"); token=${wrote%% *}
+            rm -f pygrub.back
+            dd if=pygrub.img of=pygrub.back bs=1M skip=1 count=48 2>/dev/null
+            got=$(./debugfs -R 'cat /kxl-disk.txt' pygrub.back 2>/dev/null)
+            [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why file-on-the-image:'$got'"
+            rm -f pygrub.back
+        fi
+        if [ -z "$why" ]; then
+            report kxl-pygrub-bg PASS "(create in the background: the monitor booted the bootloader's kernel, root written) $(secs "$t0")s"
+        else
+            report kxl-pygrub-bg FAIL "(${why# })"; show_log "$log"; [ -f "$LOGS/kxl-pygrub-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-bg-console.log"
+        fi
+        rm -f pygrub.img
+    fi
+fi
 if ! kxl_skip kxl-pygrub-qcow2; then
     if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ] || [ ! -x ./qemu-img ] ||
        [ ! -x ./qemu-storage-daemon ]; then
