@@ -12,6 +12,7 @@
 #ifndef KXL_BOOTLOADER_H
 #define KXL_BOOTLOADER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <kxl/boot.h>
@@ -26,11 +27,13 @@ struct kxl_bootloader {
 };
 
 /* Runs the bootloader on dom's first disk and fills spec's kernel, module
+ * (interactive: the menu on the terminal of fds 0 and 1 first, unless
+ * bootloader_args has -q; create -c on a terminal asks for it)
  * list (a new one: the ramdisk, by descriptor) and cmdline with what it
  * found; the names and descriptors are bl's, which must outlive spec's use.
  * spec comes from kxl_domain_boot_spec. Returns 0, or -1 with one line in
  * *d naming the disk and the cause. bl is always safe to free. */
-int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
+int kxl_bootloader_boot(const struct kxl_domain *dom, bool interactive, struct kxl_boot_spec *spec,
 			struct kxl_bootloader *bl, struct kxl_diag *d);
 void kxl_bootloader_free(struct kxl_bootloader *bl);
 

@@ -40,7 +40,7 @@ static const char *gets(json_object *o, const char *k)
 
 /* Takes bootloader_args as pygrub's getopt would: --opt=VALUE or --opt
  * VALUE. Returns 0, or -1 with the offending argument said. */
-static int take_args(json_object *arr, struct bl_request *rq, struct kxl_diag *d)
+static int take_args(json_object *arr, struct bl_request *rq, bool *quiet, struct kxl_diag *d)
 {
 	static const char *const valued[] = { "--entry", "--kernel", "--ramdisk", "--args", "--offset" };
 	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
@@ -48,9 +48,12 @@ static int take_args(json_object *arr, struct bl_request *rq, struct kxl_diag *d
 		const char *a = json_object_get_string(json_object_array_get_idx(arr, i));
 		if (!a)
 			continue;
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet") || !strcmp(a, "-i") ||
-		    !strcmp(a, "--interactive") || !strcmp(a, "--debug"))
-			continue;	/* kxl create never shows a menu: always as -q */
+		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			*quiet = true;	/* no menu, even with the console attached */
+			continue;
+		}
+		if (!strcmp(a, "-i") || !strcmp(a, "--interactive") || !strcmp(a, "--debug"))
+			continue;
 		size_t k;
 		const char *val = NULL;
 		for (k = 0; k < ARRAY_SIZE(valued); k++) {
@@ -103,7 +106,7 @@ void kxl_bootloader_free(struct kxl_bootloader *bl)
 	bl->kernel_fd = bl->ramdisk_fd = -1;
 }
 
-int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
+int kxl_bootloader_boot(const struct kxl_domain *dom, bool interactive, struct kxl_boot_spec *spec,
 			struct kxl_bootloader *bl, struct kxl_diag *d)
 {
 	memset(bl, 0, sizeof(*bl));
@@ -130,7 +133,8 @@ int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec
 	rq.kernel = dom->kernel;
 	rq.ramdisk = dom->ramdisk;
 	rq.args = dom->cmdline;
-	if (take_args(get(b, "bootloader_args"), &rq, d))
+	bool quiet = false;
+	if (take_args(get(b, "bootloader_args"), &rq, &quiet, d))
 		return -1;
 
 	struct bl_export x = { .fd = -1 };
@@ -163,8 +167,34 @@ int kxl_bootloader_boot(const struct kxl_domain *dom, struct kxl_boot_spec *spec
 		return kxl_err(d, "memfd_create: %s", strerror(e));
 	}
 	struct bl_choice *ch = xcalloc(1, sizeof(*ch));
-	int r = bl_find_sandboxed(fd, &rq, bl->kernel_fd, bl->ramdisk_fd, ch, BL_TIMEOUT_MS, err,
-				  sizeof(err));
+	struct bl_items items = { 0 };
+	char *edited = NULL;
+	int r = 0;
+	if (interactive && !quiet) {
+		/* the menu on the console: a first run lists it, the user chooses */
+		struct bl_request lq = rq;
+		lq.list = BL_LIST_MENU;
+		lq.listfd = memfd_create("kxl-menu", MFD_CLOEXEC);
+		char *menu = xmalloc(64 * 1024);
+		r = lq.listfd < 0 ? -1 : bl_find_sandboxed(fd, &lq, bl->kernel_fd, bl->ramdisk_fd, ch,
+							   BL_TIMEOUT_MS, err, sizeof(err));
+		if (lq.listfd < 0)
+			snprintf(err, sizeof(err), "memfd_create: %s", strerror(errno));
+		ssize_t n = r < 0 ? -1 : pread(lq.listfd, menu, 64 * 1024, 0);
+		if (lq.listfd >= 0)
+			close(lq.listfd);
+		if (n > 0 && bl_items_parse(menu, (size_t)n, &items) == 0) {
+			int i = bl_tty_menu(0, 1, &items, &edited);
+			rq.entry = items.v[i].path;
+			rq.cmdline = edited;
+		}
+		free(menu);
+	}
+	if (r == 0)
+		r = bl_find_sandboxed(fd, &rq, bl->kernel_fd, bl->ramdisk_fd, ch, BL_TIMEOUT_MS, err,
+				      sizeof(err));
+	bl_items_free(&items);
+	free(edited);
 	close(fd);
 	bl_export_close(&x);	/* the kernel and ramdisk are in memory now */
 	if (r < 0) {

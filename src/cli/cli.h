@@ -30,9 +30,10 @@ void cli_print_diag(const struct kxl_diag *d, bool quiet);
 void cli_print_new(struct loaded *ld, bool quiet);
 
 /* The domain's boot specification; with bootloader = "pygrub", after
- * running kxl's bootloader on its first disk (bootspec.c). bl holds the
- * memfds and names spec points to. Returns 0 or -1 (the cause in d). */
-int cli_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
+ * running kxl's bootloader on its first disk (bootspec.c), its menu on the
+ * terminal when interactive. bl holds the memfds and names spec points
+ * to. Returns 0 or -1 (the cause in d). */
+int cli_boot_spec(const struct kxl_domain *dom, bool interactive, struct kxl_boot_spec *spec,
 		  struct kxl_bootloader *bl, struct kxl_diag *d);
 void cli_boot_spec_free(struct kxl_boot_spec *spec, struct kxl_bootloader *bl);
 

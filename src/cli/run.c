@@ -175,7 +175,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	 * rewrites. They are said now, once, before the guest runs. */
 	kxl_diag_clear(&ld->diag);
 	struct kxl_bootloader bl;
-	if (cli_boot_spec(&ld->dom, &spec.boot, &bl, &ld->diag)) {
+	if (cli_boot_spec(&ld->dom, console && !quiet && isatty(0) && isatty(1), &spec.boot, &bl, &ld->diag)) {
 		cli_print_new(ld, false);
 		return KXL_EXIT_ERROR;
 	}
