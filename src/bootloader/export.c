@@ -4,7 +4,8 @@
  * kxl's own: qemu-storage-daemon opens the image read-only and exports it
  * through FUSE, mounted over an empty file in a private directory, inside
  * a mount namespace of its own (so nothing is mounted in the host's, and
- * the mount ends with the daemon, however it ends). The parent opens the
+ * the mount ends with the daemon, however it ends; a caller that is not root
+ * gets a user namespace for it too). The parent opens the
  * export through /proc/PID/root and hands that descriptor to the sandboxed
  * reader as it would a raw image. (The VMM serves the same images to the
  * guest over qemu-storage-daemon's NBD export, src/vmm/virtio-blk.c; an
@@ -55,6 +56,35 @@ static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 	nanosleep(&ts, NULL);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Not root: a user namespace of the daemon's own, where the caller's user
+ * is root, with a mount namespace in it (FUSE mounts there; the caller,
+ * the same user outside, may read the export). */
+static int own_userns(void)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) < 0 || write_file("/proc/self/setgroups", "deny") < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	return write_file("/proc/self/gid_map", map);
 }
 
 void bl_export_close(struct bl_export *x)
@@ -108,7 +138,10 @@ int bl_export_open(const char *path, const char *driver, struct bl_export *x, ch
 	sbuf_adds(&f, "driver=file,node-name=file0,read-only=on,filename=");
 	opt_add(&f, path);
 	sbuf_printf(&fm, "driver=%s,node-name=disk0,file=file0,read-only=on", driver);
-	sbuf_adds(&exp, "type=fuse,id=export0,node-name=disk0,writable=off,mountpoint=");
+	/* not root: allow_other would confine the export to the daemon's user
+	 * namespace; without it the caller's user (the same outside) may read */
+	sbuf_printf(&exp, "type=fuse,id=export0,node-name=disk0,writable=off,allow-other=%s,mountpoint=",
+		    geteuid() ? "off" : "auto");
 	opt_add(&exp, mnt);
 	char *argv[] = { "qemu-storage-daemon", "--blockdev", f.s, "--blockdev", fm.s,
 			 "--export", exp.s, NULL };
@@ -120,8 +153,12 @@ int bl_export_open(const char *path, const char *driver, struct bl_export *x, ch
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		if (unshare(CLONE_NEWNS) < 0 && (errno != EPERM || own_userns() < 0)) {
 			dprintf(logfd, "cannot make a private mount namespace: %s\n", strerror(errno));
+			_exit(126);
+		}
+		if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+			dprintf(logfd, "cannot make the mounts private: %s\n", strerror(errno));
 			_exit(126);
 		}
 		int nul = open("/dev/null", O_RDONLY);

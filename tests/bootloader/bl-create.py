@@ -195,6 +195,19 @@ if qemu:
         ok(not left, 'qemu-storage-daemon\'s directory is removed', left)
         r = run('ps', '-eo', 'args')
         ok(q not in r.stdout, 'qemu-storage-daemon has ended', r.stdout)
+        # not root: the daemon gets a user namespace of its own for the mount
+        if os.geteuid() == 0 and shutil.which('setpriv'):
+            os.chmod(TMP, 0o755)
+            os.chmod(q, 0o644)
+            p2 = os.path.join(TMP, 'qcow2-ro.cfg')
+            with open(p2, 'w') as f:
+                f.write('name = "q"\ntype = "pvh"\nmemory = 64\nbootloader = "pygrub"\n'
+                        'disk = [ "format=qcow2,vdev=xvda,access=ro,target=%s" ]\n' % q)
+            os.chmod(p2, 0o644)
+            r = run('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env',
+                    'XDG_RUNTIME_DIR=', 'HOME=/tmp', KXL, 'check', p2)
+            ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0' % q in r.stderr,
+               'a qcow2 disk as an unprivileged user (nobody)', r.stdout + r.stderr)
 else:
     print('ok %d - qcow2 # SKIP qemu-img, qemu-storage-daemon or /dev/fuse missing' % (n + 1))
     n += 1
