@@ -3,8 +3,11 @@
  * parsed by pure functions over a buffer (grub2.c, extlinux.c, grub1.c,
  * bls.c) into one menu model (menu.c); disk.c finds the partitions with
  * libblkid and reads ext2/3/4 through libext2fs over the image descriptor;
- * sandbox.c runs all of that in a deprivileged child. Library code: every
- * function reports errors through its return value and a message buffer.
+ * sandbox.c runs all of that in a deprivileged child; export.c reads QEMU's
+ * image formats through qemu-storage-daemon; tmenu.c is the interactive
+ * menu; boot.c is kxl create's use of it all (include/kxl/bootloader.h).
+ * Library code: every function reports errors through its return value
+ * and a message buffer.
  */
 #ifndef KXL_BL_H
 #define KXL_BL_H

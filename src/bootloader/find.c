@@ -4,7 +4,9 @@
  * for a menu where pygrub searches, first found wins: GRUB 2's grub.cfg,
  * extlinux/isolinux, GRUB legacy's menu.lst/grub.conf, then Boot Loader
  * Specification entries (also where grub.cfg says `blscfg'). The chosen
- * entry's kernel goes to kfd and its ramdisks, concatenated, to rfd.
+ * entry's kernel goes to kfd and its ramdisks, concatenated, to rfd; or the
+ * menu is listed (-l as text, or for the interactive menu as tab-separated
+ * lines with control bytes replaced, which tmenu.c reads).
  */
 #include <errno.h>
 #include <stdio.h>
