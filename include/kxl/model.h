@@ -97,9 +97,15 @@ char *kxl_domain_json(const struct kxl_domain *dom);
 /* Fills the defaults libxl applies before building (for `list -l`). */
 void kxl_domain_fill_defaults(struct kxl_domain *dom);
 
-/* The boot specification for the builder (paths already resolved). */
+/* The boot specification for the builder (paths already resolved). With a
+ * bootloader (kxl's own only: see kxl_bootloader_is_kxl) the kernel, its
+ * modules and the command line are left empty: kxl_bootloader_boot()
+ * (include/kxl/bootloader.h) finds them in the guest's disk. */
 int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
 			 struct kxl_diag *d);
+/* Whether bootloader= names kxl's own bootloader: pygrub by any path
+ * (pygrub, /usr/bin/pygrub, /usr/lib/xen-4.17/bin/pygrub) or kxl-bootloader. */
+bool kxl_bootloader_is_kxl(const char *bootloader);
 void kxl_boot_spec_free(struct kxl_boot_spec *spec);
 
 const char *kxl_domain_action_name(enum kxl_action a);

@@ -229,6 +229,13 @@ int kxl_domain_check_create(const struct kxl_domain *dom, const struct kxl_cfg *
 	return bad ? -1 : 0;
 }
 
+bool kxl_bootloader_is_kxl(const char *bootloader)
+{
+	const char *base = strrchr(bootloader, '/');
+	base = base ? base + 1 : bootloader;
+	return !strcmp(base, "pygrub") || !strcmp(base, "kxl-bootloader");
+}
+
 int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
 			 struct kxl_diag *d)
 {
@@ -236,20 +243,25 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 	if (dom->type == KXL_TYPE_HVM)
 		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests, and type = \"pv\" ones as PVH "
 			       "(this one is hvm)", dom->name ? dom->name : "domain");
-	if (dom->bootloader)
-		return kxl_err(d, "bootloader = \"%s\": running a bootloader is not supported by kxl yet; "
-			       "give `kernel' (or `modules')", dom->bootloader);
+	if (dom->bootloader && !kxl_bootloader_is_kxl(dom->bootloader))
+		return kxl_err(d, "bootloader = \"%s\": kxl runs only its own bootloader (bootloader = "
+			       "\"pygrub\"), which reads the guest's disk in a sandbox; another program "
+			       "is not run. Write bootloader = \"pygrub\", or give `kernel'",
+			       dom->bootloader);
 	if (dom->pvshim)
 		return kxl_err(d, "pvshim needs Xen's hypercall interface: a KVM guest cannot run the PV shim");
-	if (!dom->kernel)
+	if (!dom->kernel && !dom->bootloader)
 		return kxl_err(d, "no kernel to boot");
-	spec->kernel = dom->kernel;
-	spec->cmdline = dom->pvh_firmware ? NULL : dom->cmdline;
-	size_t n = dom->has_modules ? dom->nr_modules : (dom->ramdisk ? 1 : 0);
+	/* with a bootloader, kernel, ramdisk and cmdline are its inputs (files
+	 * inside the guest's disk): the caller runs it (kxl_bootloader_boot)
+	 * and fills in the kernel, the ramdisk module and the command line */
+	spec->kernel = dom->bootloader ? NULL : dom->kernel;
+	spec->cmdline = dom->pvh_firmware || dom->bootloader ? NULL : dom->cmdline;
+	size_t n = dom->bootloader ? 0 : dom->has_modules ? dom->nr_modules : (dom->ramdisk ? 1 : 0);
 	struct kxl_boot_module *mods = xcalloc(n + 1, sizeof(*mods));
 	if (dom->has_modules)
 		for (size_t i = 0; i < n; i++) mods[i] = dom->modules[i];
-	else if (dom->ramdisk)
+	else if (n)
 		mods[0].path = dom->ramdisk;
 	spec->modules = mods;
 	spec->nr_modules = n;
