@@ -125,6 +125,48 @@ void kxl_domain_free(struct kxl_domain *dom)
 	memset(dom, 0, sizeof(*dom));
 }
 
+/* libxl's defaults of an HVM domain (libxl__domain_build_info_setdefault
+ * and libxl__device_nic_setdefault with qemu-xen, Xen 4.17): the one place
+ * kxl writes them; the device model (src/dm) reads a filled copy. */
+static void fill_hvm_defaults(json_object *root, json_object *b, json_object *h)
+{
+	static const struct { const char *field; bool v; } bools[] = {
+		{ "pae", true }, { "acpi_s3", true }, { "acpi_s4", true },
+		{ "acpi_laptop_slate", false }, { "nx", true }, { "viridian", false },
+		{ "hpet", true }, { "vpt_align", true }, { "usb", false }, { "vkb_device", true },
+		{ "xen_platform_pci", true }, { "nographic", false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bools); i++)
+		if (!get(h, bools[i].field)) j_defbool(h, bools[i].field, bools[i].v);
+	static const struct { const char *kind; int64_t video_memkb; } vgas[] = {
+		{ "cirrus", 8 * 1024 }, { "std", 16 * 1024 }, { "qxl", 128 * 1024 }, { "none", 0 },
+	};
+	json_object *vga = j_obj(h, "vga");
+	if (!get(vga, "kind")) j_str(vga, "kind", "cirrus");
+	const char *kind = gets(vga, "kind");
+	for (size_t i = 0; i < ARRAY_SIZE(vgas); i++)
+		if (!get(b, "video_memkb") && !strcmp(kind, vgas[i].kind))
+			j_int(b, "video_memkb", vgas[i].video_memkb);
+	if (!get(h, "hdtype")) j_str(h, "hdtype", "ide");
+	if (!get(h, "boot")) j_str(h, "boot", "cda");
+	json_object *vnc = j_obj(h, "vnc");
+	if (!get(vnc, "enable")) j_defbool(vnc, "enable", true);
+	if (!strcmp(gets(vnc, "enable"), "True")) {
+		if (!get(vnc, "findunused")) j_defbool(vnc, "findunused", true);
+		if (!get(vnc, "listen")) j_str(vnc, "listen", "127.0.0.1");
+	}
+	json_object *sdl = j_obj(h, "sdl");
+	if (!get(sdl, "enable")) j_defbool(sdl, "enable", false);
+	json_object *spice = j_obj(h, "spice");
+	if (!get(spice, "enable")) j_defbool(spice, "enable", false);
+	json_object *nics = get(root, "nics");
+	for (size_t i = 0; nics && i < json_object_array_length(nics); i++) {
+		json_object *n = json_object_array_get_idx(nics, i);
+		if (!get(n, "nictype")) j_str(n, "nictype", "vif_ioemu");
+		if (!get(n, "model")) j_str(n, "model", "rtl8139");
+	}
+}
+
 void kxl_domain_fill_defaults(struct kxl_domain *dom)
 {
 	json_object *root = dom->config, *b = get(root, "b_info"), *c = get(root, "c_info");
@@ -141,6 +183,8 @@ void kxl_domain_fill_defaults(struct kxl_domain *dom)
 		if (!get(root, acts[i])) j_str(root, acts[i], "destroy");
 	json_object *h = get(b, "type.hvm");
 	if (h && !get(h, "bios") && !get(h, "firmware")) j_str(h, "bios", "seabios");
+	if (h)
+		fill_hvm_defaults(root, b, h);
 	kxl_domain_view(dom);
 }
 

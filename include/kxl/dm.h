@@ -1,0 +1,57 @@
+/*
+ * dm.h: the device model of type = "hvm" domains (src/dm).
+ *
+ * An HVM domain runs under QEMU with KVM: kxl turns the model (libxl's
+ * domain config as JSON, never the raw cfg) into QEMU's command line,
+ * following libxl's own mapping (libxl_dm.c, Xen 4.17) with Xen's parts
+ * dropped (-xen-domid, the xen-platform device, the xenfv machine) and the
+ * parts Xen's hypervisor does (ACPI sleep states, HPET, Hyper-V
+ * enlightenments, nested virtualisation, RTC offset, firmware) given to
+ * QEMU instead. kxl.cfg(5) says what each key becomes.
+ */
+#ifndef KXL_DM_H
+#define KXL_DM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <kxl/cfg.h>
+#include <kxl/diag.h>
+#include <kxl/model.h>
+
+/* The places and descriptors the command line refers to. What is NULL
+ * (or -1) is printed as a placeholder naming what create puts there, so
+ * that `kxl create --dry-run-dm' shows the rest exactly. */
+struct kxl_dm_opts {
+	const char *qemu;	/* the binary (NULL: qemu-system-x86_64) */
+	const char *qmp_path;	/* QMP socket path, or NULL */
+	int qmp_fd;		/* >= 0: a listening QMP socket passed to QEMU */
+	const char *vars_path;	/* OVMF: this domain's copy of the variable store */
+	const char *ovmf_code;	/* NULL: Debian's OVMF_CODE_4M.fd */
+	const int *tap_fds;	/* one per emulated NIC, in order, or NULL: by name */
+	size_t nr_tap_fds;
+	unsigned domid;		/* for xl's tap names vif<domid>.<devid>-emu */
+	long long now;		/* seconds since the epoch, for rtc_timeoffset */
+};
+
+struct kxl_dm_argv {
+	char **v;		/* NULL-terminated */
+	size_t n, cap;
+};
+
+/* Debian's OVMF (package ovmf): firmware code and the pristine variable
+ * store a domain's copy is made from. */
+#define KXL_OVMF_CODE	"/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define KXL_OVMF_VARS	"/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+/* QEMU's argv for the HVM domain dom. cfg (may be NULL) gives locations to
+ * the messages. A key QEMU on KVM has no meaning for is one warning in d;
+ * what cannot be done is an error naming the key. Returns 0 or -1. */
+int kxl_dm_args(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
+		const struct kxl_dm_opts *o, struct kxl_dm_argv *out, struct kxl_diag *d);
+void kxl_dm_argv_free(struct kxl_dm_argv *a);
+
+/* Whether the domain's firmware is OVMF (it then needs a variable store). */
+bool kxl_dm_uses_ovmf(const struct kxl_domain *dom);
+
+#endif
