@@ -32,8 +32,12 @@ void dm_fam_display(struct dm *m)
 		const char *pw = dm_gets(vnc, "passwd");
 		if (pw && *pw)
 			sbuf_adds(&s, ",password=on");	/* the password itself: QMP */
+		/* vncunused: libxl means "the display and the 99 after it" and
+		 * writes to=99, but QEMU's to= is the last display itself: the
+		 * same for display 0, and what libxl means for the others. Last
+		 * of the options, as libxl says. */
 		if (dm_bool(vnc, "findunused", false))
-			sbuf_adds(&s, ",to=99");	/* last, as libxl says */
+			sbuf_printf(&s, ",to=%lld", (long long)display + 99);
 		dm_pair(m, "-vnc", s.s);
 		free(s.s);
 	} else {
