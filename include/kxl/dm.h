@@ -54,4 +54,48 @@ void kxl_dm_argv_free(struct kxl_dm_argv *a);
 /* Whether the domain's firmware is OVMF (it then needs a variable store). */
 bool kxl_dm_uses_ovmf(const struct kxl_domain *dom);
 
+/* ---- QMP (qmp.c) ----
+ * A client of QEMU's QMP socket, for the monitor that supervises QEMU.
+ * QEMU is semi-trusted: every message is bounded (KXL_QMP_MAX bytes a
+ * line), every wait has a timeout, and what is not QMP is an error. Events
+ * that arrive while a command waits for its answer are queued (at most
+ * KXL_QMP_EVENTS; beyond that the oldest are dropped and counted). */
+#define KXL_QMP_MAX	(64 * 1024)
+#define KXL_QMP_EVENTS	64
+
+struct json_object;
+struct kxl_qmp {
+	int fd;
+	char *buf;			/* KXL_QMP_MAX + 1 */
+	size_t len;
+	struct json_object *events[KXL_QMP_EVENTS];
+	size_t nev;
+	unsigned long dropped;
+	unsigned long next_id;
+};
+
+/* Connects to the socket at path (retrying until QEMU listens, within
+ * timeout_ms), reads the greeting and leaves capabilities negotiation
+ * done. Returns 0 or -1 (d says why). */
+int kxl_qmp_open(struct kxl_qmp *q, const char *path, int timeout_ms, struct kxl_diag *d);
+/* Runs cmd with args (taken; may be NULL). *ret (may be NULL) gets the
+ * "return" value (caller puts it). Returns 0, or -1 with QEMU's error or
+ * the failure in d. */
+int kxl_qmp_cmd(struct kxl_qmp *q, const char *cmd, struct json_object *args,
+		struct json_object **ret, int timeout_ms, struct kxl_diag *d);
+/* The next event (caller puts it): 1, 0 on timeout, -1 on error or EOF. */
+int kxl_qmp_event(struct kxl_qmp *q, struct json_object **ev, int timeout_ms,
+		  struct kxl_diag *d);
+void kxl_qmp_close(struct kxl_qmp *q);
+
+/* What a QEMU event means for the domain: which of xl's on_* actions
+ * applies, or none (KXL_DM_EV_NONE: not a stop of the guest). */
+enum kxl_dm_ev {
+	KXL_DM_EV_NONE, KXL_DM_EV_POWEROFF, KXL_DM_EV_REBOOT, KXL_DM_EV_CRASH,
+	KXL_DM_EV_WATCHDOG, KXL_DM_EV_HOST,	/* QEMU was told to stop (quit, signal) */
+};
+enum kxl_dm_ev kxl_dm_event_kind(struct json_object *ev);
+/* "on_poweroff", ...; NULL for NONE and HOST. */
+const char *kxl_dm_event_key(enum kxl_dm_ev e);
+
 #endif

@@ -11,7 +11,8 @@
  * user config files, QEMU's strictest sandbox, a QMP socket for the
  * per-domain monitor, guest resets reported instead of done
  * (-action reboot=shutdown, so on_reboot applies) and a pvpanic device
- * (so a guest panic reaches on_crash). Never -daemonize: kxl supervises.
+ * with the guest paused at a panic (panic=pause: GUEST_PANICKED, then
+ * on_crash decides, preserve included). Never -daemonize: kxl supervises.
  */
 #include "dm/dm-int.h"
 
@@ -38,7 +39,7 @@ void dm_fam_always(struct dm *m)
 		dm_pairf(m, "-chardev", "socket,id=kxl-qmp,path=%s,server=on,wait=off",
 			 m->o->qmp_path ? m->o->qmp_path : "@QMP_SOCKET@");
 	dm_pair(m, "-mon", "chardev=kxl-qmp,mode=control");
-	dm_pair(m, "-action", "reboot=shutdown");
+	dm_pair(m, "-action", "reboot=shutdown,panic=pause");
 	dm_pair(m, "-device", "pvpanic");
 }
 
