@@ -31,6 +31,10 @@ struct kxl_dm_opts {
 	const int *tap_fds;	/* one per emulated NIC, in order, or NULL: by name */
 	size_t nr_tap_fds;
 	unsigned domid;		/* for xl's tap names vif<domid>.<devid>-emu */
+	/* The NICs as create resolved them (their MACs kept across restarts),
+	 * or NULL: resolved here (kxl_domain_vmm_nics, random MACs drawn). */
+	const struct kxl_vmm_nic *nics;
+	size_t nr_nics;
 	long long now;		/* seconds since the epoch, for rtc_timeoffset */
 };
 
@@ -97,5 +101,25 @@ enum kxl_dm_ev {
 enum kxl_dm_ev kxl_dm_event_kind(struct json_object *ev);
 /* "on_poweroff", ...; NULL for NONE and HOST. */
 const char *kxl_dm_event_key(enum kxl_dm_ev e);
+
+
+/* ---- running the domain (run.c) ----
+ * kxl_dm_run has kxl_vmm_run's contract (include/kxl/vmm.h: events,
+ * control channel, actions, signals, result), for spec->runner: it starts
+ * QEMU (-S, a QMP socket in dir, the taps of the NICs made and bridged by
+ * kxl and passed as descriptors, COM1 on spec's console unless the config
+ * has serial=), and QEMU's events apply the on_* actions: destroy quits
+ * QEMU, restart starts a fresh QEMU (as xl makes a new domain), preserve
+ * keeps it stopped until destroyed, coredump-* writes the guest's memory
+ * first (dump-guest-memory). QEMU exiting on its own is a crash of the
+ * domain, reported with its last lines on stderr. QEMU gets SIGKILL when
+ * the process running kxl_dm_run dies. */
+struct kxl_dm_run_arg {
+	const struct kxl_domain *dom;
+	const struct kxl_cfg *cfg;	/* for messages; may be NULL */
+	const char *dir;	/* a directory of this domain's own: QMP socket, OVMF
+				 * variables (kept across restarts); removed at the end */
+};
+int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, struct kxl_diag *d);
 
 #endif

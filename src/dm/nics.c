@@ -37,8 +37,11 @@ void dm_fam_nics(struct dm *m)
 	json_object *arr = dm_get(m->root, "nics");
 	size_t n = arr ? json_object_array_length(arr) : 0;
 	if (!n) return;
-	struct kxl_domain_nics nics;
-	if (kxl_domain_vmm_nics(m->dom, m->cfg, &nics, m->d)) {
+	struct kxl_domain_nics nics = { 0 };
+	if (m->o->nics) {
+		nics.v = (struct kxl_vmm_nic *)m->o->nics;	/* not freed below */
+		nics.n = m->o->nr_nics;
+	} else if (kxl_domain_vmm_nics(m->dom, m->cfg, &nics, m->d)) {
 		m->failed = true;
 		return;
 	}
@@ -79,5 +82,6 @@ void dm_fam_nics(struct dm *m)
 				 nic->devid, name);
 		emu++;
 	}
-	kxl_domain_nics_free(&nics);
+	if (!m->o->nics)
+		kxl_domain_nics_free(&nics);
 }

@@ -236,6 +236,8 @@ static int check_files(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	/* the disks and vifs as create attaches them: what KVM cannot do, or
 	 * an image that cannot be opened, is an error here too; their notes
 	 * (names rewritten, ...) are said once, by create */
+	if (dom->type == KXL_TYPE_HVM)
+		return bad;	/* QEMU's disks and NICs: src/dm says what it refuses */
 	struct kxl_diag dd;
 	kxl_diag_init(&dd);
 	struct kxl_domain_disks disks;
