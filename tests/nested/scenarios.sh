@@ -462,6 +462,20 @@ fi
 # Debian's kernel through the builder's Linux boot protocol fallback.
 kxl_poweroff kxl-linux-protocol pvh-256.cfg 256 --boot-protocol=linux
 
+# type = "hvm": a boot sector (made by run-nested) under SeaBIOS in QEMU with
+# KVM, as kxl runs it: the marker on COM1 (kxl's console), then an ACPI S5
+# poweroff ends kxl through on_poweroff = "destroy" (exit 0).
+if want kxl-hvm-seabios; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-hvm-seabios.log
+    boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c hvm-seabios.cfg
+    if [ "$(count KXL-HVM-MARKER "$log")" -ge 1 ] && [ $rc = 0 ]; then
+        report kxl-hvm-seabios PASS "(marker, poweroff) $(secs "$t0")s"
+    else
+        report kxl-hvm-seabios FAIL "(kxl rc=$rc)"; show_log "$log"
+    fi
+fi
+
 # issue 10: create in the background, attach the console, see the marker,
 # then shutdown -w (the ACPI power button, turned into poweroff by acpid).
 if ! kxl_skip kxl-lifecycle; then
