@@ -160,7 +160,14 @@ static int start_qemu(struct dmrun *r)
 				 .tap_fds = taps, .nr_tap_fds = r->nh.n, .domid = s->domid,
 				 .nics = s->nics, .nr_nics = s->nr_nics };
 	struct kxl_dm_argv a;
-	int rc = kxl_dm_args(r->arg->dom, r->arg->cfg, &o, &a, r->d);
+	/* the config's warnings were said at create: a restart says errors only */
+	struct kxl_diag quiet;
+	kxl_diag_init(&quiet);
+	int rc = kxl_dm_args(r->arg->dom, r->arg->cfg, &o, &a, r->started ? &quiet : r->d);
+	for (size_t i = 0; i < quiet.n; i++)
+		if (quiet.v[i].sev == KXL_ERROR)
+			kxl_diag_add(r->d, KXL_ERROR, &quiet.v[i].loc, "%s", quiet.v[i].msg);
+	kxl_diag_free(&quiet);
 	free(taps);
 	if (rc) return -1;
 	/* COM1 on kxl's console, unless the config places its serial ports */

@@ -236,8 +236,17 @@ static int check_files(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	/* the disks and vifs as create attaches them: what KVM cannot do, or
 	 * an image that cannot be opened, is an error here too; their notes
 	 * (names rewritten, ...) are said once, by create */
-	if (dom->type == KXL_TYPE_HVM)
-		return bad;	/* QEMU's disks and NICs: src/dm says what it refuses */
+	if (dom->type == KXL_TYPE_HVM) {
+		/* QEMU opens the disks; src/dm says what else it refuses */
+		json_object *disks = get(dom->config, "disks");
+		for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
+			json_object *j = json_object_array_get_idx(disks, i);
+			const char *fmt = gets(j, "format");
+			if (!(fmt && !strcmp(fmt, "empty")))
+				bad |= readable(gets(j, "pdev_path"), "disk image", cfg, "disk", (long)i, d);
+		}
+		return bad;
+	}
 	struct kxl_diag dd;
 	kxl_diag_init(&dd);
 	struct kxl_domain_disks disks;
