@@ -12,7 +12,7 @@
 #include "util/util.h"
 
 enum where { C_INFO, B_INFO, HVM };
-enum when { ANY, IF_TRUE, IF_FALSE };
+enum when { ANY, IF_TRUE, IF_FALSE, UNLESS_QEMU_XEN };
 
 static const struct {
 	enum where in;
@@ -32,7 +32,7 @@ static const struct {
 	{ B_INFO, "shadow_memkb", "shadow_memory", ANY, "KVM sizes its page tables itself" },
 	{ B_INFO, "tsc_mode", "tsc_mode", ANY, "KVM keeps the guest's TSC its own way" },
 	{ B_INFO, "device_model_stubdomain", "device_model_stubdomain_override", IF_TRUE, "KVM has no stub domains: QEMU runs on the host" },
-	{ B_INFO, "device_model_version", "device_model_version", ANY, "kxl always runs Debian's QEMU" },
+	{ B_INFO, "device_model_version", "device_model_version", UNLESS_QEMU_XEN, "kxl always runs Debian's QEMU, as qemu-xen" },
 	{ B_INFO, "device_model", "device_model_override", ANY, "kxl always runs Debian's QEMU" },
 	{ B_INFO, "dm_restrict", "dm_restrict", IF_TRUE, "not done by kxl yet: QEMU runs sandboxed (-sandbox), not as another user in a chroot" },
 	{ B_INFO, "device_model_user", "device_model_user", ANY, "not done by kxl yet" },
@@ -65,9 +65,14 @@ void dm_fam_no_kvm(struct dm *m)
 		json_object *o = no_kvm[i].in == C_INFO ? m->oc : no_kvm[i].in == B_INFO ? m->ob : m->oh;
 		if (!dm_isset(o, no_kvm[i].field))
 			continue;
-		if (no_kvm[i].when != ANY &&
-		    dm_bool(o, no_kvm[i].field, false) != (no_kvm[i].when == IF_TRUE))
+		if (no_kvm[i].when == UNLESS_QEMU_XEN) {
+			const char *v = dm_gets(o, no_kvm[i].field);
+			if (v && !strcmp(v, "qemu_xen"))
+				continue;
+		} else if (no_kvm[i].when != ANY &&
+			   dm_bool(o, no_kvm[i].field, false) != (no_kvm[i].when == IF_TRUE)) {
 			continue;
+		}
 		dm_msg(m, KXL_WARNING, no_kvm[i].key, "%s: no meaning on KVM (%s): ignored",
 		       no_kvm[i].key, no_kvm[i].why);
 	}
