@@ -273,7 +273,8 @@ ACPI_ACTION = b'#!/bin/sh\necho "KXL-ACPI-POWER $0"\npoweroff -f\n'
 EXTRA_TEXT = b'KXL-EXTRA-CONTENT from the second cpio archive\n'
 QEMU_FIRMWARE = ('bios-microvm.bin', 'pvh.bin', 'linuxboot_dma.bin')
 HVM_FIRMWARE = (('bios-256k.bin', ('/usr/share/seabios', '/usr/share/qemu')),
-                ('kvmvapic.bin', ('/usr/share/qemu', '/usr/share/seabios')))
+                ('kvmvapic.bin', ('/usr/share/qemu', '/usr/share/seabios')),
+                ('keymaps/en-us', ('/usr/share/qemu',)))	# read even for -vnc none
 
 
 def guest_initrd(kdir, out):
@@ -342,12 +343,13 @@ def prepare_payload(kdir, dest, kxl=None, tools=(), cfg_dirs=(), qemu=True):
             os.makedirs(os.path.join(dest, 'qemu-data'), exist_ok=True)
             for n in QEMU_FIRMWARE:
                 shutil.copyfile(os.path.join(fw, n), os.path.join(dest, 'qemu-data', n))
-            # the pc machine of hvm guests: SeaBIOS and the option ROM QEMU
-            # loads with KVM (its cfgs give QEMU -L qemu-data)
+            # the pc machine of hvm guests: SeaBIOS, the option ROM QEMU
+            # loads with KVM, the keymap (its cfgs give QEMU -L qemu-data)
             for n, where in HVM_FIRMWARE:
                 src = next((os.path.join(d, n) for d in where
                             if os.path.exists(os.path.join(d, n))), None)
                 if src:
+                    os.makedirs(os.path.dirname(os.path.join(dest, 'qemu-data', n)), exist_ok=True)
                     shutil.copyfile(src, os.path.join(dest, 'qemu-data', n))
                 else:
                     notes.append('QEMU firmware %s not found (hvm scenarios fail)' % n)
