@@ -476,6 +476,25 @@ if want kxl-hvm-seabios; then
     fi
 fi
 
+# type = "hvm": Debian's kernel through kernel= under SeaBIOS (QEMU's
+# -kernel); /init powers off through ACPI: on_poweroff, exit 0.
+kxl_poweroff kxl-hvm-linux hvm-linux.cfg 256
+
+# type = "hvm": a panic through Debian's pvpanic modules and QEMU's pvpanic
+# device ends kxl through on_crash (exit KXL_EXIT_CRASH).
+if want kxl-hvm-panic; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-hvm-panic.log
+    boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c hvm-panic.cfg
+    if ! grep -q KXL-PANIC-NOW "$log"; then
+        report kxl-hvm-panic FAIL "(the guest did not reach the panic, rc=$rc)"; show_log "$log"
+    elif [ "$rc" != "$KXL_EXIT_CRASH" ]; then
+        report kxl-hvm-panic FAIL "(kxl rc=$rc, want $KXL_EXIT_CRASH for a crash)"; show_log "$log"
+    else
+        report kxl-hvm-panic PASS "(kxl rc=$rc) $(secs "$t0")s"
+    fi
+fi
+
 # issue 10: create in the background, attach the console, see the marker,
 # then shutdown -w (the ACPI power button, turned into poweroff by acpid).
 if ! kxl_skip kxl-lifecycle; then
