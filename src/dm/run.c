@@ -233,13 +233,26 @@ static int start_qemu(struct dmrun *r)
 		kill_qemu(r);
 		return kxl_err(r->d, "pidfd_open: %s", strerror(errno));
 	}
-	if (kxl_qmp_open(&r->q, r->qmp_path, QMP_TIMEOUT_MS, r->d)) {
+	struct kxl_diag qd;
+	kxl_diag_init(&qd);
+	/* until QEMU listens, or ends (then at once, not after the timeout) */
+	struct pollfd pe = { .fd = r->pidfd, .events = POLLIN };
+	for (int waited = 0; access(r->qmp_path, F_OK) && waited < QMP_TIMEOUT_MS; waited += 20)
+		if (poll(&pe, 1, 20) > 0)
+			break;
+	if (pe.revents ? kxl_err(&qd, "QEMU exited") :
+	    kxl_qmp_open(&r->q, r->qmp_path, QMP_TIMEOUT_MS, &qd)) {
+		/* QEMU's own words first: the monitor reports the first error */
+		struct pollfd pw = { .fd = r->pidfd, .events = POLLIN };
+		poll(&pw, 1, 1000);
 		char *w = last_words(r);
-		kxl_err(r->d, "QEMU did not start: %s", w);
+		kxl_err(r->d, "QEMU did not start: %s (%s)", w, qd.n ? qd.v[0].msg : "no QMP");
 		free(w);
+		kxl_diag_free(&qd);
 		kill_qemu(r);
 		return -1;
 	}
+	kxl_diag_free(&qd);
 	const char *pw = NULL;
 	json_object *vnc = NULL, *v = NULL;
 	if (json_object_object_get_ex(h, "vnc", &vnc) && json_object_object_get_ex(vnc, "passwd", &v))

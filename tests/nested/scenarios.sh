@@ -507,7 +507,9 @@ if want kxl-hvm-lifecycle; then
         report kxl-hvm-lifecycle SKIP "(kxl has no console/shutdown verbs yet)"
     else
         ok=no; why=
-        if ! timeout 60 "$KXL" create hvm-lifecycle.cfg </dev/null >"$log" 2>&1; then
+        # the monitor runs QEMU from /: QEMU's firmware directory by its full path
+        if ! timeout 60 "$KXL" create hvm-lifecycle.cfg \
+                "device_model_args_hvm = [ \"-L\", \"$(pwd)/qemu-data\" ]" </dev/null >"$log" 2>&1; then
             why="kxl create failed"
         else
             # the console stays attached until the domain goes; its stdin
