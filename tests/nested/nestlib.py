@@ -274,7 +274,9 @@ EXTRA_TEXT = b'KXL-EXTRA-CONTENT from the second cpio archive\n'
 QEMU_FIRMWARE = ('bios-microvm.bin', 'pvh.bin', 'linuxboot_dma.bin')
 HVM_FIRMWARE = (('bios-256k.bin', ('/usr/share/seabios', '/usr/share/qemu')),
                 ('kvmvapic.bin', ('/usr/share/qemu', '/usr/share/seabios')),
-                ('keymaps/en-us', ('/usr/share/qemu',)))	# read even for -vnc none
+                ('keymaps/en-us', ('/usr/share/qemu',)),	# read even for -vnc none
+                ('OVMF_CODE_4M.fd', ('/usr/share/OVMF',)),	# bios = "ovmf" (package ovmf)
+                ('OVMF_VARS_4M.fd', ('/usr/share/OVMF',)))
 
 
 def guest_initrd(kdir, out):

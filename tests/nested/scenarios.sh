@@ -480,6 +480,21 @@ fi
 # -kernel); /init powers off through ACPI: on_poweroff, exit 0.
 kxl_poweroff kxl-hvm-linux hvm-linux.cfg 256
 
+# type = "hvm", bios = "ovmf": Debian's kernel through kernel= under OVMF
+# (pflash code, the domain's copy of the variable store). Inside the nested
+# host, Debian's OVMF comes from the payload to where kxl looks for it.
+if want kxl-hvm-ovmf; then
+    if [ ! -f /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ "$(pwd)" = /payload ] &&
+            [ -f qemu-data/OVMF_CODE_4M.fd ]; then
+        mkdir -p /usr/share/OVMF && cp qemu-data/OVMF_CODE_4M.fd qemu-data/OVMF_VARS_4M.fd /usr/share/OVMF/
+    fi
+    if [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]; then
+        kxl_poweroff kxl-hvm-ovmf hvm-ovmf.cfg 512
+    else
+        report kxl-hvm-ovmf SKIP "(no OVMF: Debian's ovmf package)"
+    fi
+fi
+
 # type = "hvm": a panic through Debian's pvpanic modules and QEMU's pvpanic
 # device ends kxl through on_crash (exit KXL_EXIT_CRASH).
 if want kxl-hvm-panic; then
