@@ -139,6 +139,8 @@ struct kxl_vmm_vdev {
 	const void *cfg;		/* type-specific description, or NULL */
 };
 
+struct kxl_vmm_result;
+
 struct kxl_vmm_spec {
 	struct kxl_boot_spec boot;	/* what to (re)build from */
 	const char *name;		/* domain name, for messages and cores */
@@ -203,6 +205,16 @@ struct kxl_vmm_spec {
 
 	void (*on_event)(void *opaque, const struct kxl_vmm_event *ev);
 	void *opaque;
+
+	/* Who runs the domain with this contract: NULL is kxl_vmm_run; an
+	 * HVM domain is run by QEMU under kxl_dm_run (include/kxl/dm.h),
+	 * with runner_arg its struct kxl_dm_run_arg. The boot, disks and
+	 * console fields above are the VMM's; kxl_dm_run reads the actions,
+	 * start_paused, the console, dump_dir, log_fd, handle_signals, ctl_fd,
+	 * nics, domid and on_event. */
+	int (*runner)(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
+		      struct kxl_diag *d);
+	const void *runner_arg;
 };
 
 struct kxl_vmm_result {

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 
 #include <json-c/json.h>
+#include <kxl/dm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,7 @@ static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm
 			spec->console_log = log;
 			fprintf(stderr, "kxl: console output of %s goes to %s\n", spec->name, log);
 		}
-		int r = kxl_vmm_run(spec, res, &ld->diag);
+		int r = (spec->runner ? spec->runner : kxl_vmm_run)(spec, res, &ld->diag);
 		free(log);
 		return r;
 	}
@@ -165,9 +166,81 @@ static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm
 	return r;
 }
 
+/* An hvm domain: QEMU under kxl_dm_run (src/dm/run.c), with the monitor
+ * and the verbs as for a pvh one. */
+static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused, bool quiet)
+{
+	struct kxl_vmm_spec spec;
+	kxl_vmm_spec_init(&spec);
+	kxl_diag_clear(&ld->diag);
+	/* the command line is checked now, before anything starts */
+	struct kxl_domain_nics nics;
+	if (kxl_domain_vmm_nics(&ld->dom, &ld->cfg, &nics, &ld->diag)) {
+		cli_print_diag(&ld->diag, false);
+		return KXL_EXIT_ERROR;
+	}
+	struct kxl_dm_opts o = { .qmp_fd = -1, .nics = nics.v, .nr_nics = nics.n };
+	struct kxl_dm_argv a;
+	if (kxl_dm_args(&ld->dom, &ld->cfg, &o, &a, &ld->diag)) {
+		cli_print_diag(&ld->diag, false);
+		kxl_domain_nics_free(&nics);
+		return KXL_EXIT_ERROR;
+	}
+	kxl_dm_argv_free(&a);
+	cli_print_diag(&ld->diag, quiet);
+	kxl_diag_clear(&ld->diag);
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	char *dir = xasprintf_cli("%s/kxl-hvm-XXXXXX", getuid() == 0 || !rt ? "/tmp" : rt);
+	if (!dir || !mkdtemp(dir)) {
+		fprintf(stderr, "kxl: cannot make a directory for the domain's QEMU: %m\n");
+		free(dir);
+		kxl_domain_nics_free(&nics);
+		return KXL_EXIT_ERROR;
+	}
+	struct kxl_dm_run_arg arg = { .dom = &ld->dom, .cfg = &ld->cfg, .dir = dir };
+	spec.runner = kxl_dm_run;
+	spec.runner_arg = &arg;
+	spec.name = ld->dom.name;
+	spec.on_poweroff = ld->dom.on_poweroff;
+	spec.on_reboot = ld->dom.on_reboot;
+	spec.on_crash = ld->dom.on_crash;
+	spec.start_paused = paused;
+	spec.nics = nics.v;
+	spec.nr_nics = nics.n;
+	spec.boot.mem_bytes = (ld->dom.target_memkb ? ld->dom.target_memkb : 32 * 1024) * 1024;
+	spec.boot.vcpus = ld->dom.vcpus ? ld->dom.vcpus : 1;
+	int code;
+	if (!foreground) {
+		code = run_background(ld, &spec, console, quiet);
+	} else {
+		spec.handle_signals = true;
+		spec.log_fd = quiet ? -1 : 2;
+		spec.on_event = on_event;
+		spec.opaque = &quiet;
+		if (console) {
+			spec.console_in = 0;
+			spec.console_out = 1;
+		}
+		struct kxl_vmm_result res = { 0 };
+		int r = run_here(ld, &spec, &res, quiet);
+		cli_print_new(ld, quiet);
+		code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
+		if (!r && !quiet)
+			fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
+		kxl_vmm_result_free(&res);
+	}
+	if (code && !foreground)
+		rmdir(dir);
+	free(dir);
+	kxl_domain_nics_free(&nics);
+	return code;
+}
+
 int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
 		   bool quiet, const char *boot_protocol)
 {
+	if (ld->dom.type == KXL_TYPE_HVM)
+		return run_hvm(ld, foreground, console, paused, quiet);
 	struct kxl_vmm_spec spec;
 	kxl_vmm_spec_init(&spec);
 	/* The notes of the load were printed by cmd_create; from here on d

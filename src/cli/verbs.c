@@ -23,6 +23,8 @@
 
 static const struct cli_opt create_opts[] = {
 	{ 'n', "dryrun", NULL, false, "print libxl's domain configuration as JSON (as xl -N create) and exit" },
+	{ 'D', "dry-run-dm", NULL, true, "print the QEMU command line of an hvm config, one argument a line, "
+	  "and exit (nothing runs)" },
 	{ 'q', "quiet", NULL, false, "print errors only, no warnings or notes" },
 	{ 'F', "foreground", NULL, false, "run the domain in the foreground until it ends" },
 	{ 'c', "console", NULL, false, "attach the console to the terminal" },

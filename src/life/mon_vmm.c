@@ -170,7 +170,7 @@ void *mon_vmm_thread(void *opaque)
 	pthread_mutex_lock(&m->lock);
 	m->spec->domid = m->domid;
 	pthread_mutex_unlock(&m->lock);
-	int r = kxl_vmm_run(m->spec, &res, &d);
+	int r = (m->spec->runner ? m->spec->runner : kxl_vmm_run)(m->spec, &res, &d);
 	for (size_t i = 0; i < d.n; i++)
 		mon_log("%s: %s", kxl_severity_name(d.v[i].sev), d.v[i].msg);
 	pthread_mutex_lock(&m->lock);

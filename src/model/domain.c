@@ -132,9 +132,48 @@ void kxl_domain_free(struct kxl_domain *dom)
 	memset(dom, 0, sizeof(*dom));
 }
 
+/* libxl's defaults of an HVM domain that are not one key's own
+ * (libxl__domain_build_info_setdefault and libxl__device_nic_setdefault
+ * with qemu-xen, Xen 4.17): derived from other values, or inside objects
+ * and devices. A key's own default is its row's (keys.c, m_fill_defaults).
+ * The device model (src/dm) reads a filled copy. */
+static void fill_hvm_defaults(json_object *root, json_object *b, json_object *h)
+{
+	if (!get(h, "viridian")) j_defbool(h, "viridian", false);	/* a key of groups */
+	static const struct { const char *kind; int64_t video_memkb; } vgas[] = {
+		{ "cirrus", 8 * 1024 }, { "std", 16 * 1024 }, { "qxl", 128 * 1024 }, { "none", 0 },
+	};
+	json_object *vga = j_obj(h, "vga");
+	if (!get(vga, "kind")) j_str(vga, "kind", "cirrus");
+	const char *kind = gets(vga, "kind");
+	for (size_t i = 0; i < ARRAY_SIZE(vgas); i++)
+		if (!get(b, "video_memkb") && !strcmp(kind, vgas[i].kind))
+			j_int(b, "video_memkb", vgas[i].video_memkb);
+	if (!get(h, "boot")) j_str(h, "boot", "cda");
+	json_object *vnc = j_obj(h, "vnc");
+	if (!get(vnc, "enable")) j_defbool(vnc, "enable", true);
+	if (!strcmp(gets(vnc, "enable"), "True")) {
+		if (!get(vnc, "findunused")) j_defbool(vnc, "findunused", true);
+		if (!get(vnc, "listen")) j_str(vnc, "listen", "127.0.0.1");
+	}
+	json_object *sdl = j_obj(h, "sdl");
+	if (!get(sdl, "enable")) j_defbool(sdl, "enable", false);
+	json_object *spice = j_obj(h, "spice");
+	if (!get(spice, "enable")) j_defbool(spice, "enable", false);
+	json_object *nics = get(root, "nics");
+	for (size_t i = 0; nics && i < json_object_array_length(nics); i++) {
+		json_object *n = json_object_array_get_idx(nics, i);
+		if (!get(n, "nictype")) j_str(n, "nictype", "vif_ioemu");
+		if (!get(n, "model")) j_str(n, "model", "rtl8139");
+	}
+}
+
 void kxl_domain_fill_defaults(struct kxl_domain *dom)
 {
 	m_fill_defaults(dom->config);	/* the rows that libxl fills (KF_FILL) */
+	json_object *b = get(dom->config, "b_info"), *h = get(b, "type.hvm");
+	if (h)
+		fill_hvm_defaults(dom->config, b, h);
 	kxl_domain_view(dom);
 }
 
@@ -186,6 +225,17 @@ static int check_files(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 	/* the disks and vifs as create attaches them: what KVM cannot do, or
 	 * an image that cannot be opened, is an error here too; their notes
 	 * (names rewritten, ...) are said once, by create */
+	if (dom->type == KXL_TYPE_HVM) {
+		/* QEMU opens the disks; src/dm says what else it refuses */
+		json_object *disks = get(dom->config, "disks");
+		for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
+			json_object *j = json_object_array_get_idx(disks, i);
+			const char *fmt = gets(j, "format");
+			if (!(fmt && !strcmp(fmt, "empty")))
+				bad |= readable(gets(j, "pdev_path"), "disk image", cfg, "disk", (long)i, d);
+		}
+		return bad;
+	}
 	struct kxl_diag dd;
 	kxl_diag_init(&dd);
 	struct kxl_domain_disks disks;

@@ -273,6 +273,11 @@ def mkdtemp(prefix):
 ACPI_ACTION = b'#!/bin/sh\necho "KXL-ACPI-POWER $0"\npoweroff -f\n'
 EXTRA_TEXT = b'KXL-EXTRA-CONTENT from the second cpio archive\n'
 QEMU_FIRMWARE = ('bios-microvm.bin', 'pvh.bin', 'linuxboot_dma.bin')
+HVM_FIRMWARE = (('bios-256k.bin', ('/usr/share/seabios', '/usr/share/qemu')),
+                ('kvmvapic.bin', ('/usr/share/qemu', '/usr/share/seabios')),
+                ('keymaps/en-us', ('/usr/share/qemu',)),	# read even for -vnc none
+                ('OVMF_CODE_4M.fd', ('/usr/share/OVMF',)),	# bios = "ovmf" (package ovmf)
+                ('OVMF_VARS_4M.fd', ('/usr/share/OVMF',)))
 
 
 def guest_initrd(kdir, out):
@@ -341,6 +346,16 @@ def prepare_payload(kdir, dest, kxl=None, tools=(), cfg_dirs=(), qemu=True):
             os.makedirs(os.path.join(dest, 'qemu-data'), exist_ok=True)
             for n in QEMU_FIRMWARE:
                 shutil.copyfile(os.path.join(fw, n), os.path.join(dest, 'qemu-data', n))
+            # the pc machine of hvm guests: SeaBIOS, the option ROM QEMU
+            # loads with KVM, the keymap (its cfgs give QEMU -L qemu-data)
+            for n, where in HVM_FIRMWARE:
+                src = next((os.path.join(d, n) for d in where
+                            if os.path.exists(os.path.join(d, n))), None)
+                if src:
+                    os.makedirs(os.path.dirname(os.path.join(dest, 'qemu-data', n)), exist_ok=True)
+                    shutil.copyfile(src, os.path.join(dest, 'qemu-data', n))
+                else:
+                    notes.append('QEMU firmware %s not found (hvm scenarios fail)' % n)
         else:
             notes.append('QEMU or its microvm firmware not found')
     return notes

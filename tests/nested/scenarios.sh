@@ -613,6 +613,121 @@ fi
 # Debian's kernel through the builder's Linux boot protocol fallback.
 kxl_poweroff kxl-linux-protocol pvh-256.cfg 256 --boot-protocol=linux
 
+# type = "hvm": a boot sector (made by run-nested) under SeaBIOS in QEMU with
+# KVM, as kxl runs it: the marker on COM1 (kxl's console), then an ACPI S5
+# poweroff ends kxl through on_poweroff = "destroy" (exit 0).
+if want kxl-hvm-seabios; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-hvm-seabios.log
+    boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c hvm-seabios.cfg
+    if [ "$(count KXL-HVM-MARKER "$log")" -ge 1 ] && [ $rc = 0 ]; then
+        report kxl-hvm-seabios PASS "(marker, poweroff) $(secs "$t0")s"
+    else
+        report kxl-hvm-seabios FAIL "(kxl rc=$rc)"; show_log "$log"
+    fi
+fi
+
+# type = "hvm": Debian's kernel through kernel= under SeaBIOS (QEMU's
+# -kernel); /init powers off through ACPI: on_poweroff, exit 0.
+kxl_poweroff kxl-hvm-linux hvm-linux.cfg 256
+
+# type = "hvm", bios = "ovmf": Debian's kernel through kernel= under OVMF
+# (pflash code, the domain's copy of the variable store). Inside the nested
+# host, Debian's OVMF comes from the payload to where kxl looks for it.
+if want kxl-hvm-ovmf; then
+    if [ ! -f /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ "$(pwd)" = /payload ] &&
+            [ -f qemu-data/OVMF_CODE_4M.fd ]; then
+        mkdir -p /usr/share/OVMF && cp qemu-data/OVMF_CODE_4M.fd qemu-data/OVMF_VARS_4M.fd /usr/share/OVMF/
+    fi
+    if [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]; then
+        kxl_poweroff kxl-hvm-ovmf hvm-ovmf.cfg 512
+    else
+        report kxl-hvm-ovmf SKIP "(no OVMF: Debian's ovmf package)"
+    fi
+fi
+
+# type = "hvm": a panic through Debian's pvpanic modules and QEMU's pvpanic
+# device ends kxl through on_crash (exit KXL_EXIT_CRASH).
+if want kxl-hvm-panic; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-hvm-panic.log
+    boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c hvm-panic.cfg
+    if ! grep -q KXL-PANIC-NOW "$log"; then
+        report kxl-hvm-panic FAIL "(the guest did not reach the panic, rc=$rc)"; show_log "$log"
+    elif [ "$rc" != "$KXL_EXIT_CRASH" ]; then
+        report kxl-hvm-panic FAIL "(kxl rc=$rc, want $KXL_EXIT_CRASH for a crash)"; show_log "$log"
+    else
+        report kxl-hvm-panic PASS "(kxl rc=$rc) $(secs "$t0")s"
+    fi
+fi
+
+# type = "hvm" under the monitor: the console (COM1 through kxl's monitor)
+# shows the guest, kxl shutdown -w presses the ACPI power button (QMP
+# system_powerdown), the guest powers off, the domain goes.
+if want kxl-hvm-lifecycle; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-hvm-lifecycle.log
+    clog=$LOGS/kxl-hvm-lifecycle-console.log
+    verbs=$("$KXL" --help 2>&1; "$KXL" help 2>&1)
+    if ! echo "$verbs" | grep -q console || ! echo "$verbs" | grep -q shutdown; then
+        report kxl-hvm-lifecycle SKIP "(kxl has no console/shutdown verbs yet)"
+    else
+        ok=no; why=
+        # the monitor runs QEMU from /: QEMU's firmware directory by its full path
+        if ! timeout 60 "$KXL" create hvm-lifecycle.cfg \
+                "device_model_args_hvm = [ \"-L\", \"$(pwd)/qemu-data\" ]" </dev/null >"$log" 2>&1; then
+            why="kxl create failed"
+        else
+            # the console stays attached until the domain goes; its stdin
+            # is a FIFO held open here, so it never reads EOF or Ctrl-].
+            rm -f console.in; mkfifo console.in; exec 4<>console.in
+            "$KXL" console nested-hvm-lifecycle <console.in >"$clog" 2>&1 &
+            cpid=$!
+            if ! wait_for "$clog" KXL-ACPID-READY 1 "$BOOT_TIMEOUT"; then
+                why="console never showed the guest ready (markers: $(count "$MARK" "$clog"))"
+            elif ! timeout 90 "$KXL" shutdown -w nested-hvm-lifecycle >>"$log" 2>&1; then
+                why="kxl shutdown -w failed or timed out"
+            elif ! "$KXL" list 2>>"$log" | tee -a "$log" | grep -q nested-hvm-lifecycle; then
+                ok=yes
+            else
+                why="the domain is still listed after shutdown -w"
+            fi
+            sleep 1
+            grep -q KXL-ACPI-POWER "$clog" || { [ $ok = yes ] && ok=no && why="no acpid power event on the console"; }
+            i=0; while kill -0 $cpid 2>/dev/null && [ $i -lt 25 ]; do sleep 0.2; i=$((i + 1)); done
+            kill -0 $cpid 2>/dev/null && echo "note: kxl console still attached after the domain ended" >>"$log"
+            stop_pid $cpid; exec 4>&-
+        fi
+        if [ $ok = yes ]; then
+            report kxl-hvm-lifecycle PASS "(console marker, power button, shutdown -w) $(secs "$t0")s"
+        else
+            report kxl-hvm-lifecycle FAIL "($why)"; show_log "$log"; show_log "$clog"
+            echo "---- processes, kxl list, state directory ----"
+            ps 2>/dev/null | grep '[k]xl' | sed 's/^/| /'
+            timeout 20 "$KXL" list 2>&1 | sed 's/^/| /'
+            for f in /run/kxl/* /run/kxl/*/*; do [ -e "$f" ] && echo "| $f"; done 2>/dev/null | head -n 30
+            for f in $(ls /run/kxl/*/*log* /run/kxl/*log* 2>/dev/null | head -n 2); do show_log "$f"; done
+            timeout 20 "$KXL" destroy nested-hvm-lifecycle >/dev/null 2>&1
+        fi
+    fi
+fi
+
+# type = "hvm", reboot -f with on_reboot = "restart": QEMU reports the reset
+# (-action reboot=shutdown), kxl starts a fresh QEMU: the marker twice.
+if want kxl-hvm-reboot; then
+    t0=$(now_cs)
+    log=$LOGS/kxl-hvm-reboot.log
+    "$KXL" create -F -c hvm-reboot.cfg </dev/null >"$log" 2>&1 &
+    pid=$!
+    wait_for "$log" "$MARK" 2 "$BOOT_TIMEOUT" $pid && ok=yes || ok=no
+    stop_pid $pid
+    if [ $ok = yes ]; then
+        report kxl-hvm-reboot PASS "(marker twice) $(secs "$t0")s"
+    else
+        report kxl-hvm-reboot FAIL "(markers: $(count "$MARK" "$log"))"; show_log "$log"
+    fi
+fi
+
 # issue 10: create in the background, attach the console, see the marker,
 # then shutdown -w (the ACPI power button, turned into poweroff by acpid).
 if ! kxl_skip kxl-lifecycle; then
