@@ -7,7 +7,8 @@
 # modules) or powerbutton (busybox acpid turns the ACPI power button into a
 # poweroff once Debian's button and evdev modules are loaded), disk
 # (Debian's virtio_blk on kxl's disks: an ext4 root and a read-only disk;
-# disk1: the ext4 disk alone) or virtio
+# disk1: the ext4 disk alone; diskkill: a synced file, then unsynced writes
+# until the host kills the VMM) or virtio
 # (Debian's virtio modules bind kxl's virtio-mmio devices: rng and hvc0).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -136,6 +137,37 @@ disk|disk1)
         echo "KXL-RO-WRITE: accepted"
     else
         echo "KXL-RO-WRITE: refused"
+    fi
+    poweroff -f ;;
+diskkill)
+    # issue 14's durability check: a file on the ext4 root (xvda, raw) is
+    # written and synced, the marker KXL-DISK-SYNCED says so; then the guest
+    # keeps writing other, unsynced files until the host SIGKILLs the VMM.
+    for m in virtio_ring virtio virtio_mmio virtio_blk; do
+        grep -q "^$m " /proc/modules || insmod /lib/modules/$m.ko ||
+            echo "KXL-ERROR: insmod $m"
+    done
+    i=0
+    while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    root=
+    for arg in $(cat /proc/cmdline); do
+        case $arg in root=*) root=${arg#root=} ;; esac
+    done
+    mkdir -p /mnt
+    if mount -t ext4 "$root" /mnt; then
+        token=$(cat /proc/sys/kernel/random/uuid)
+        echo "KXL-DISK-TOKEN $token" > /mnt/kxl-disk.txt
+        dd if=/dev/urandom of=/mnt/big bs=1M count=4 2>/dev/null
+        sync
+        echo "KXL-DISK-SYNCED: $token $(md5sum < /mnt/big | cut -d' ' -f1)"
+        n=0
+        while :; do
+            dd if=/dev/urandom of=/mnt/junk$((n % 4)) bs=64k count=16 2>/dev/null
+            n=$((n + 1))
+            [ $n = 8 ] && echo "KXL-DISK-BUSY"
+        done
+    else
+        echo "KXL-ERROR: cannot mount $root"
     fi
     poweroff -f ;;
 virtio)
