@@ -65,6 +65,37 @@ static void on_event(void *opaque, const struct kxl_vmm_event *ev)
 		fprintf(stderr, "kxl: the domain is preserved, paused; send SIGTERM to destroy it\n");
 }
 
+/* What kxl changed to run this Xen config on KVM, for `list -l' (kvm.json):
+ * {"changes": [the notes of this step, as said on stderr], "disks":
+ * [{"vdev": "xvda", "guest": "/dev/vda"}, ...]}, or NULL when there is
+ * nothing to say. */
+static char *kvm_json(const struct kxl_diag *d, const struct kxl_domain_disks *disks)
+{
+	json_object *o = json_object_new_object(), *ch = json_object_new_array();
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].sev == KXL_NOTE)
+			json_object_array_add(ch, json_object_new_string(d->v[i].msg));
+	bool any = json_object_array_length(ch) > 0;
+	json_object_object_add(o, "changes", ch);
+	if (disks->n) {
+		json_object *dv = json_object_new_array();
+		for (size_t i = 0; i < disks->n; i++) {
+			json_object *e = json_object_new_object();
+			char g[48];
+			snprintf(g, sizeof(g), "/dev/%s", disks->v[i].guest_name);
+			json_object_object_add(e, "vdev", json_object_new_string(disks->v[i].vdev));
+			json_object_object_add(e, "guest", json_object_new_string(g));
+			json_object_array_add(dv, e);
+		}
+		json_object_object_add(o, "disks", dv);
+		any = true;
+	}
+	char *s = any ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
+	json_object_put(o);
+	return s;
+}
+
 /* The config as `list -l' shows it: libxl's defaults filled in. */
 static char *filled_json(const struct kxl_domain *dom, struct kxl_diag *d)
 {
@@ -80,7 +111,8 @@ static char *filled_json(const struct kxl_domain *dom, struct kxl_diag *d)
 	return out;
 }
 
-static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool console, bool quiet)
+static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, const char *kvm, bool console,
+			  bool quiet)
 {
 	struct life_state st;
 	struct kxl_diag d;
@@ -95,7 +127,7 @@ static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool con
 	char *json = filled_json(&ld->dom, &d);
 	if (json) {
 		struct life_create c = {
-			.spec = spec, .config_json = json,
+			.spec = spec, .config_json = json, .kvm_json = kvm,
 			.mem_kb = spec->boot.mem_bytes / 1024, .vcpus = spec->boot.vcpus,
 		};
 		if (life_start(&st, &c, &domid, &d) == 0)
@@ -116,8 +148,8 @@ static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool con
 /* -F: the domain runs here, under a monitor in this process, so that it is
  * listed and reachable like a background one. Without a usable state
  * directory it runs all the same, unlisted. */
-static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
-		    bool quiet)
+static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, const char *kvm,
+		    struct kxl_vmm_result *res, bool quiet)
 {
 	struct life_state st;
 	struct kxl_diag d;
@@ -154,7 +186,7 @@ static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm
 	int r = -1;
 	if (json) {
 		struct life_create c = {
-			.spec = spec, .config_json = json,
+			.spec = spec, .config_json = json, .kvm_json = kvm,
 			.mem_kb = spec->boot.mem_bytes / 1024, .vcpus = spec->boot.vcpus,
 		};
 		r = life_run_here(&st, &c, res, &ld->diag);
@@ -203,6 +235,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (disks.cmdline)
 		spec.boot.cmdline = disks.cmdline;
 	cli_print_diag(&ld->diag, quiet);
+	char *kvm = kvm_json(&ld->diag, &disks);	/* the same notes, kept for list -l */
 	kxl_diag_clear(&ld->diag);
 	if (!quiet) warn_devices(&ld->dom);
 	spec.name = ld->dom.name;
@@ -213,7 +246,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.rtc_timeoffset = ld->dom.rtc_timeoffset;
 	spec.start_paused = paused;
 	if (!foreground) {
-		int code = run_background(ld, &spec, console, quiet);
+		int code = run_background(ld, &spec, kvm, console, quiet);
+		free(kvm);
 		kxl_boot_spec_free(&spec.boot);
 		kxl_domain_disks_free(&disks);
 		kxl_domain_nics_free(&nics);
@@ -228,7 +262,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 		spec.console_out = 1;
 	}
 	struct kxl_vmm_result res = { 0 };
-	int r = run_here(ld, &spec, &res, quiet);
+	int r = run_here(ld, &spec, kvm, &res, quiet);
+	free(kvm);
 	cli_print_new(ld, quiet);
 	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
 	if (!r && !quiet)
