@@ -459,6 +459,47 @@ if ! kxl_skip kxl-disk-qcow2; then
     fi
 fi
 
+# issue 14: an nbd: target (script=block-nbd). A qemu-storage-daemon here is
+# the NBD server of an ext4 image on 127.0.0.1:10809; kxl's own daemon
+# reaches it with QEMU's nbd driver and kxl's virtio-blk serves the guest,
+# which writes and syncs a file; once the server has stopped, the file is
+# read back out of the image with debugfs.
+if ! kxl_skip kxl-disk-nbd; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./qemu-storage-daemon ]; then
+        report kxl-disk-nbd SKIP "(mke2fs, debugfs or qemu-storage-daemon not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-disk-nbd.log
+        slog=$LOGS/kxl-disk-nbd-server.log
+        rm -f root.img big.out
+        ./mke2fs -q -F -t ext4 root.img 32M >"$slog" 2>&1 || show_log "$slog"
+        ./qemu-storage-daemon --blockdev driver=file,node-name=f0,filename=root.img \
+            --nbd-server addr.type=inet,addr.host=127.0.0.1,addr.port=10809 \
+            --export type=nbd,id=e0,node-name=f0,name=root,writable=on >>"$slog" 2>&1 &
+        spid=$!
+        i=0
+        while ! grep -q ':2A39 ' /proc/net/tcp 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+        boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c disk-nbd.cfg
+        stop_pid $spid
+        why=
+        v=$(value KXL-DISK-ROOT "$log"); [ "$v" = /dev/vda ] || why="$why root=$v"
+        v=$(value KXL-DISK-SERIAL "$log"); [ "$v" = "xvda " ] || [ "$v" = xvda ] || why="$why serials=$v"
+        wrote=$(value KXL-DISK-WROTE "$log")
+        token=${wrote%% *}; sum=${wrote#* }
+        got=$(./debugfs -R 'cat /kxl-disk.txt' root.img 2>/dev/null)
+        [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why file-on-the-image:'$got'"
+        ./debugfs -R 'dump /big big.out' root.img >/dev/null 2>&1
+        got=; [ -f big.out ] && got=$(md5sum < big.out | cut -d' ' -f1)
+        [ -n "$sum" ] && [ "$got" = "$sum" ] || why="$why big-file-checksum"
+        if [ -z "$why" ] && [ $rc = 0 ]; then
+            report kxl-disk-nbd PASS "(ext4 over nbd:127.0.0.1:10809/root read back) $(secs "$t0")s"
+        else
+            report kxl-disk-nbd FAIL "(${why# }, kxl rc=$rc)"; show_log "$log"; show_log "$slog"
+        fi
+        rm -f root.img big.out
+    fi
+fi
+
 # kxl_tree PID: PID and every process below it (from /proc's parent links)
 kxl_tree() {
     for f in /proc/[0-9]*/stat; do
