@@ -30,10 +30,13 @@ now_cs() {
     echo $(( ${up%.*} * 100 + 1${up#*.} - 100 ))
 }
 count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
-wait_for() {	# file pattern timeout pid
-    end=$(( $(now_cs) + $3 * 100 ))
+wait_for() {	# file pattern timeout pid (a line every minute: the host lives)
+    end=$(( $(now_cs) + $3 * 100 )); beat=$(( $(now_cs) + 6000 ))
     while [ "$(count "$2" "$1")" -lt 1 ]; do
         [ "$(now_cs)" -ge "$end" ] && return 1
+        if [ "$(now_cs)" -ge "$beat" ]; then
+            echo "... waiting for $2 in $(basename "$1")"; beat=$(( beat + 6000 ))
+        fi
         kill -0 "$4" 2>/dev/null || { [ "$(count "$2" "$1")" -ge 1 ]; return; }
         sleep 0.2
     done
