@@ -420,7 +420,7 @@ def t_list_kvm(e):
         f.truncate(1024 * 1024)
     path = os.path.join(e.dir, "k1.cfg")
     with open(path, "w") as f:
-        f.write('name = "k1"\ntype = "pv"\nkernel = "%s"\ncmdline = "powerbutton"\n'
+        f.write('name = "k1"\ntype = "pv"\nkernel = "%s"\nextra = "powerbutton"\n'
                 'root = "/dev/xvda1"\nmemory = 32\n'
                 "disk = [ 'format=raw,vdev=xvda1,target=%s' ]\n" % (GUEST, disk))
     p = e.kxl("create", path, want=0)

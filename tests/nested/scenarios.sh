@@ -472,6 +472,7 @@ if ! kxl_skip kxl-disk-nbd; then
         log=$LOGS/kxl-disk-nbd.log
         slog=$LOGS/kxl-disk-nbd-server.log
         rm -f root.img big.out
+        ip link set lo up 2>/dev/null	# the host's loopback, for 127.0.0.1
         ./mke2fs -q -F -t ext4 root.img 32M >"$slog" 2>&1 || show_log "$slog"
         ./qemu-storage-daemon --blockdev driver=file,node-name=f0,filename=root.img \
             --nbd-server addr.type=inet,addr.host=127.0.0.1,addr.port=10809 \
