@@ -6,8 +6,9 @@
  *   iobench seqwrite FILE MIB      O_DIRECT 1 MiB writes, then fdatasync
  *   iobench seqread FILE MIB [-b]  O_DIRECT 1 MiB reads (-b: buffered, for
  *                                  a host file system without O_DIRECT)
- *   iobench randread FILE SECS     O_DIRECT 4 KiB reads at random aligned
- *                                  offsets, one at a time, for SECS seconds
+ *   iobench randread FILE SECS [-b]  O_DIRECT (-b: buffered) 4 KiB reads at
+ *                                  random aligned offsets, one at a time,
+ *                                  for SECS seconds
  *   iobench send HOST PORT MIB     MIB MiB over one TCP connection
  *   iobench recv PORT              takes one TCP connection to its end and
  *                                  reports its throughput (first byte to EOF)
@@ -91,9 +92,9 @@ static int seq(const char *path, long mib, int write, int direct)
 	return 0;
 }
 
-static int randread(const char *path, double secs)
+static int randread(const char *path, double secs, int direct)
 {
-	int fd = open(path, O_RDONLY | O_DIRECT);
+	int fd = open(path, O_RDONLY | (direct ? O_DIRECT : 0));
 	if (fd < 0)
 		return fail(path);
 	uint64_t blocks = size_of(fd) / 4096;
@@ -197,13 +198,13 @@ int main(int argc, char **argv)
 		return seq(argv[2], atol(argv[3]), 1, 1);
 	if (argc >= 4 && !strcmp(argv[1], "seqread"))
 		return seq(argv[2], atol(argv[3]), 0, !(argc > 4 && !strcmp(argv[4], "-b")));
-	if (argc == 4 && !strcmp(argv[1], "randread"))
-		return randread(argv[2], atof(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "randread"))
+		return randread(argv[2], atof(argv[3]), !(argc > 4 && !strcmp(argv[4], "-b")));
 	if (argc == 5 && !strcmp(argv[1], "send"))
 		return send_tcp(argv[2], atoi(argv[3]), atol(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "recv"))
 		return recv_tcp(atoi(argv[2]));
-	fprintf(stderr, "usage: iobench seqwrite|seqread FILE MIB [-b] | randread FILE SECS |"
+	fprintf(stderr, "usage: iobench seqwrite|seqread FILE MIB [-b] | randread FILE SECS [-b] |"
 			" send HOST PORT MIB | recv PORT\n");
 	return 2;
 }
