@@ -420,8 +420,9 @@ def t_list_kvm(e):
         f.truncate(1024 * 1024)
     path = os.path.join(e.dir, "k1.cfg")
     with open(path, "w") as f:
-        f.write('name = "k1"\ntype = "pv"\nkernel = "%s"\nextra = "powerbutton"\n'
-                'root = "/dev/xvda1"\nmemory = 32\n'
+        # (the test guest acts on the first word of its command line)
+        f.write('name = "k1"\ntype = "pv"\nkernel = "%s"\n'
+                'cmdline = "powerbutton root=/dev/xvda1"\nmemory = 32\n'
                 "disk = [ 'format=raw,vdev=xvda1,target=%s' ]\n" % (GUEST, disk))
     p = e.kxl("create", path, want=0)
     for said in ("KVM has no PV mode", "/dev/xvda1 -> /dev/vda"):
