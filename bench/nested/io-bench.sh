@@ -8,7 +8,8 @@
 # (guest-init.sh, kxl.test=bench) measures with /bin/iobench: O_DIRECT
 # sequential write and read of MIB MiB, 4 KiB random reads, then TCP to the
 # host's iobench receiver; while it rests, the VMM's processes' Pss is
-# summed, without the guest RAM mapping. QEMU's disks use its defaults
+# summed, without the guest RAM mapping. ROUNDS rounds (QEMU, then kxl, in
+# each), so that the emulated host's ups and downs fall on both. QEMU's disks use its defaults
 # (cache=writeback, aio=threads: the page cache, as kxl's pread/pwrite);
 # its tap has no vhost (kxl's NIC is served in user space too). Prints
 #   BENCH <host|kxl|qemu> <metric> <value>
@@ -20,6 +21,7 @@ PATH=$(pwd):$PATH
 MIB=${KXL_BENCH_MIB:-256}
 SECS=${KXL_BENCH_SECS:-10}
 NETMIB=${KXL_BENCH_NETMIB:-64}
+ROUNDS=${KXL_BENCH_ROUNDS:-2}
 MEM=256
 LOGS=$(pwd)/logs
 mkdir -p "$LOGS"
@@ -131,6 +133,9 @@ run() {	# variant command...
     grep -E 'IOBENCH|KXL-ERROR|iobench:' "$log" "$LOGS/$v-recv.log" | tr -d '\r' | sed 's/^/| /'
 }
 
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+echo "BENCH round $round"
 run qemu qemu-system-x86_64 -accel kvm -cpu host -M microvm,rtc=off -L qemu-data -smp 2 -m $MEM \
     -nodefaults -no-user-config -display none -serial stdio \
     -kernel vmlinux -initrd initrd.cpio -append "$ARGS kxl.ip=10.99.0.6" \
@@ -139,5 +144,7 @@ run qemu qemu-system-x86_64 -accel kvm -cpu host -M microvm,rtc=off -L qemu-data
     -netdev tap,id=n0,ifname=qtap0,script=./qemu-ifup,downscript=no \
     -device virtio-net-device,netdev=n0,mac=00:16:3e:00:99:06
 run kxl ./kxl create -F -c io-bench.cfg
+round=$((round + 1))
+done
 rm -f bench.img bench2.img
 exit 0
