@@ -520,7 +520,9 @@ kxl_tree() {
 # goes on writing other files; once it is busy, every process of the domain
 # (kxl create -F, its VMM child) gets SIGKILL at once. The image's journal is
 # replayed (e2fsck, as the next mount would), then the synced file and the
-# 4 MiB are read out with debugfs: nothing synced may be missing.
+# 4 MiB are read out with debugfs: nothing synced may be missing. Before the
+# kill, `kxl list -l` must show what kxl changed (root=, console=ttyS0, the
+# disk's name).
 if ! kxl_skip kxl-disk-kill; then
     if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./e2fsck ]; then
         report kxl-disk-kill SKIP "(mke2fs, debugfs or e2fsck not in the payload)"
@@ -534,6 +536,11 @@ if ! kxl_skip kxl-disk-kill; then
         pid=$!
         why=; nk=0
         if wait_for "$log" KXL-DISK-BUSY 1 "$BOOT_TIMEOUT" $pid; then
+            # what kxl changed to run the config, as list -l records it
+            "$KXL" list -l nested-disk-kill >"$LOGS/kxl-disk-kill-list.json" 2>&1
+            for want in '/dev/xvda -> /dev/vda' 'appended console=ttyS0' '"guest": "/dev/vda"'; do
+                grep -q -- "$want" "$LOGS/kxl-disk-kill-list.json" || why="$why list-l-lacks:'$want'"
+            done
             pids=$(kxl_tree $pid | tr '\n' ' ')
             nk=$(echo $pids | wc -w)
             echo "killing: $(for p in $pids; do printf '%s(%s) ' $p "$(cat /proc/$p/comm 2>/dev/null)"; done)" >>"$flog"
