@@ -76,7 +76,8 @@ struct kxl_vmm_event {
 	enum kxl_vmm_outcome outcome;	/* KXL_EV_STOPPED */
 	unsigned generation;		/* 0 for the first boot, +1 per restart */
 	bool rename;			/* KXL_EV_RESTARTING */
-	const char *detail;		/* human-readable, or NULL */
+	const char *detail;		/* human-readable, or NULL; for the first
+					 * STARTED, its build's notes (one a line) */
 };
 
 /* One disk: a raw image file or a block device, served by the VMM's

@@ -50,14 +50,12 @@ void mon_status_close(struct mon *m)
 /* ---- events of the VMM (in the VMM thread) ---- */
 static struct kxl_diag *vmm_diag;	/* the VMM thread's */
 
-/* The first build's notes, added to the "changes" of kvm.json (made at
- * claim from create's notes, or here). Failures only cost the record. */
-static void record_build_notes(struct mon *m)
+/* The first build's notes (NOTES, one a line: STARTED's detail), added to
+ * the "changes" of kvm.json (made at claim from create's notes, or here).
+ * A failure only costs the record. */
+static void record_build_notes(struct mon *m, const char *notes)
 {
-	bool any = false;
-	for (size_t i = 0; vmm_diag && i < vmm_diag->n; i++)
-		any |= vmm_diag->v[i].sev == KXL_NOTE;
-	if (!any || !m->st)
+	if (!notes || !*notes || !m->st)
 		return;
 	char *path = life_dom_path(m->st, m->name, "kvm.json"), *text = NULL;
 	size_t len;
@@ -73,13 +71,18 @@ static void record_build_notes(struct mon *m)
 		ch = json_object_new_array();
 		json_object_object_add(o, "changes", ch);
 	}
-	for (size_t i = 0; i < vmm_diag->n; i++)
-		if (vmm_diag->v[i].sev == KXL_NOTE)
-			json_object_array_add(ch, json_object_new_string(vmm_diag->v[i].msg));
+	for (const char *p = notes; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			json_object_array_add(ch, json_object_new_string_len(p, (int)n));
+		p += n;
+		if (*p)
+			p++;
+	}
 	struct kxl_diag d;
 	kxl_diag_init(&d);
 	if (life_write_file(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-				JSON_C_TO_STRING_NOSLASHESCAPE), &d) < 0)
+				JSON_C_TO_STRING_NOSLASHESCAPE), &d) < 0 && d.n)
 		mon_log("%s", d.v[0].msg);
 	kxl_diag_free(&d);
 	json_object_put(o);
@@ -126,7 +129,7 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		mon_log("domain %s started with ID %u%s", m->name, id,
 			m->state == MON_PAUSED ? ", paused" : "");
 		if (first) {
-			record_build_notes(m);
+			record_build_notes(m, ev->detail);
 			for (size_t i = 0; vmm_diag && i < vmm_diag->n; i++)
 				mon_status(m, "msg %d %s", (int)vmm_diag->v[i].sev, vmm_diag->v[i].msg);
 			mon_status(m, "ok %u", id);
