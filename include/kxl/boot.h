@@ -24,13 +24,22 @@ enum kxl_boot_protocol {
 };
 
 struct kxl_boot_module {
-	const char *path;	/* absolute, already resolved */
+	const char *path;	/* absolute, already resolved; with from_fd, only a name
+				 * for messages and the plan */
 	const char *cmdline;	/* NULL when none */
+	bool from_fd;		/* the bytes are in fd (a memfd the bootloader filled), read
+				 * from offset 0 with pread; the builder never closes it */
+	int fd;
 };
 
 /* What to build. Paths are already resolved; nothing here is a cfg value. */
 struct kxl_boot_spec {
-	const char *kernel;	/* ELF or bzImage; with a pvh firmware path, the firmware */
+	const char *kernel;	/* ELF or bzImage; with a pvh firmware path, the firmware;
+				 * with kernel_from_fd, only its name for messages */
+	bool kernel_from_fd;	/* the kernel's bytes are in kernel_fd (a memfd the
+				 * bootloader filled; the builder reads it with pread and
+				 * mmap, never closes it, and can read it again at a reboot) */
+	int kernel_fd;
 	const char *cmdline;	/* kernel command line (NULL: empty) */
 	const struct kxl_boot_module *modules;	/* modlist entries, ramdisk first */
 	size_t nr_modules;

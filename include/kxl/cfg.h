@@ -90,5 +90,11 @@ const char *kxl_cfg_pos_basedir(const struct kxl_cfg_pos *pos);
 struct json_object;
 int kxl_disk_parse(const char *spec, struct json_object *disk,
 		   const struct kxl_loc *loc, struct kxl_diag *d);
+/* The same, with the deprecated `prefix:' forms the spec used ORed into
+ * *prefixes instead of a deprecation each, so that a config's disks say
+ * them once (kxl_disk_prefix_note, caller frees). */
+int kxl_disk_parse_ex(const char *spec, struct json_object *disk,
+		      const struct kxl_loc *loc, struct kxl_diag *d, unsigned *prefixes);
+char *kxl_disk_prefix_note(unsigned prefixes);
 int kxl_vif_parse(const char *spec, struct json_object *nic,
 		  const struct kxl_loc *loc, struct kxl_diag *d);

@@ -5,8 +5,10 @@
  * libxl's IDL names (c_info, b_info with its "type.pv|pvh|hvm" union, disks,
  * nics, ..., on_* actions). Fields are present only when set, so the tree
  * printed is what `xl -N create` prints: the pre-default config. It is built
- * from a parsed xl.cfg by walking one declarative key table (keys.c), which
- * also drives the deprecation list and the kxl.cfg(5) key reference.
+ * from a parsed xl.cfg by walking one declarative, typed key table (keys.c),
+ * which also holds the defaults (kxl_domain_fill_defaults, the typed view,
+ * the boot spec) and drives the deprecation list and the kxl.cfg(5) key
+ * reference.
  *
  * kxl's additions over libxl, documented in kxl.cfg(5): paths resolved
  * against the cfg file's directory, concrete firmware names pinned in
@@ -26,9 +28,11 @@
 
 struct json_object;
 
-/* A row of a key table, for docs and `did you mean'. */
+/* A row of a key table, for docs and `did you mean': bounds ("0 to 65536")
+ * and values ("pv, pvh, hvm") are NULL when the key has none. */
 struct kxl_key_doc {
 	const char *name, *kind, *types, *deflt, *deprecated, *doc;
+	const char *bounds, *values;
 };
 
 /* xl.conf(5) settings that shape the model (kxl reads /etc/kxl/kxl.conf). */
@@ -93,9 +97,15 @@ char *kxl_domain_json(const struct kxl_domain *dom);
 /* Fills the defaults libxl applies before building (for `list -l`). */
 void kxl_domain_fill_defaults(struct kxl_domain *dom);
 
-/* The boot specification for the builder (paths already resolved). */
+/* The boot specification for the builder (paths already resolved). With a
+ * bootloader (kxl's own only: see kxl_bootloader_is_kxl) the kernel, its
+ * modules and the command line are left empty: kxl_bootloader_boot()
+ * (include/kxl/bootloader.h) finds them in the guest's disk. */
 int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
 			 struct kxl_diag *d);
+/* Whether bootloader= names kxl's own bootloader: pygrub by any path
+ * (pygrub, /usr/bin/pygrub, /usr/lib/xen-4.17/bin/pygrub) or kxl-bootloader. */
+bool kxl_bootloader_is_kxl(const char *bootloader);
 void kxl_boot_spec_free(struct kxl_boot_spec *spec);
 
 const char *kxl_domain_action_name(enum kxl_action a);

@@ -57,6 +57,8 @@ struct boot_src {
 int src_read(const struct boot_src *s, uint64_t off, void *dst, uint64_t len,
 	     const char *what, struct kxl_diag *d);
 int src_open(struct boot_src *s, const char *path, struct kxl_diag *d);
+/* The same from a descriptor the caller keeps (fd >= 0; path names it). */
+int src_open_fd(struct boot_src *s, const char *path, int fd, struct kxl_diag *d);
 void src_close(struct boot_src *s);
 
 /* ---- ELF (elf.c, elf-notes.c) ---- */

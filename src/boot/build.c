@@ -30,7 +30,7 @@ static int kernel_open(struct boot_ctx *c, struct boot_src *s, uint8_t **stage, 
 	*stage = NULL;
 	*stage_len = 0;
 	*streamed = false;
-	if (src_open(s, c->kfile, c->d))
+	if (src_open_fd(s, c->kfile, c->spec->kernel_from_fd ? c->spec->kernel_fd : -1, c->d))
 		return -1;
 	n = s->size < sizeof(head) ? (size_t)s->size : sizeof(head);
 	if (src_read(s, 0, head, n, "header", c->d))

@@ -37,7 +37,9 @@ static int mod_open(struct boot_ctx *c, size_t i, uint64_t *size)
 {
 	const char *path = c->mods[i].path;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a bootloader's memfd stays the caller's: a copy is read and closed */
+	int fd = c->spec->modules[i].from_fd ? fcntl(c->spec->modules[i].fd, F_DUPFD_CLOEXEC, 3) :
+		 open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return kxl_err(c->d, "%s: cannot open module %zu: %s", path, i, strerror(errno));

@@ -1,6 +1,7 @@
 /*
- * src.c: reading kernel images from a file (pread, so ELF segments go
- * straight into guest memory) or from an in-memory buffer (a decompressed
+ * src.c: reading kernel images from a file or a descriptor (the
+ * bootloader's memfd) with pread, so ELF segments go straight into guest
+ * memory, or from an in-memory buffer (a decompressed
  * bzImage payload), with one truncation message for both.
  */
 #include <errno.h>
@@ -13,11 +14,18 @@
 
 int src_open(struct boot_src *s, const char *path, struct kxl_diag *d)
 {
+	return src_open_fd(s, path, -1, d);
+}
+
+int src_open_fd(struct boot_src *s, const char *path, int fd, struct kxl_diag *d)
+{
 	struct stat st;
 
 	memset(s, 0, sizeof(*s));
 	s->name = path;
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a descriptor given (the bootloader's memfd) is the caller's: a copy
+	 * is read and closed */
+	s->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0)
 		return kxl_err(d, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)) {

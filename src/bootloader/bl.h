@@ -3,8 +3,11 @@
  * parsed by pure functions over a buffer (grub2.c, extlinux.c, grub1.c,
  * bls.c) into one menu model (menu.c); disk.c finds the partitions with
  * libblkid and reads ext2/3/4 through libext2fs over the image descriptor;
- * sandbox.c runs all of that in a deprivileged child. Library code: every
- * function reports errors through its return value and a message buffer.
+ * sandbox.c runs all of that in a deprivileged child; export.c reads QEMU's
+ * image formats through qemu-storage-daemon; tmenu.c is the interactive
+ * menu; boot.c is kxl create's use of it all (include/kxl/bootloader.h).
+ * Library code: every function reports errors through its return value
+ * and a message buffer.
  */
 #ifndef KXL_BL_H
 #define KXL_BL_H
@@ -104,9 +107,14 @@ struct bl_request {
 	const char *entry;	/* --entry */
 	const char *kernel, *ramdisk;	/* --kernel/--ramdisk: files in the guest fs */
 	const char *args;	/* --args */
-	int list;		/* -l: print the entries to listfd */
+	const char *cmdline;	/* the interactive menu's edited command line: replaces
+				 * the entry's arguments and --args, or NULL */
+	int list;		/* BL_LIST_TEXT (-l): print the entries to listfd;
+				 * BL_LIST_MENU: the menu for the interactive menu (tmenu.c) */
 	int listfd;
 };
+#define BL_LIST_TEXT	1
+#define BL_LIST_MENU	2
 struct bl_choice {
 	char kernel[1024], ramdisk[1024 * 2];	/* paths inside the guest, for messages */
 	char args[BL_CMDLINE_MAX + 1];
@@ -124,4 +132,33 @@ int bl_find(int fd, const struct bl_request *rq, int kfd, int rfd, struct bl_cho
  * timeout_ms. Returns 0 or -1 with err filled. */
 int bl_find_sandboxed(int fd, const struct bl_request *rq, int kfd, int rfd,
 		      struct bl_choice *out, int timeout_ms, char *err, size_t errlen);
+
+/* ---- tmenu.c: the interactive menu ----
+ * The menu as BL_LIST_MENU writes it: "menu\tTIMEOUT\n", then one line
+ * "entry\tPATH\tDEFAULT(0|1)\tTITLE\tARGS\n" per bootable entry (tabs,
+ * newlines and other control bytes in the values written as spaces). */
+struct bl_item { char *path, *title, *args; };
+struct bl_items { struct bl_item *v; int n, deflt, timeout; };
+/* Parses that text; -1 when it holds no entry. */
+int bl_items_parse(const char *text, size_t len, struct bl_items *it);
+void bl_items_free(struct bl_items *it);
+/* Shows the menu on the terminal in/out: arrow keys choose, Enter boots,
+ * `e' edits the command line, any key stops the countdown of timeout
+ * seconds (< 0: none). Returns the chosen index; *cmdline is a new string
+ * when the command line was edited, else NULL. With escape sequences only
+ * when TERM names a terminal that has them, plain lines otherwise. */
+int bl_tty_menu(int in, int out, const struct bl_items *it, char **cmdline);
+
+/* ---- export.c: images in QEMU's formats, through qemu-storage-daemon ---- */
+struct bl_export {
+	int fd;		/* the raw view, read-only; -1 when none */
+	int pid;	/* the daemon, or 0 */
+	char *dir;	/* its private directory */
+};
+/* Exports the image (QEMU block driver: qcow2, qcow, vpc, qed) read-only and
+ * opens the raw view in x->fd. Returns 0, or -1 with err filled. */
+int bl_export_open(const char *path, const char *driver, struct bl_export *x, char *err,
+		   size_t errlen);
+/* Closes the view, ends the daemon and removes its files. */
+void bl_export_close(struct bl_export *x);
 #endif

@@ -227,8 +227,18 @@ int bl_fs_open(int fd, const struct bl_part *part, struct bl_fs **fsp, char *err
 		blkid_probe_enable_superblocks(pr, 1);
 		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
 		blkid_probe_enable_partitions(pr, 0);
-		if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0)
-			snprintf(typebuf, sizeof(typebuf), "%s", type);
+		/* the ext family first (a few reads); every type libblkid
+		 * knows only when that finds nothing, to name what it is */
+		static char *ext[] = { "ext2", "ext3", "ext4", "ext4dev", NULL };
+		for (int pass = 0; pass < 2 && !*typebuf; pass++) {
+			if (pass == 0)
+				blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN, ext);
+			else
+				blkid_probe_reset_superblocks_filter(pr);
+			if (blkid_do_safeprobe(pr) == 0 &&
+			    blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0)
+				snprintf(typebuf, sizeof(typebuf), "%s", type);
+		}
 	}
 	blkid_free_probe(pr);
 	part_name(part, where, sizeof(where));

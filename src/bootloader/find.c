@@ -4,7 +4,9 @@
  * for a menu where pygrub searches, first found wins: GRUB 2's grub.cfg,
  * extlinux/isolinux, GRUB legacy's menu.lst/grub.conf, then Boot Loader
  * Specification entries (also where grub.cfg says `blscfg'). The chosen
- * entry's kernel goes to kfd and its ramdisks, concatenated, to rfd.
+ * entry's kernel goes to kfd and its ramdisks, concatenated, to rfd; or the
+ * menu is listed (-l as text, or for the interactive menu as tab-separated
+ * lines with control bytes replaced, which tmenu.c reads).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -160,8 +162,10 @@ static int read_menu(struct bl_fs *fs, struct bl_menu *m, const char **which, ch
 		}
 		free(buf);
 		free(env);
-		if (rc < 0)
+		if (rc < 0) {
+			bl_menu_free(m);	/* a menu parsed before a later step failed */
 			return -1;
+		}
 		return 1;
 	}
 	/* No menu file: BLS entries alone, with grub2's grubenv if there is one. */
@@ -193,6 +197,41 @@ static void list_entry(const struct bl_entry *e, const char *path, void *arg)
 	for (int i = 0; i < e->ninitrd; i++)
 		dprintf(fd, "  initrd: %s\n", e->initrd[i]);
 	dprintf(fd, "  args: %s\n", e->args ? e->args : "");
+}
+
+/* One entry of the interactive menu's list (tmenu.c reads it). */
+struct menu_out { int fd; const struct bl_entry *deflt; const char *extra; };
+
+static void menu_field(struct sbuf *b, const char *s)
+{
+	for (; s && *s; s++)
+		sbuf_add(b, (unsigned char)*s < 0x20 || *s == 0x7f ? " " : s, 1);
+}
+
+static void menu_entry(const struct bl_entry *e, const char *path, void *arg)
+{
+	const struct menu_out *mo = arg;
+	struct sbuf b = { 0 };
+	sbuf_adds(&b, "entry\t");
+	menu_field(&b, path);
+	sbuf_printf(&b, "\t%d\t", e == mo->deflt);
+	menu_field(&b, e->title);
+	sbuf_adds(&b, "\t");
+	/* the command line as it would boot: the entry's, then --args */
+	menu_field(&b, e->args);
+	if (mo->extra && *mo->extra) {
+		if (e->args && *e->args)
+			sbuf_adds(&b, " ");
+		menu_field(&b, mo->extra);
+	}
+	sbuf_adds(&b, "\n");
+	for (size_t done = 0; done < b.len;) {
+		ssize_t w = write(mo->fd, b.s + done, b.len - done);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	free(b.s);
 }
 
 static char *abs_path(const char *p)
@@ -308,14 +347,22 @@ int bl_find(int fd, const struct bl_request *rq, int kfd, int rfd, struct bl_cho
 			bl_fs_close(fs);
 			continue;
 		}
-		if (rq->list)
+		if (rq->list == BL_LIST_TEXT)
 			bl_menu_list(&m, list_entry, (void *)&rq->listfd);
 		const struct bl_entry *en = bl_menu_select(&m, rq->entry, e, sizeof(e));
 		int rc = -1;
+		if (en && rq->list == BL_LIST_MENU) {
+			struct menu_out mo = { rq->listfd, en, rq->args };
+			dprintf(mo.fd, "menu\t%d\n", m.timeout);
+			bl_menu_list(&m, menu_entry, &mo);
+		}
 		if (!en)
 			snprintf(err, errlen, "%s: %s", which, e);
 		else if (rq->list)
 			rc = 0;
+		else if (rq->cmdline)
+			rc = deliver(fs, en->kernel, en->initrd, en->ninitrd, rq->cmdline, NULL,
+				     kfd, rfd, out, err, errlen);
 		else
 			rc = deliver(fs, en->kernel, en->initrd, en->ninitrd, en->args, rq->args,
 				     kfd, rfd, out, err, errlen);

@@ -2,8 +2,8 @@
  * main.c: kxl-bootloader, a drop-in for Xen's pygrub that libxl can run as
  * `bootloader ='. It takes pygrub's arguments, opens the disk image
  * read-only, has the sandboxed child (sandbox.c) choose the entry and copy
- * the kernel and ramdisk into memfds, then writes them to files in
- * --output-directory and the records libxl reads to --output: sxp
+ * the kernel and ramdisk straight into new files in --output-directory
+ * (memfds with -n), then writes the records libxl reads to --output: sxp
  * ("linux (kernel '...')(ramdisk '...')(args '...')", Python quoting, as
  * pygrub), simple (one "key value" per line) or simple0 (NUL-separated),
  * each list ended by an empty record. A value a format cannot carry is
@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include "bootloader/bl.h"
 #include "util/util.h"
@@ -68,37 +67,27 @@ static void py_repr(struct sbuf *b, const char *s)
 	sbuf_add(b, &q, 1);
 }
 
-/* Copies memfd src into a new file DIR/PREFIX.XXXXXX; returns its path. */
-static char *save(int src, uint64_t size, const char *dir, const char *prefix, char *err, size_t errlen)
+/* A new empty file DIR/PREFIX.XXXXXX for the reader to fill; its path in
+ * *path. Returns the descriptor or -1 with err filled. */
+static int make_out(const char *dir, const char *prefix, char **path, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/%s.XXXXXX", dir, prefix);
-	int fd = mkostemp(path, O_CLOEXEC);
+	*path = xasprintf("%s/%s.XXXXXX", dir, prefix);
+	int fd = mkostemp(*path, O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(path);
-		return NULL;
+		snprintf(err, errlen, "%s: %s", *path, strerror(errno));
+		free(*path);
+		*path = NULL;
 	}
-	off_t off = 0;
-	while ((uint64_t)off < size) {
-		ssize_t n = sendfile(fd, src, &off, size - (uint64_t)off > (1u << 30) ? (1u << 30) :
-				     (size_t)(size - (uint64_t)off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s: %s", path, n ? strerror(errno) : "short write");
-			close(fd);
-			unlink(path);
-			free(path);
-			return NULL;
-		}
+	return fd;
+}
+
+static void unlink_free(char **path)
+{
+	if (*path) {
+		unlink(*path);
+		free(*path);
+		*path = NULL;
 	}
-	if (close(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(path);
-		free(path);
-		return NULL;
-	}
-	return path;
 }
 
 int main(int argc, char **argv)
@@ -125,13 +114,14 @@ int main(int argc, char **argv)
 	};
 	const char *output = NULL, *format = "sxp", *dir = "/var/run/xen/pygrub";
 	struct bl_request rq = { .offset = UINT64_MAX, .listfd = 1 };
-	int not_really = 0, timeout_s = 30, c;
+	int not_really = 0, quiet = 0, timeout_s = 30, c;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "qilnh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'q': case 'i': case O_DEBUG:
-			break;	/* no interactive menu yet: always as -q */
+		case 'q': quiet = 1; break;
+		case 'i': case O_DEBUG:
+			break;	/* the menu shows whenever stdin is a terminal and not -q */
 		case 'l': rq.list = 1; break;
 		case 'n': not_really = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -180,10 +170,6 @@ int main(int argc, char **argv)
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)))
 		return fail("%s: not a disk image or block device", disk);
-	int kfd = memfd_create("kxl-kernel", MFD_CLOEXEC);
-	int rfd = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
-	if (kfd < 0 || rfd < 0)
-		return fail("memfd_create: %s", strerror(errno));
 	int outfd = 1;
 	if (output && !rq.list) {
 		outfd = open(output, O_WRONLY | O_CLOEXEC);
@@ -191,35 +177,87 @@ int main(int argc, char **argv)
 			return fail("%s: %s", output, strerror(errno));
 	}
 
-	struct bl_choice ch;
+	/* The interactive menu: a first run of the reader lists the menu into
+	 * a memfd, the user chooses (and may edit the command line), and the
+	 * second run delivers that entry. */
 	char err[BL_ERRLEN];
-	if (bl_find_sandboxed(fd, &rq, kfd, rfd, &ch, timeout_s * 1000, err, sizeof(err)) < 0)
-		return fail("%s: %s", disk, err);
-	close(fd);
-	if (rq.list)
-		return 0;
+	static char *edited;		/* static: reachable until exit */
+	static struct bl_items items;
+	if (!quiet && !rq.list && isatty(0)) {
+		struct bl_request lq = rq;
+		lq.list = BL_LIST_MENU;
+		lq.listfd = memfd_create("kxl-menu", MFD_CLOEXEC);
+		int k0 = memfd_create("kxl-kernel", MFD_CLOEXEC), r0 = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
+		struct bl_choice lc;
+		char menu[64 * 1024];
+		ssize_t n = -1;
+		if (lq.listfd < 0 || k0 < 0 || r0 < 0)
+			return fail("memfd_create: %s", strerror(errno));
+		if (bl_find_sandboxed(fd, &lq, k0, r0, &lc, timeout_s * 1000, err, sizeof(err)) < 0)
+			return fail("%s: %s", disk, err);
+		n = pread(lq.listfd, menu, sizeof(menu), 0);
+		close(lq.listfd);
+		close(k0);
+		close(r0);
+		if (n > 0 && bl_items_parse(menu, (size_t)n, &items) == 0) {
+			int i = bl_tty_menu(0, isatty(1) ? 1 : 2, &items, &edited);
+			rq.entry = items.v[i].path;
+			rq.cmdline = edited;
+		}
+	}
 
+	/* The reader copies the kernel and ramdisk straight into their final
+	 * files (one copy, extent by extent): made here, empty, before it runs,
+	 * and removed if anything fails. With -n or -l: memfds. */
 	char *kpath = NULL, *rpath = NULL, *adir = NULL;
-	if (not_really) {
-		kpath = xasprintf("<kernel:%s>", ch.kernel);
-		rpath = ch.has_ramdisk ? xasprintf("<ramdisk:%s>", ch.ramdisk) : NULL;
+	int kfd, rfd;
+	if (not_really || rq.list) {
+		kfd = memfd_create("kxl-kernel", MFD_CLOEXEC);
+		rfd = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
+		if (kfd < 0 || rfd < 0)
+			return fail("memfd_create: %s", strerror(errno));
 	} else {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return fail("%s: %s", dir, strerror(errno));
 		adir = realpath(dir, NULL);	/* pygrub's paths are absolute */
 		if (!adir)
 			return fail("%s: %s", dir, strerror(errno));
-		dir = adir;
-		kpath = save(kfd, ch.kernel_size, dir, "boot_kernel", err, sizeof(err));
-		if (!kpath)
+		kfd = make_out(adir, "boot_kernel", &kpath, err, sizeof(err));
+		if (kfd < 0) {
+			free(adir);
 			return fail("%s", err);
-		if (ch.has_ramdisk) {
-			rpath = save(rfd, ch.ramdisk_size, dir, "boot_ramdisk", err, sizeof(err));
-			if (!rpath) {
-				unlink(kpath);
-				return fail("%s", err);
-			}
 		}
+		rfd = make_out(adir, "boot_ramdisk", &rpath, err, sizeof(err));
+		if (rfd < 0) {
+			unlink_free(&kpath);
+			free(adir);
+			return fail("%s", err);
+		}
+	}
+
+	struct bl_choice ch;
+	if (bl_find_sandboxed(fd, &rq, kfd, rfd, &ch, timeout_s * 1000, err, sizeof(err)) < 0) {
+		unlink_free(&kpath);
+		unlink_free(&rpath);
+		free(adir);
+		return fail("%s: %s", disk, err);
+	}
+	close(fd);
+	if (rq.list)
+		return 0;
+	if (close(kfd) < 0 || close(rfd) < 0) {
+		int e = errno;
+		unlink_free(&kpath);
+		unlink_free(&rpath);
+		fail("%s: %s", adir, strerror(e));
+		free(adir);
+		return 1;
+	}
+	if (not_really) {
+		kpath = xasprintf("<kernel:%s>", ch.kernel);
+		rpath = ch.has_ramdisk ? xasprintf("<ramdisk:%s>", ch.ramdisk) : NULL;
+	} else if (!ch.has_ramdisk) {
+		unlink_free(&rpath);
 	}
 
 	struct sbuf o = { 0 };
@@ -243,10 +281,17 @@ int main(int argc, char **argv)
 		char sep = !strcmp(format, "simple") ? '\n' : '\0';
 		/* (a C string cannot hold the NUL of simple0) */
 		if (sep && (strchr(kpath, sep) || (rpath && strchr(rpath, sep)) || (args && strchr(args, sep)))) {
-			unlink(kpath);
-			if (rpath)
-				unlink(rpath);
-			return fail("the simple format cannot carry a value with a newline");
+			if (!not_really) {
+				unlink(kpath);
+				if (rpath)
+					unlink(rpath);
+			}
+			fail("the simple format cannot carry a value with a newline");
+			free(o.s);
+			free(kpath);
+			free(rpath);
+			free(adir);
+			return 1;
 		}
 		sbuf_printf(&o, "kernel %s", kpath);
 		sbuf_add(&o, &sep, 1);
@@ -271,7 +316,12 @@ int main(int argc, char **argv)
 				if (rpath)
 					unlink(rpath);
 			}
-			return fail("writing the result: %s", w ? strerror(errno) : "short write");
+			fail("writing the result: %s", w ? strerror(errno) : "short write");
+			free(o.s);
+			free(kpath);
+			free(rpath);
+			free(adir);
+			return 1;
 		}
 		done += (size_t)w;
 	}

@@ -206,11 +206,50 @@ enum rule {
 	R_P_SCRIPT, R_P_IGNORED, R_P_UNKNOWN, R_POSITIONAL, R_NRULES
 };
 
+/* The deprecated `prefix:' forms: a format, a script (block-NAME), or
+ * nothing at all. A prefix's bit in kxl_disk_parse_ex's *prefixes is its
+ * index in fmt_prefixes, then script_prefixes, then ignored_prefixes. */
+static const char *const fmt_prefixes[] = { "raw", "qcow", "qcow2", "vhd" };
+static const char *const script_prefixes[] = { "iscsi", "nbd", "enbd", "drbd" };
+static const char *const ignored_prefixes[] = { "tapdisk", "tap", "tap2", "aio", "ioemu", "file", "phy" };
+
+static unsigned prefix_bit(const char *prefix)
+{
+	unsigned b = 0;
+	const char *const *lists[] = { fmt_prefixes, script_prefixes, ignored_prefixes };
+	size_t ns[] = { ARRAY_SIZE(fmt_prefixes), ARRAY_SIZE(script_prefixes), ARRAY_SIZE(ignored_prefixes) };
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < ns[l]; i++, b++)
+			if (lists[l][i] == prefix) return 1u << b;
+	return 0;
+}
+
+char *kxl_disk_prefix_note(unsigned prefixes)
+{
+	struct sbuf fmt = { 0 }, scr = { 0 }, ign = { 0 };
+	unsigned b = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(fmt_prefixes); i++, b++)
+		if (prefixes & (1u << b)) sbuf_printf(&fmt, "%s`%s:' (write format=%s)", fmt.s ? ", " : "",
+						       fmt_prefixes[i], fmt_prefixes[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(script_prefixes); i++, b++)
+		if (prefixes & (1u << b)) sbuf_printf(&scr, "%s`%s:' (write script=block-%s)", scr.s ? ", " : "",
+						       script_prefixes[i], script_prefixes[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(ignored_prefixes); i++, b++)
+		if (prefixes & (1u << b)) sbuf_printf(&ign, "%s`%s:'", ign.s ? ", " : "", ignored_prefixes[i]);
+	struct sbuf out = { 0 };
+	sbuf_printf(&out, "disk spec prefixes are deprecated (said once per config, at the first): ");
+	const char *sep = "";
+	if (fmt.s) { sbuf_printf(&out, "%s%s", sep, fmt.s); sep = "; "; }
+	if (scr.s) { sbuf_printf(&out, "%s%s", sep, scr.s); sep = "; "; }
+	unsigned nign = (unsigned)__builtin_popcount(prefixes >> (ARRAY_SIZE(fmt_prefixes) + ARRAY_SIZE(script_prefixes)));
+	if (ign.s) sbuf_printf(&out, "%s%s (xl ignores %s: drop %s)", sep, ign.s, nign > 1 ? "them" : "it",
+			       nign > 1 ? "them" : "it");
+	free(fmt.s); free(scr.s); free(ign.s);
+	return sbuf_steal(&out);
+}
+
 static int rule_len(enum rule r, const char *p, const char **prefix_out)
 {
-	static const char *const fmt_prefixes[] = { "raw", "qcow", "qcow2", "vhd" };
-	static const char *const script_prefixes[] = { "iscsi", "nbd", "enbd", "drbd" };
-	static const char *const ignored_prefixes[] = { "tapdisk", "tap", "tap2", "aio", "ioemu", "file", "phy" };
 	int best = -1;
 	switch (r) {
 	case R_WS: {
@@ -313,6 +352,12 @@ static void emit(struct dpc *c)
 int kxl_disk_parse(const char *spec, struct json_object *disk,
 		   const struct kxl_loc *loc, struct kxl_diag *d)
 {
+	return kxl_disk_parse_ex(spec, disk, loc, d, NULL);
+}
+
+int kxl_disk_parse_ex(const char *spec, struct json_object *disk,
+		      const struct kxl_loc *loc, struct kxl_diag *d, unsigned *prefixes)
+{
 	struct dpc c = { .spec = spec, .loc = loc, .d = d, .disk = disk, .readwrite = 1,
 			 .discard = -1, .colo = -1, .trusted = -1 };
 	char *buf = xstrdup(spec);
@@ -387,9 +432,12 @@ int kxl_disk_parse(const char *spec, struct json_object *disk,
 			size_t plen = strlen(prefix);
 			p[best] = save;
 			c.had_depr_prefix = 1;
-			kxl_diag_add(d, KXL_DEPRECATED, loc, "disk spec `%s': the `%s:' prefix is deprecated%s",
-				     spec, prefix, which == R_P_FORMAT ? "; use `format=...'" :
-				     which == R_P_SCRIPT ? "; use `script=...'" : "");
+			if (prefixes)
+				*prefixes |= prefix_bit(prefix);
+			else
+				kxl_diag_add(d, KXL_DEPRECATED, loc, "disk spec `%s': the `%s:' prefix is deprecated%s",
+					     spec, prefix, which == R_P_FORMAT ? "; use `format=...'" :
+					     which == R_P_SCRIPT ? "; use `script=...'" : "");
 			if (which == R_P_FORMAT) {
 				char *f = xstrndup(prefix, plen);
 				setformat(&c, f);

@@ -8,6 +8,7 @@
 #include <kxl/cfg.h>
 #include <kxl/diag.h>
 #include <kxl/model.h>
+#include <kxl/bootloader.h>
 
 /* Exit codes: enum kxl_vmm_exit in include/kxl/vmm.h (table in kxl(1)). */
 
@@ -27,6 +28,14 @@ void cli_print_diag(const struct kxl_diag *d, bool quiet);
 /* The messages of ld->diag not shown yet (create prints the config's
  * warnings before the run and the run's messages after it: each once). */
 void cli_print_new(struct loaded *ld, bool quiet);
+
+/* The domain's boot specification; with bootloader = "pygrub", after
+ * running kxl's bootloader on its first disk (bootspec.c), its menu on the
+ * terminal when interactive. bl holds the memfds and names spec points
+ * to. Returns 0 or -1 (the cause in d). */
+int cli_boot_spec(const struct kxl_domain *dom, bool interactive, struct kxl_boot_spec *spec,
+		  struct kxl_bootloader *bl, struct kxl_diag *d);
+void cli_boot_spec_free(struct kxl_boot_spec *spec, struct kxl_bootloader *bl);
 
 int cmd_create(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -20,31 +20,42 @@
 static int probe_boot(struct loaded *ld)
 {
 	const struct kxl_domain *dom = &ld->dom;
-	if (dom->type != KXL_TYPE_PVH || dom->bootloader || dom->pvshim)
+	if ((dom->type != KXL_TYPE_PVH && !(dom->type == KXL_TYPE_PV && dom->bootloader)) ||
+	    dom->pvshim)
 		return 0;
 	struct kxl_boot_spec spec;
+	struct kxl_bootloader bl;
 	struct kxl_guest_image img;
 	struct kxl_diag d;
 	kxl_diag_init(&d);
 	int r = 0;
-	if (!kxl_domain_boot_spec(dom, &spec, &d)) {
+	if (!cli_boot_spec(dom, false, &spec, &bl, &d)) {
 		if (kxl_boot_build(&spec, &img, &d))
 			r = -1;
 		else
 			kxl_guest_image_free(&img);
-		kxl_boot_spec_free(&spec);
+		cli_boot_spec_free(&spec, &bl);
 	} else {
 		r = -1;
 	}
+	/* what the bootloader found, said at bootloader= */
+	const struct kxl_cfg_setting *bs = dom->bootloader ? kxl_cfg_find(&ld->cfg, "bootloader") : NULL;
+	for (size_t i = 0; bs && !r && i < d.n; i++)
+		if (d.v[i].sev == KXL_NOTE && !strncmp(d.v[i].msg, "bootloader: ", 12)) {
+			struct kxl_loc bloc = kxl_cfg_loc(&bs->value->pos);
+			kxl_diag_add(&ld->diag, KXL_NOTE, &bloc, "%s", d.v[i].msg);
+		}
 	if (r) {
 		/* at the key that names the kernel, with the builder's reasons */
-		const char *key = dom->has_modules ? "modules" : dom->pvh_firmware ? "firmware" : "kernel";
+		const char *key = dom->bootloader ? "bootloader" : dom->has_modules ? "modules" :
+				  dom->pvh_firmware ? "firmware" : "kernel";
 		const struct kxl_cfg_setting *s = kxl_cfg_find(&ld->cfg, key);
 		struct kxl_loc l = s ? kxl_cfg_loc(&s->value->pos) : (struct kxl_loc){ .file = ld->cfg.path };
 		for (size_t i = 0; i < d.n; i++)
 			if (d.v[i].sev == KXL_ERROR)
 				kxl_diag_add(&ld->diag, KXL_ERROR, &l, "kxl cannot boot `%s': %s",
-					     dom->kernel ? dom->kernel : "the kernel", d.v[i].msg);
+					     dom->bootloader ? dom->bootloader : dom->kernel ? dom->kernel :
+					     "the kernel", d.v[i].msg);
 	}
 	kxl_diag_free(&d);
 	return r;

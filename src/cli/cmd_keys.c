@@ -40,6 +40,8 @@ int cmd_keys(int argc, char **argv)
 			printf(".\n.br\nKind: %s. Types: %s. Default: ", k[i].kind, k[i].types);
 			man_escape(k[i].deflt);
 			fputs(".", stdout);
+			if (k[i].values) { fputs(" Values: ", stdout); man_escape(k[i].values); fputs(".", stdout); }
+			if (k[i].bounds) { fputs(" Range: ", stdout); man_escape(k[i].bounds); fputs(".", stdout); }
 			if (k[i].deprecated) { fputs(" Deprecated: use ", stdout); man_escape(k[i].deprecated); fputs(".", stdout); }
 			fputs("\n", stdout);
 		} else {

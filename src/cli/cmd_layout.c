@@ -39,9 +39,10 @@ int cmd_layout(int argc, char **argv)
 		return KXL_EXIT_ERROR;
 	}
 	struct kxl_boot_spec spec;
+	struct kxl_bootloader bl;
 	struct kxl_guest_image img;
 	int rc = KXL_EXIT_ERROR;
-	if (!kxl_domain_boot_spec(&ld.dom, &spec, &ld.diag)) {
+	if (!cli_boot_spec(&ld.dom, false, &spec, &bl, &ld.diag)) {
 		spec.protocol = proto;
 		spec.serial_console = true;
 		if (!kxl_boot_build(&spec, &img, &ld.diag)) {
@@ -52,7 +53,7 @@ int cmd_layout(int argc, char **argv)
 			rc = 0;
 		}
 		kxl_guest_image_free(&img);
-		kxl_boot_spec_free(&spec);
+		cli_boot_spec_free(&spec, &bl);
 	}
 	cli_print_diag(&ld.diag, false);
 	cli_unload(&ld);

@@ -206,7 +206,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	 * holds this step's: the pv note, the disks, the command line's
 	 * rewrites. They are said now, once, before the guest runs. */
 	kxl_diag_clear(&ld->diag);
-	if (kxl_domain_boot_spec(&ld->dom, &spec.boot, &ld->diag)) {
+	struct kxl_bootloader bl;
+	if (cli_boot_spec(&ld->dom, console && !quiet && isatty(0) && isatty(1), &spec.boot, &bl, &ld->diag)) {
 		cli_print_new(ld, false);
 		return KXL_EXIT_ERROR;
 	}
@@ -216,7 +217,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	struct kxl_domain_disks disks;
 	if (kxl_domain_vmm_disks(&ld->dom, &ld->cfg, &disks, &ld->diag)) {
 		cli_print_diag(&ld->diag, false);
-		kxl_boot_spec_free(&spec.boot);
+		cli_boot_spec_free(&spec.boot, &bl);
 		return KXL_EXIT_ERROR;
 	}
 	spec.disks = disks.v;
@@ -226,13 +227,18 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	struct kxl_domain_nics nics;
 	if (kxl_domain_vmm_nics(&ld->dom, &ld->cfg, &nics, &ld->diag)) {
 		cli_print_diag(&ld->diag, false);
-		kxl_boot_spec_free(&spec.boot);
+		cli_boot_spec_free(&spec.boot, &bl);
 		kxl_domain_disks_free(&disks);
 		return KXL_EXIT_ERROR;
 	}
 	spec.nics = nics.v;
 	spec.nr_nics = nics.n;
-	if (disks.cmdline)
+	/* the Xen disk names in the command line become the guest's; the
+	 * bootloader's arguments are mapped as cmdline= is */
+	char *blcmd = bl.cmdline ? kxl_cmdline_map_disks(bl.cmdline, disks.v, disks.n, &ld->diag) : NULL;
+	if (blcmd)
+		spec.boot.cmdline = blcmd;
+	else if (disks.cmdline && !ld->dom.bootloader)
 		spec.boot.cmdline = disks.cmdline;
 	cli_print_diag(&ld->diag, quiet);
 	char *kvm = kvm_json(&ld->diag, &disks);	/* the same notes, kept for list -l */
@@ -248,9 +254,10 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (!foreground) {
 		int code = run_background(ld, &spec, kvm, console, quiet);
 		free(kvm);
-		kxl_boot_spec_free(&spec.boot);
+		cli_boot_spec_free(&spec.boot, &bl);
 		kxl_domain_disks_free(&disks);
 		kxl_domain_nics_free(&nics);
+		free(blcmd);
 		return code;
 	}
 	spec.handle_signals = true;
@@ -269,8 +276,9 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (!r && !quiet)
 		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
 	kxl_vmm_result_free(&res);
-	kxl_boot_spec_free(&spec.boot);
+	cli_boot_spec_free(&spec.boot, &bl);
 	kxl_domain_disks_free(&disks);
 	kxl_domain_nics_free(&nics);
+	free(blcmd);
 	return code;
 }

@@ -98,7 +98,14 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 		if (q != 0)
 			_exit(q < 0 ? 1 : 0);
 		prctl(PR_SET_NAME, "kxl-monitor");
-		int keep[] = { sp[1], claim.lockfd };
+		/* and the bootloader's memfds: the kernel and ramdisk are read
+		 * from them at every boot */
+		const struct kxl_boot_spec *bs = &c->spec->boot;
+		int keep[4] = { sp[1], claim.lockfd, -1, -1 };
+		if (bs->kernel_from_fd)
+			keep[2] = bs->kernel_fd;
+		if (bs->nr_modules && bs->modules[0].from_fd)
+			keep[3] = bs->modules[0].fd;
 		close_others(keep, ARRAY_SIZE(keep));
 		int nul = open("/dev/null", O_RDWR);
 		char *lp = life_log_path(st, claim.name, "log");

@@ -71,7 +71,7 @@ size_t kxl_conf_keys_doc(const struct kxl_key_doc **out)
 	for (size_t i = 0; i < ARRAY_SIZE(ckeys); i++)
 		docs[i] = (struct kxl_key_doc){ ckeys[i].name, ckeys[i].kind == C_BOOL ? "boolean" :
 			ckeys[i].kind == C_LONG ? "number" : "string", "kxl.conf", "as xl", ckeys[i].deprecated,
-			ckeys[i].doc };
+			ckeys[i].doc, NULL, NULL };
 	*out = docs;
 	return ARRAY_SIZE(ckeys);
 }

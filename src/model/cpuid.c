@@ -214,16 +214,15 @@ static void xend_form(struct mctx *m, const struct kxl_cfg_value *v)
 	if (err) kxl_diag_add(m->d, KXL_WARNING, &l, "while parsing CPUID line \"%s\": %s; ignored", v->str, err);
 }
 
-void h_cpuid(struct mctx *m, const char *name)
+void h_cpuid(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	const char *s;
-	int e = m_list(m, "cpuid", true, &list);
+	int e = m_list(m, key->name, true, &list);
 	if (!e) {
 		for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++)
 			xend_form(m, list->items[i]);
-	} else if (e == EINVAL && !m_string(m, "cpuid", false, &s)) {
+	} else if (e == EINVAL && !m_string(m, key->name, false, &s)) {
 		string_form(m, s);
 	}
-	(void)name;
 }

@@ -18,35 +18,34 @@
 
 #include "util/util.h"
 
-void h_dtdev(struct mctx *m, const char *name)
+void h_dtdev(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "dtdev", false, &list)) return;
-	json_object *arr = j_arr(m->root, "dtdevs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		json_object *o = json_object_new_object();
 		j_str(o, "path", list->items[i]->str);
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
-void h_ioports(struct mctx *m, const char *name)
+void h_ioports(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "ioports", false, &list)) return;
-	json_object *arr = j_arr(m->b_info, "ioports");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
-		if (v->type != KXL_CFG_STRING) { kxl_diag_add(m->d, KXL_ERROR, &l, "unable to get element #%zu in ioport list", i); m->failed = true; return; }
+		if (v->type != KXL_CFG_STRING) { m_error_at(m, &l, "unable to get element #%zu in ioport list", i); return; }
 		char *ep;
 		unsigned long a = strtoul(v->str, &ep, 16), b = a;
-		if (ep == v->str || a >= UINT32_MAX) { kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing ioport: %s", v->str); m->failed = true; return; }
+		if (ep == v->str || a >= UINT32_MAX) { m_error_at(m, &l, "invalid argument parsing ioport: %s", v->str); return; }
 		if (*ep == '-') {
 			const char *s2 = ep + 1;
 			b = strtoul(s2, &ep, 16);
-			if (ep == s2 || *ep || a > b || b >= UINT32_MAX) { kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing ioport: %s", v->str); m->failed = true; return; }
+			if (ep == s2 || *ep || a > b || b >= UINT32_MAX) { m_error_at(m, &l, "invalid argument parsing ioport: %s", v->str); return; }
 		} else if (*ep) {
 			kxl_diag_add(m->d, KXL_WARNING, &l, "invalid argument parsing ioport: %s", v->str);
 		}
@@ -55,34 +54,31 @@ void h_ioports(struct mctx *m, const char *name)
 		j_int(o, "number", (int64_t)(b - a + 1));
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
-void h_irqs(struct mctx *m, const char *name)
+void h_irqs(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "irqs", false, &list)) return;
-	json_object *arr = j_arr(m->b_info, "irqs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
 		char *ep = NULL;
 		unsigned long x = v->type == KXL_CFG_STRING ? strtoul(v->str, &ep, 10) : 0;
 		if (v->type != KXL_CFG_STRING || ep == v->str || *ep || x >= UINT32_MAX) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing irq: %s", v->type == KXL_CFG_STRING ? v->str : "[...]");
-			m->failed = true;
+			m_error_at(m, &l, "invalid argument parsing irq: %s", v->type == KXL_CFG_STRING ? v->str : "[...]");
 			return;
 		}
 		json_object_array_add(arr, json_object_new_int64((int64_t)x));
 	}
-	(void)name;
 }
 
-void h_iomem(struct mctx *m, const char *name)
+void h_iomem(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "iomem", false, &list)) return;
-	json_object *arr = j_arr(m->b_info, "iomem");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
@@ -90,9 +86,8 @@ void h_iomem(struct mctx *m, const char *name)
 		int used = 0, ret = v->type == KXL_CFG_STRING ?
 			sscanf(v->str, "%" SCNx64 ",%" SCNx64 "%n@%" SCNx64 "%n", &start, &num, &used, &gfn, &used) : 0;
 		if (ret < 2 || v->str[used]) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "invalid argument parsing iomem: %s (expected "
+			m_error_at(m, &l, "invalid argument parsing iomem: %s (expected "
 				     "START,NUM[@GFN] in hex)", v->type == KXL_CFG_STRING ? v->str : "[...]");
-			m->failed = true;
 			return;
 		}
 		json_object *o = json_object_new_object();
@@ -101,7 +96,6 @@ void h_iomem(struct mctx *m, const char *name)
 		if (ret == 3) j_int(o, "gfn", (int64_t)gfn);
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
 /* A disk target is a file path only with no script= and no protocol prefix. */
@@ -136,17 +130,24 @@ static void relative_phy_warning(struct mctx *m, const char *spec, json_object *
 		     spec, target, target, target, target);
 }
 
-void h_disk(struct mctx *m, const char *name)
+void h_disk(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "disk", false, &list)) return;
-	json_object *arr = j_arr(m->root, "disks");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
+	/* the deprecated prefixes of every spec, said once for the config at
+	 * the first spec that has one */
+	unsigned prefixes = 0;
+	struct kxl_loc first = { 0 };
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type != KXL_CFG_STRING) break;
 		struct kxl_loc l = m_value_loc(v);
 		json_object *o = json_object_new_object();
-		if (kxl_disk_parse(v->str, o, &l, m->d)) {
+		unsigned had = prefixes;
+		int e = kxl_disk_parse_ex(v->str, o, &l, m->d, &prefixes);
+		if (prefixes && !had) first = l;
+		if (e) {
 			/* every broken spec is reported; none of them is kept */
 			json_object_put(o);
 			m->failed = true;
@@ -156,7 +157,11 @@ void h_disk(struct mctx *m, const char *name)
 		resolve_disk_target(m, o);
 		json_object_array_add(arr, o);
 	}
-	(void)name;
+	if (prefixes) {
+		char *note = kxl_disk_prefix_note(prefixes);
+		kxl_diag_add(m->d, KXL_DEPRECATED, &first, "%s", note);
+		free(note);
+	}
 }
 
 /* key=value specs with a fixed set of keys: p9, vtpm, pvcalls */
@@ -175,7 +180,7 @@ static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *wh
 		for (k = 0; keys[k][0]; k++)
 			if (!strcmp(t, keys[k][0])) break;
 		if (!keys[k][0]) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string `%s' in %s spec `%s'", t, what, v->str);
+			m_error_at(m, &l, "unknown string `%s' in %s spec `%s'", t, what, v->str);
 			rc = -1;
 			break;
 		}
@@ -188,7 +193,7 @@ static int kv_spec(struct mctx *m, const struct kxl_cfg_value *v, const char *wh
 static int entry_error(struct mctx *m, const struct kxl_cfg_value *v, const char *msg)
 {
 	struct kxl_loc l = m_value_loc(v);
-	kxl_diag_add(m->d, KXL_ERROR, &l, "%s", msg);
+	m_error_at(m, &l, "%s", msg);
 	return -1;
 }
 
@@ -203,9 +208,9 @@ static int p9_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *
 	return 0;
 }
 
-void h_p9(struct mctx *m, const char *name)
+void h_p9(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "p9s", false, p9_entry);	/* xl re-inits each p9: no devid */
+	m_each_entry(m, key, false, p9_entry);	/* xl re-inits each p9: no devid */
 }
 
 static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -220,9 +225,9 @@ static int vtpm_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object
 	return 0;
 }
 
-void h_vtpm(struct mctx *m, const char *name)
+void h_vtpm(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "vtpms", true, vtpm_entry);
+	m_each_entry(m, key, true, vtpm_entry);
 }
 
 static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -231,9 +236,9 @@ static int pvcalls_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	return kv_spec(m, v, "pvcalls", keys, o);
 }
 
-void h_pvcalls(struct mctx *m, const char *name)
+void h_pvcalls(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "pvcallsifs", true, pvcalls_entry);
+	m_each_entry(m, key, true, pvcalls_entry);
 }
 
 static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -244,9 +249,8 @@ static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(t, '=');
 		if (!eq || eq == t || !eq[1] || eq[1] == '=') {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "failed to parse channel configuration `%s': "
+			m_error_at(m, &l, "failed to parse channel configuration `%s': "
 				     "`%s' is not key=value", v->str, t);
-			m->failed = true;
 			break;
 		}
 		/* xl splits with strtok on '=': the value ends at the next '=' */
@@ -259,14 +263,14 @@ static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 		else if (!strcmp(k, "connection")) {
 			if (!strcmp(val, "pty")) conn = "pty";
 			else if (!strcmp(val, "socket")) conn = "socket";
-			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown channel connection '%s' (pty, socket)", val); m->failed = true; }
+			else { m_error_at(m, &l, "unknown channel connection '%s' (pty, socket)", val); }
 		} else kxl_diag_add(m->d, KXL_WARNING, &l, "unknown channel parameter '%s', ignoring", k);
 		free(k);
 		free(val);
 	}
 	free(buf);
-	if (!m->failed && !conn) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); m->failed = true; }
-	if (!m->failed && !strcmp(conn, "socket") && !path) { kxl_diag_add(m->d, KXL_ERROR, &l, "channel connection 'socket' requires path=.."); m->failed = true; }
+	if (!m->failed && !conn) { m_error_at(m, &l, "channel has unknown 'connection' (connection=pty or connection=socket)"); }
+	if (!m->failed && !strcmp(conn, "socket") && !path) { m_error_at(m, &l, "channel connection 'socket' requires path=.."); }
 	if (!m->failed) {
 		json_object *c = j_obj(o, !strcmp(conn, "pty") ? "connection.pty" : "connection.socket");
 		if (!strcmp(conn, "socket")) j_str(c, "path", path);
@@ -276,16 +280,16 @@ static int channel_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	return m->failed ? -1 : 0;
 }
 
-void h_channel(struct mctx *m, const char *name)
+void h_channel(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "channels", true, channel_entry);
+	m_each_entry(m, key, true, channel_entry);
 }
 
-void h_vif(struct mctx *m, const char *name)
+void h_vif(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vif", false, &list)) return;
-	json_object *arr = j_arr(m->root, "nics");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		if (v->type != KXL_CFG_STRING) break;
@@ -299,21 +303,19 @@ void h_vif(struct mctx *m, const char *name)
 		if (kxl_vif_parse(v->str, o, &l, m->d)) { json_object_put(o); m->failed = true; return; }
 		json_object_array_add(arr, o);
 	}
-	(void)name;
 }
 
-void h_vif2(struct mctx *m, const char *name)
+void h_vif2(struct mctx *m, const struct key *key)
 {
-	if (!m_list(m, "vif2", true, NULL))
-		m_deprecated(m, "vif2", "vif2: netchannel2 is deprecated and not supported by xl");
-	(void)name;
+	if (!m_list(m, key->name, true, NULL))
+		m_deprecated(m, key->name, "vif2: netchannel2 is deprecated and not supported by xl");
 }
 
-void h_vfb(struct mctx *m, const char *name)
+void h_vfb(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vfb", false, &list)) return;
-	json_object *vfbs = j_arr(m->root, "vfbs"), *vkbs = j_arr(m->root, "vkbs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *vfbs = j_arr(m_dest(m, key), key->field), *vkbs = j_arr(m->root, "vkbs");
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		json_object *fb = json_object_new_object(), *kb = json_object_new_object();
 		j_int(fb, "devid", (int64_t)i);
@@ -340,7 +342,6 @@ void h_vfb(struct mctx *m, const char *name)
 		}
 		free(buf);
 	}
-	(void)name;
 }
 
 static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o, bool ctrl)
@@ -357,11 +358,11 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 		if (ctrl && IS("type")) {
 			if (!strcmp(val, "auto") || !strcmp(val, "pv") || !strcmp(val, "devicemodel") || !strcmp(val, "qusb"))
 				{ if (strcmp(val, "auto")) j_str(o, "type", val); }
-			else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown usb controller type '%s' (auto, pv, qusb, devicemodel)", val); rc = -1; }
+			else { m_error_at(m, &l, "unknown usb controller type '%s' (auto, pv, qusb, devicemodel)", val); rc = -1; }
 		} else if (ctrl && IS("version")) { if (atoi(val)) j_int(o, "version", atoi(val)); }	/* 0: the default */
 		else if (ctrl && IS("ports")) { if (atoi(val)) j_int(o, "ports", atoi(val)); }
 		else if (!ctrl && IS("type")) {
-			if (strcmp(val, "hostdev")) { kxl_diag_add(m->d, KXL_ERROR, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
+			if (strcmp(val, "hostdev")) { m_error_at(m, &l, "unsupported usb device type '%s' (hostdev)", val); rc = -1; }
 			else j_bool(o, "-hostdev", true);	/* marker: the union is printed */
 		} else if (!ctrl && (IS("hostbus") || IS("hostaddr"))) {
 			/* uint8 fields: xl stores strtoul's result truncated; 0 is the default */
@@ -371,7 +372,7 @@ static int usb_kv(struct mctx *m, const struct kxl_cfg_value *v, json_object *o,
 		}
 		else if (!ctrl && IS("controller")) j_int(o, "ctrl", atoi(val));
 		else if (!ctrl && IS("port")) { if (atoi(val)) j_int(o, "port", atoi(val)); }
-		else { kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
+		else { m_error_at(m, &l, "unknown string \"%s\" in %s spec", t, ctrl ? "usbctrl" : "usbdev"); rc = -1; }
 #undef IS
 	}
 	free(buf);
@@ -383,9 +384,9 @@ static int usbctrl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obj
 	return usb_kv(m, v, o, true);
 }
 
-void h_usbctrl(struct mctx *m, const char *name)
+void h_usbctrl(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "usbctrls", true, usbctrl_entry);
+	m_each_entry(m, key, true, usbctrl_entry);
 }
 
 static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_object *o)
@@ -398,12 +399,12 @@ static int usbdev_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obje
 	return 0;
 }
 
-void h_usbdev(struct mctx *m, const char *name)
+void h_usbdev(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "usbdevs", false, usbdev_entry);
+	m_each_entry(m, key, false, usbdev_entry);
 }
 
-void h_vkb(struct mctx *m, const char *name)
+void h_vkb(struct mctx *m, const struct key *key)
 {
 	static const char *const bools[][2] = {
 		{ "feature-disable-keyboard", "feature_disable_keyboard" },
@@ -416,8 +417,8 @@ void h_vkb(struct mctx *m, const char *name)
 		{ "multi-touch-num-contacts", "multi_touch_num_contacts" }, { "width", "width" },
 		{ "height", "height" } };
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vkb", false, &list)) return;
-	json_object *arr = j_arr(m->root, "vkbs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
@@ -438,8 +439,7 @@ void h_vkb(struct mctx *m, const char *name)
 					j_str(o, "backend_type", !strcasecmp(val, "qemu") ? "qemu" : "linux");
 					have_type = true;
 				} else {
-					kxl_diag_add(m->d, KXL_ERROR, &l, "unknown backend_type \"%s\" in vkb spec (qemu, linux)", val);
-					m->failed = true;
+					m_error_at(m, &l, "unknown backend_type \"%s\" in vkb spec (qemu, linux)", val);
 				}
 				done = true;
 			} else if (eq && !strcmp(t, "unique-id")) { j_str(o, "unique_id", val); done = true; }
@@ -458,24 +458,20 @@ void h_vkb(struct mctx *m, const char *name)
 					done = true;
 				}
 			if (!done && !m->failed) {
-				kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in vkb spec", t);
-				m->failed = true;
+				m_error_at(m, &l, "unknown string \"%s\" in vkb spec", t);
 			}
 		}
 		free(buf);
 		if (m->failed) return;
 		if (!have_type) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "backend-type should be set in vkb spec (qemu or linux)");
-			m->failed = true;
+			m_error_at(m, &l, "backend-type should be set in vkb spec (qemu or linux)");
 			return;
 		}
 		if (mt_dims) j_bool(o, "feature_multi_touch", true);
 		else if (mt) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "multi-touch-width, multi-touch-height, "
+			m_error_at(m, &l, "multi-touch-width, multi-touch-height, "
 				     "multi-touch-num-contacts should be set for multi touch in vkb spec");
-			m->failed = true;
 			return;
 		}
 	}
-	(void)name;
 }

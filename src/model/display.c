@@ -16,32 +16,32 @@
 
 #include "util/util.h"
 
+/* The rows of a vnc_info (D_VNC) or sdl_info (D_SDL), into o. */
+static void info_opts(struct mctx *m, enum key_dest dest, json_object *o)
+{
+	const struct key *keys;
+	size_t n = m_keys(&keys);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].dest == dest) m_apply_into(m, &keys[i], o);
+}
+
 static void vnc_opts(struct mctx *m, json_object *vnc)
 {
-	long l;
-	m_defbool(m, "vnc", false, vnc, "enable");
-	m_replace_string(m, "vnclisten", false, vnc, "listen");
-	m_replace_string(m, "vncpasswd", false, vnc, "passwd");
-	if (!m_long(m, "vncdisplay", false, &l) && (int32_t)(uint32_t)l)	/* an IDL integer */
-		j_int(vnc, "display", (int32_t)(uint32_t)l);
-	m_defbool(m, "vncunused", false, vnc, "findunused");
+	info_opts(m, D_VNC, vnc);
 }
 
 static void sdl_opts(struct mctx *m, json_object *sdl)
 {
-	m_defbool(m, "sdl", false, sdl, "enable");
-	m_defbool(m, "opengl", false, sdl, "opengl");
-	m_replace_string(m, "display", false, sdl, "display");
-	m_replace_string(m, "xauthority", false, sdl, "xauthority");
+	info_opts(m, D_SDL, sdl);
 }
 
-void h_vnc_sdl(struct mctx *m, const char *name)
+void h_vnc_sdl(struct mctx *m, const struct key *key)
 {
 	json_object *vfbs;
 	bool have_vfb = json_object_object_get_ex(m->root, "vfbs", &vfbs) && json_object_array_length(vfbs);
 	if (m->type == T_PV && !have_vfb) {
 		long l = 0;
-		if (!m_long(m, "vnc", false, &l) && l) {
+		if (!m_long(m, key->name, false, &l) && l) {
 			json_object *fb = json_object_new_object(), *kb = json_object_new_object();
 			j_int(fb, "devid", 0);
 			j_int(kb, "devid", 0);
@@ -55,27 +55,29 @@ void h_vnc_sdl(struct mctx *m, const char *name)
 		vnc_opts(m, j_obj(m->type_obj, "vnc"));
 		sdl_opts(m, j_obj(m->type_obj, "sdl"));
 	}
-	(void)name;
 }
 
-void h_vga(struct mctx *m, const char *name)
+void h_vga(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	long l;
-	json_object *vga = j_obj(m->type_obj, "vga");
-	if (!m_string(m, "vga", false, &s)) {
-		if (!strcmp(s, "stdvga")) j_str(vga, "kind", "std");
-		else if (!strcmp(s, "cirrus")) j_str(vga, "kind", "cirrus");
-		else if (!strcmp(s, "none")) j_str(vga, "kind", "none");
-		else if (!strcmp(s, "qxl")) j_str(vga, "kind", "qxl");
-		else m_error(m, "vga", "unknown vga \"%s\" specified (stdvga, cirrus, qxl, none)", s);
+	json_object *vga = j_obj(m_dest(m, key), key->field);	/* a vga_interface_info */
+	if (!m_string(m, key->name, false, &s)) {
+		int i = m_enum_index(key, s);
+		if (i >= 0) {
+			j_str(vga, "kind", m_enum_idl(key, i));
+		} else {
+			char *vals = m_enum_list(key);
+			m_error(m, key->name, "unknown %s \"%s\" specified (%s)", key->name, s, vals);
+			free(vals);
+		}
 	} else if (!m_long(m, "stdvga", false, &l)) {
-		j_str(vga, "kind", l ? "std" : "cirrus");
+		/* the old form: 1 is stdvga, 0 cirrus (the row's values 0 and 1) */
+		j_str(vga, "kind", m_enum_idl(key, l ? 0 : 1));
 	}
-	(void)name;
 }
 
-void h_gfx_passthru(struct mctx *m, const char *name)
+void h_gfx_passthru(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
@@ -86,25 +88,24 @@ void h_gfx_passthru(struct mctx *m, const char *name)
 		else if (strcasecmp(s, "default")) { m_error(m, "gfx_passthru", "invalid value \"%s\" for \"gfx_passthru\" (default, igd)", s); return; }
 		j_defbool(m->type_obj, "gfx_passthru", true);
 	}
-	(void)name;
 }
 
 /* serial and usbdevice: a list, or a single string */
-void h_strlist_or_string(struct mctx *m, const char *name)
+void h_strlist_or_string(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	int e = m_list(m, name, true, &list);
+	int e = m_list(m, key->name, true, &list);
 	if (!e) {
-		json_object *a = j_arr(m->type_obj, !strcmp(name, "serial") ? "serial_list" : "usbdevice_list");
+		json_object *a = j_arr(m_dest(m, key), key->list_field);
 		for (size_t i = 0; i < list->n; i++)
 			if (list->items[i]->type == KXL_CFG_STRING)
 				json_object_array_add(a, json_object_new_string(list->items[i]->str));
 	} else if (e == EINVAL) {
-		m_replace_string(m, name, false, m->type_obj, name);
+		m_replace_string(m, key->name, false, m_dest(m, key), key->field);
 	}
 }
 
-void h_vnc_check(struct mctx *m, const char *name)
+void h_vnc_check(struct mctx *m, const struct key *key)
 {
 	json_object *vnc, *listen, *disp;
 	if (json_object_object_get_ex(m->type_obj, "vnc", &vnc) &&
@@ -112,6 +113,5 @@ void h_vnc_check(struct mctx *m, const char *name)
 	    json_object_object_get_ex(vnc, "display", &disp) &&
 	    strchr(json_object_get_string(listen), ':'))
 		m_error(m, "vnclisten", "display specified both in vnclisten and vncdisplay");
-	(void)name;
 }
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/mctx.h"
+#include "model/keys.h"
 
 #include "util/util.h"
 
@@ -34,22 +34,31 @@ char *kxl_domain_json(const struct kxl_domain *dom)
 	return m_json_text(dom->config);
 }
 
-static enum kxl_action action(json_object *root, const char *k, enum kxl_action dflt)
+/* An on_* action as printed (libxl's name; absent: libxl's default). The
+ * rows' values are in enum kxl_action's order. */
+static enum kxl_action action(json_object *root, const char *name)
 {
-	static const char *const names[] = { "destroy", "restart", "restart_rename", "preserve",
-		"coredump_destroy", "coredump_restart", "soft_reset" };
-	const char *s = gets(root, k);
-	if (!s) return dflt;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i])) return (enum kxl_action)i;
-	return dflt;
+	const struct key *k = m_key(name);
+	const char *s = gets(root, k->field);
+	for (long i = 0; s && k->values[i]; i++)
+		if (!strcmp(s, m_enum_idl(k, i))) return (enum kxl_action)i;
+	return (enum kxl_action)k->idl_dflt;
 }
 
 const char *kxl_domain_action_name(enum kxl_action a)
 {
-	static const char *const names[] = { "destroy", "restart", "rename-restart", "preserve",
-		"coredump-destroy", "coredump-restart", "soft-reset" };
-	return (unsigned)a < ARRAY_SIZE(names) ? names[a] : "?";
+	const struct key *k = m_key("on_poweroff");
+	for (unsigned i = 0; k->values[i]; i++)
+		if (i == (unsigned)a) return k->values[i];
+	return "?";
+}
+
+/* A defbool as printed, or its row's default. */
+static bool defbool(json_object *o, const char *name)
+{
+	const struct key *k = m_key(name);
+	const char *s = gets(o, k->field);
+	return s ? !strcmp(s, "True") : k->dflt != 0;
 }
 
 void kxl_domain_view(struct kxl_domain *dom)
@@ -80,15 +89,13 @@ void kxl_domain_view(struct kxl_domain *dom)
 			dom->modules[i].cmdline = gets(e, "cmdline");
 		}
 	}
-	dom->on_poweroff = action(root, "on_poweroff", KXL_ACTION_DESTROY);
-	dom->on_reboot = action(root, "on_reboot", KXL_ACTION_DESTROY);
-	dom->on_crash = action(root, "on_crash", KXL_ACTION_DESTROY);
-	dom->on_watchdog = action(root, "on_watchdog", KXL_ACTION_DESTROY);
-	dom->on_soft_reset = action(root, "on_soft_reset", KXL_ACTION_DESTROY);
-	const char *acpi = gets(b, "acpi");
-	dom->acpi = !acpi || !strcmp(acpi, "True");	/* libxl's default: on */
-	const char *lt = gets(b, "localtime");
-	dom->localtime = lt && !strcmp(lt, "True");
+	dom->on_poweroff = action(root, "on_poweroff");
+	dom->on_reboot = action(root, "on_reboot");
+	dom->on_crash = action(root, "on_crash");
+	dom->on_watchdog = action(root, "on_watchdog");
+	dom->on_soft_reset = action(root, "on_soft_reset");
+	dom->acpi = defbool(b, "acpi");
+	dom->localtime = defbool(b, "localtime");
 	dom->rtc_timeoffset = (v = get(b, "rtc_timeoffset")) ? (long)json_object_get_int64(v) : 0;
 	json_object *u = get(b, "type.pvh");
 	const char *shim = gets(u, "pvshim");
@@ -127,20 +134,7 @@ void kxl_domain_free(struct kxl_domain *dom)
 
 void kxl_domain_fill_defaults(struct kxl_domain *dom)
 {
-	json_object *root = dom->config, *b = get(root, "b_info"), *c = get(root, "c_info");
-	if (!get(b, "target_memkb")) j_int(b, "target_memkb", 32 * 1024);
-	if (!get(b, "max_memkb")) j_int(b, "max_memkb", json_object_get_int64(get(b, "target_memkb")));
-	if (!get(b, "avail_vcpus")) j_bitmap_range(b, "avail_vcpus", 1);
-	if (!get(b, "max_vcpus")) j_int(b, "max_vcpus", (int64_t)json_object_array_length(get(b, "avail_vcpus")));
-	if (!get(c, "hap")) j_defbool(c, "hap", true);
-	if (!get(b, "acpi")) j_defbool(b, "acpi", true);
-	if (!get(b, "localtime")) j_defbool(b, "localtime", false);
-	if (!get(b, "nested_hvm")) j_defbool(b, "nested_hvm", false);
-	static const char *const acts[] = { "on_poweroff", "on_reboot", "on_watchdog", "on_crash", "on_soft_reset" };
-	for (size_t i = 0; i < ARRAY_SIZE(acts); i++)
-		if (!get(root, acts[i])) j_str(root, acts[i], "destroy");
-	json_object *h = get(b, "type.hvm");
-	if (h && !get(h, "bios") && !get(h, "firmware")) j_str(h, "bios", "seabios");
+	m_fill_defaults(dom->config);	/* the rows that libxl fills (KF_FILL) */
 	kxl_domain_view(dom);
 }
 
@@ -235,6 +229,13 @@ int kxl_domain_check_create(const struct kxl_domain *dom, const struct kxl_cfg *
 	return bad ? -1 : 0;
 }
 
+bool kxl_bootloader_is_kxl(const char *bootloader)
+{
+	const char *base = strrchr(bootloader, '/');
+	base = base ? base + 1 : bootloader;
+	return !strcmp(base, "pygrub") || !strcmp(base, "kxl-bootloader");
+}
+
 int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spec,
 			 struct kxl_diag *d)
 {
@@ -242,26 +243,32 @@ int kxl_domain_boot_spec(const struct kxl_domain *dom, struct kxl_boot_spec *spe
 	if (dom->type == KXL_TYPE_HVM)
 		return kxl_err(d, "%s: kxl runs type = \"pvh\" guests, and type = \"pv\" ones as PVH "
 			       "(this one is hvm)", dom->name ? dom->name : "domain");
-	if (dom->bootloader)
-		return kxl_err(d, "bootloader = \"%s\": running a bootloader is not supported by kxl yet; "
-			       "give `kernel' (or `modules')", dom->bootloader);
+	if (dom->bootloader && !kxl_bootloader_is_kxl(dom->bootloader))
+		return kxl_err(d, "bootloader = \"%s\": kxl runs only its own bootloader (bootloader = "
+			       "\"pygrub\"), which reads the guest's disk in a sandbox; another program "
+			       "is not run. Write bootloader = \"pygrub\", or give `kernel'",
+			       dom->bootloader);
 	if (dom->pvshim)
 		return kxl_err(d, "pvshim needs Xen's hypercall interface: a KVM guest cannot run the PV shim");
-	if (!dom->kernel)
+	if (!dom->kernel && !dom->bootloader)
 		return kxl_err(d, "no kernel to boot");
-	spec->kernel = dom->kernel;
-	spec->cmdline = dom->pvh_firmware ? NULL : dom->cmdline;
-	size_t n = dom->has_modules ? dom->nr_modules : (dom->ramdisk ? 1 : 0);
+	/* with a bootloader, kernel, ramdisk and cmdline are its inputs (files
+	 * inside the guest's disk): the caller runs it (kxl_bootloader_boot)
+	 * and fills in the kernel, the ramdisk module and the command line */
+	spec->kernel = dom->bootloader ? NULL : dom->kernel;
+	spec->cmdline = dom->pvh_firmware || dom->bootloader ? NULL : dom->cmdline;
+	size_t n = dom->bootloader ? 0 : dom->has_modules ? dom->nr_modules : (dom->ramdisk ? 1 : 0);
 	struct kxl_boot_module *mods = xcalloc(n + 1, sizeof(*mods));
 	if (dom->has_modules)
 		for (size_t i = 0; i < n; i++) mods[i] = dom->modules[i];
-	else if (dom->ramdisk)
+	else if (n)
 		mods[0].path = dom->ramdisk;
 	spec->modules = mods;
 	spec->nr_modules = n;
-	uint64_t kb = dom->target_memkb ? dom->target_memkb : 32 * 1024;
+	/* the defaults of the memory and vcpus rows, for a config not filled */
+	uint64_t kb = dom->target_memkb ? dom->target_memkb : (uint64_t)m_key("memory")->dflt * 1024;
 	spec->mem_bytes = kb * 1024;
-	spec->vcpus = dom->vcpus ? dom->vcpus : 1;
+	spec->vcpus = dom->vcpus ? dom->vcpus : (unsigned)m_key("vcpus")->dflt;
 	spec->maxvcpus = dom->max_vcpus > spec->vcpus ? dom->max_vcpus : spec->vcpus;
 	spec->protocol = KXL_BOOT_PROTO_AUTO;
 	spec->acpi = dom->acpi;

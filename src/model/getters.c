@@ -4,7 +4,7 @@
  * json helpers, lexical path resolution against the cfg directory (the
  * review's ask a), and the host facts xl would take from Xen.
  */
-#include "model/mctx.h"
+#include "model/keys.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -86,6 +86,15 @@ static void vmsg(struct mctx *m, enum kxl_severity sev, const char *name, const 
 void m_error(struct mctx *m, const char *name, const char *fmt, ...)
 {
 	va_list ap; va_start(ap, fmt); vmsg(m, KXL_ERROR, name, fmt, ap); va_end(ap);
+}
+
+void m_error_at(struct mctx *m, const struct kxl_loc *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kxl_diag_vadd(m->d, KXL_ERROR, l, fmt, ap);
+	va_end(ap);
+	m->failed = true;
 }
 
 void m_warn(struct mctx *m, const char *name, const char *fmt, ...)
@@ -326,15 +335,15 @@ bool m_uuid_valid(const char *s)
 
 /*
  * The walk every device list shares: for each entry of key (xl stops at the
- * first entry that is not a string), a new object appended to root[array],
+ * first entry that is not a string), a new object appended to root[its field],
  * with devid = its index when devid is set, filled by fn. An error in fn
  * refuses the domain and ends the walk.
  */
-void m_each_entry(struct mctx *m, const char *key, const char *array, bool devid, m_entry_fn fn)
+void m_each_entry(struct mctx *m, const struct key *key, bool devid, m_entry_fn fn)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, key, false, &list)) return;
-	json_object *arr = j_arr(m->root, array);
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m->root, key->field);
 	for (size_t i = 0; i < list->n && list->items[i]->type == KXL_CFG_STRING; i++) {
 		json_object *o = json_object_new_object();
 		if (devid) j_int(o, "devid", (int64_t)i);

@@ -18,62 +18,61 @@
 
 #include "util/util.h"
 
-void h_seclabel(struct mctx *m, const char *name)
+void h_seclabel(struct mctx *m, const struct key *key)
 {
+	const struct key *exec = m_key("seclabel");
 	const char *s;
 	bool have = false;
-	if (!m_string(m, "init_seclabel", false, &s)) { j_str(m->c_info, "ssid_label", s); have = true; }
-	if (!m_string(m, "seclabel", false, &s))
-		j_str(have ? m->b_info : m->c_info, have ? "exec_ssid_label" : "ssid_label", s);
-	(void)name;
+	if (!m_string(m, key->name, false, &s)) { j_str(m_dest(m, key), key->field, s); have = true; }
+	/* seclabel alone is the label at creation */
+	if (!m_string(m, exec->name, false, &s))
+		j_str(have ? m_dest(m, exec) : m_dest(m, key), have ? exec->field : key->field, s);
 }
 
-void h_name(struct mctx *m, const char *name)
+void h_name(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	int e = m_string(m, "name", false, &s);
+	int e = m_string(m, key->name, false, &s);
 	if (e == ESRCH)
 		m_file_error(m, "domain name must be specified: add name = \"...\"");
 	else if (!e)
-		j_str(m->c_info, "name", s);
-	else
-		m->failed = true;
-	(void)name;
+		j_str(m_dest(m, key), key->field, s);
+	else	/* xl: "Domain name must be specified." after the getter's warning */
+		m_error(m, key->name, "domain name must be specified as a string: name = \"...\"");
 }
 
-void h_uuid(struct mctx *m, const char *name)
+void h_uuid(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "uuid", false, &s)) return;
+	if (m_string(m, key->name, false, &s)) return;
 	if (!m_uuid_valid(s)) {
-		m_error(m, "uuid", "failed to parse UUID `%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
+		m_error(m, key->name, "failed to parse UUID `%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
 		return;
 	}
 	/* libxl prints it in lower case */
 	char buf[37];
 	for (int i = 0; i < 36; i++) buf[i] = (char)tolower((unsigned char)s[i]);
 	buf[36] = 0;
-	j_str(m->c_info, "uuid", buf);
-	(void)name;
+	j_str(m_dest(m, key), key->field, buf);
 }
 
-void h_vcpus(struct mctx *m, const char *name)
+void h_vcpus(struct mctx *m, const struct key *key)
 {
 	long l;
-	if (!m_long(m, "vcpus", false, &l)) {
-		if (l < 0 || l > 65536) {
-			m_error(m, "vcpus", "vcpus = %ld is out of range (0 to 65536)", l);
+	if (!m_long(m, key->name, false, &l)) {
+		if (l < key->min || l > key->max) {
+			m_error(m, key->name, "%s = %ld is out of range (%ld to %ld)", key->name, l, key->min, key->max);
 			return;
 		}
 		m->vcpus = l;
-		if (l) j_bitmap_range(m->b_info, "avail_vcpus", l);	/* an empty bitmap is not printed */
+		if (l) j_bitmap_range(m_dest(m, key), key->field, l);	/* an empty bitmap is not printed */
 	}
-	if (!m_long(m, "maxvcpus", false, &l)) {
+	const struct key *max = m_key("maxvcpus");
+	if (!m_long(m, max->name, false, &l)) {
 		/* an int in libxl: xl stores the long truncated, and 0 means unset */
 		int32_t v = (int32_t)(uint32_t)l;
-		if (v) j_int(m->b_info, "max_vcpus", v);
+		if (v) j_int(m_dest(m, max), max->field, v);
 	}
-	(void)name;
 }
 
 
@@ -85,7 +84,7 @@ static bool vnuma_ulong(const char *s, unsigned long *out)
 	return e != s && *out != ULONG_MAX;
 }
 
-void h_vnuma(struct mctx *m, const char *name)
+void h_vnuma(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	if (m_list(m, "vnuma", true, &list) || !list->n) return;
@@ -98,8 +97,7 @@ void h_vnuma(struct mctx *m, const char *name)
 		json_object *o = json_object_new_object();
 		json_object_array_add(arr, o);
 		if (node->type != KXL_CFG_LIST) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "vnuma entry %zu must be a list of \"key=value\"", i);
-			m->failed = true;
+			m_error_at(m, &l, "vnuma entry %zu must be a list of \"key=value\"", i);
 			return;
 		}
 		for (size_t j = 0; j < node->n; j++) {
@@ -112,8 +110,7 @@ void h_vnuma(struct mctx *m, const char *name)
 			const char *vs = ke + strspn(ke, "=");
 			const char *ve = vs + strcspn(vs, "=");
 			if (ke == ks || ve == vs) {
-				kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to split \"%s\" into a key=value pair", opt->str);
-				m->failed = true;
+				m_error_at(m, &ol, "failed to split \"%s\" into a key=value pair", opt->str);
 				return;
 			}
 			char *k = m_trim_dup(ks, (size_t)(ke - ks));
@@ -121,13 +118,11 @@ void h_vnuma(struct mctx *m, const char *name)
 			unsigned long val = 0;
 			bool num_ok = vnuma_ulong(v, &val);
 			if ((!strcmp(k, "pnode") || !strcmp(k, "size")) && !num_ok) {
-				kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number (vnuma %s)", v, k);
-				m->failed = true;
+				m_error_at(m, &ol, "failed to convert \"%s\" to number (vnuma %s)", v, k);
 			} else if (!strcmp(k, "pnode")) {
 				if (val >= nodes) {
-					kxl_diag_add(m->d, KXL_ERROR, &ol, "invalid pnode number: %lu (this host "
+					m_error_at(m, &ol, "invalid pnode number: %lu (this host "
 						     "has %u NUMA node%s)", val, nodes, nodes == 1 ? "" : "s");
-					m->failed = true;
 				} else {
 					if (val) j_int(o, "pnode", (int64_t)val);
 					j_defbool(m->b_info, "numa_placement", false);
@@ -155,8 +150,7 @@ void h_vnuma(struct mctx *m, const char *name)
 				for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 					unsigned long dv;
 					if (!vnuma_ulong(t, &dv)) {
-						kxl_diag_add(m->d, KXL_ERROR, &ol, "failed to convert \"%s\" to number (vnuma vdistances)", t);
-						m->failed = true;
+						m_error_at(m, &ol, "failed to convert \"%s\" to number (vnuma vdistances)", t);
 						break;
 					}
 					json_object_array_add(dist, json_object_new_int64((int64_t)(uint32_t)dv));
@@ -200,25 +194,19 @@ void h_vnuma(struct mctx *m, const char *name)
 		return;
 	}
 	j_int(m->b_info, "max_memkb", total_kb);
-	(void)name;
 }
 
-void h_mem_defaults(struct mctx *m, const char *name)
+void h_mem_defaults(struct mctx *m, const struct key *key)
 {
-	json_object *t, *mx, *mv;
-	if (!json_object_object_get_ex(m->b_info, "max_memkb", &mx) &&
-	    json_object_object_get_ex(m->b_info, "target_memkb", &t))
-		json_object_object_add(m->b_info, "max_memkb", json_object_get(t));
-	long max = 0;
-	if (json_object_object_get_ex(m->b_info, "max_vcpus", &mv))
-		max = (long)json_object_get_int64(mv);
-	else if (m->vcpus) {
-		max = m->vcpus;
-		j_int(m->b_info, "max_vcpus", max);
-	}
+	/* xl sets maxmem and maxvcpus to memory and vcpus when they are not
+	 * given: their rows' dflt_key, which the defaults pass reads too */
+	m_default_from_key(m, m_key("maxmem"));
+	const struct key *mv = m_key("maxvcpus");
+	m_default_from_key(m, mv);
+	json_object *v;
+	long max = json_object_object_get_ex(m_dest(m, mv), mv->field, &v) ? (long)json_object_get_int64(v) : 0;
 	if (max < m->vcpus)
-		m_error(m, "maxvcpus", "maxvcpus < vcpus (maxvcpus = %ld, vcpus = %ld)", max, m->vcpus);
-	(void)name;
+		m_error(m, mv->name, "maxvcpus < vcpus (maxvcpus = %ld, vcpus = %ld)", max, m->vcpus);
 }
 
 /* "0-3,^2,nodes:1,all" into a bitmap (an array of CPU numbers) */
@@ -306,20 +294,21 @@ static int mask_hard(struct mctx *m, const char *key, json_object *bm)
 	return 0;
 }
 
-void h_cpus(struct mctx *m, const char *name)
+void h_cpus(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list = NULL;
 	const char *str = NULL;
-	if (m_list(m, name, true, &list) && m_string(m, name, false, &str)) return;
-	bool hard = !strcmp(name, "cpus");
+	if (m_list(m, key->name, true, &list) && m_string(m, key->name, false, &str)) return;
+	/* the hard affinity is ANDed with kxl.conf's masks */
+	bool hard = key->flags & KF_MASKED;
 	json_object *mv;
 	long max = json_object_object_get_ex(m->b_info, "max_vcpus", &mv) ? (long)json_object_get_int64(mv) : 0;
 	json_object *arr = json_object_new_array();
-	json_object_object_add(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity", arr);
+	json_object_object_add(m_dest(m, key), key->field, arr);
 	if (str) {
 		json_object *bm;
-		if (cpurange(m, name, str, &bm)) return;
-		if (hard && max && mask_hard(m, name, bm)) { json_object_put(bm); return; }
+		if (cpurange(m, key->name, str, &bm)) return;
+		if (hard && max && mask_hard(m, key->name, bm)) { json_object_put(bm); return; }
 		for (long i = 0; i < max; i++)
 			json_object_array_add(arr, i ? json_object_get(bm) : bm);
 		if (max == 0) json_object_put(bm);
@@ -328,66 +317,63 @@ void h_cpus(struct mctx *m, const char *name)
 		for (size_t i = 0; i < list->n && (long)i < max; i++) {
 			if (list->items[i]->type != KXL_CFG_STRING) break;
 			json_object *bm;
-			if (cpurange(m, name, list->items[i]->str, &bm)) return;
+			if (cpurange(m, key->name, list->items[i]->str, &bm)) return;
 			json_object_array_add(arr, bm);
-			if (hard && mask_hard(m, name, bm)) return;
+			if (hard && mask_hard(m, key->name, bm)) return;
 		}
 		j_defbool(m->b_info, "numa_placement", false);
 	}
 	if (!json_object_array_length(arr))	/* an empty array is not printed */
-		json_object_object_del(m->b_info, hard ? "vcpu_hard_affinity" : "vcpu_soft_affinity");
+		json_object_object_del(m_dest(m, key), key->field);
 }
 
-void h_grant(struct mctx *m, const char *name)
+void h_grant(struct mctx *m, const struct key *key)
 {
-	long l, dflt = !strcmp(name, "max_grant_frames") ? m->conf->max_grant_frames :
-		       !strcmp(name, "max_maptrack_frames") ? m->conf->max_maptrack_frames :
-		       m->conf->max_grant_version;
-	int e = m_bounded_long(m, name, 0, INT_MAX, true, &l);
+	/* the default is xl.conf's setting of the same name */
+	long l, dflt = *(const long *)(const void *)((const char *)m->conf + key->conf_dflt - 1);
+	int e = m_bounded_long(m, key->name, key->min, key->max, true, &l);
 	if (e == ESRCH) l = dflt;
-	else if (e) { m_error(m, name, "`%s' must be a number from 0 to %d", name, INT_MAX); return; }
-	if (l != -1) j_int(m->b_info, name, l);
+	else if (e) {
+		m_error(m, key->name, "`%s' must be a number from %ld to %ld", key->name, key->min, key->max);
+		return;
+	}
+	if (l != -1) j_int(m_dest(m, key), key->field, l);
 }
 
-static const char *const action_names[][2] = {
-	{ "destroy", "destroy" }, { "restart", "restart" }, { "rename-restart", "restart_rename" },
-	{ "preserve", "preserve" }, { "coredump-destroy", "coredump_destroy" },
-	{ "coredump-restart", "coredump_restart" }, { "soft-reset", "soft_reset" },
-};
-
-void h_action(struct mctx *m, const char *name)
+void h_action(struct mctx *m, const struct key *key)
 {
 	const char *buf;
-	if (m_string(m, name, false, &buf))
-		buf = !strcmp(name, "on_reboot") ? "restart" : !strcmp(name, "on_soft_reset") ? "soft-reset" : "destroy";
-	for (size_t i = 0; i < ARRAY_SIZE(action_names); i++)
-		if (!strcmp(buf, action_names[i][0])) {
-			if (i) j_str(m->root, name, action_names[i][1]);
-			return;
-		}
-	m_error(m, name, "unknown %s action \"%s\" (destroy, restart, rename-restart, preserve, "
-		"coredump-destroy, coredump-restart, soft-reset)", name, buf);
+	if (m_string(m, key->name, false, &buf))
+		buf = key->values[key->dflt];	/* xl's default: printed unless libxl's */
+	int i = m_enum_index(key, buf);
+	if (i >= 0) {
+		if (i != key->idl_dflt) j_str(m_dest(m, key), key->field, m_enum_idl(key, i));
+		return;
+	}
+	char *vals = m_enum_list(key);
+	m_error(m, key->name, "unknown %s action \"%s\" (%s)", key->name, buf, vals);
+	free(vals);
 }
 
 /* rdm = "strategy=host[,policy=strict|relaxed]". xl's parser (xlu_rdm_parse)
  * treats a valid policy as a parse error, so any policy= leaves rdm unset. */
-void h_rdm(struct mctx *m, const char *name)
+void h_rdm(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "rdm", false, &s)) return;
+	if (m_string(m, key->name, false, &s)) return;
 	char *buf = xstrdup(s), *save = NULL;
 	bool host = false, ok = true;
 	for (char *t = strtok_r(buf, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "strategy=host")) host = true;
 		else if (!strcmp(t, "policy=strict") || !strcmp(t, "policy=relaxed")) {
-			m_warn(m, "rdm", "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a valid "
+			m_warn(m, key->name, "rdm = \"%s\": xl 4.17 ignores the whole setting when it names a valid "
 			       "policy (its parser inverts the check); kxl does the same", s);
 			ok = false;
 		} else if (!strncmp(t, "policy=", 7)) {
-			m_warn(m, "rdm", "unknown RDM policy `%s' (strict, relaxed): xl 4.17 then keeps the rest "
+			m_warn(m, key->name, "unknown RDM policy `%s' (strict, relaxed): xl 4.17 then keeps the rest "
 			       "of rdm with no policy; kxl does the same", t + 7);
 		} else {
-			m_warn(m, "rdm", "unknown rdm option `%s' (strategy=host, policy=strict|relaxed); ignored", t);
+			m_warn(m, key->name, "unknown rdm option `%s' (strategy=host, policy=strict|relaxed); ignored", t);
 			ok = false;
 		}
 	}
@@ -402,104 +388,37 @@ void h_rdm(struct mctx *m, const char *name)
 		}
 		m->rdm_set = true;
 	}
-	(void)name;
 }
 
-/* Enumerations stored as their libxl names (compared case-insensitively). */
-static const struct { const char *key, *obj, *field; const char *values[8]; } enums[] = {
-	{ "passthrough", "c_info", "passthrough", { "disabled", "enabled", "sync_pt", "share_pt", "default" } },
-	{ "vuart", "arch_arm", "vuart", { "sbsa_uart" } },
-	{ "hdtype", "type", "hdtype", { "ide", "ahci" } },
-	{ "gic_version", "arch_arm", "gic_version", { "default", "v2", "v3" } },
-	{ "tee", "b_info", "tee", { "none", "optee" } },
-};
-
-void h_enum(struct mctx *m, const char *name)
+void h_vncviewer(struct mctx *m, const struct key *key)
 {
-	const char *s;
-	for (size_t i = 0; i < ARRAY_SIZE(enums); i++) {
-		if (strcmp(enums[i].key, name)) continue;
-		if (m_string(m, name, !strcmp(name, "gic_version") || !strcmp(name, "tee"), &s)) return;
-		for (int j = 0; enums[i].values[j]; j++)
-			if (!strcasecmp(s, enums[i].values[j])) {
-				json_object *o = !strcmp(enums[i].obj, "c_info") ? m->c_info :
-					!strcmp(enums[i].obj, "b_info") ? m->b_info :
-					!strcmp(enums[i].obj, "type") ? m->type_obj : j_obj(m->b_info, enums[i].obj);
-				/* the IDL default of each enum is not printed */
-				bool dflt = (!strcmp(name, "hdtype") && j == 0) || (!strcmp(name, "tee") && j == 0) ||
-					    (!strcmp(name, "gic_version") && j == 0) ||
-					    (!strcmp(name, "passthrough") && !strcmp(enums[i].values[j], "default"));
-				if (!dflt)
-					j_str(o, enums[i].field, enums[i].values[j]);
-				return;
-			}
-		struct sbuf b = { 0 };
-		for (int j = 0; enums[i].values[j]; j++) sbuf_printf(&b, "%s%s", j ? ", " : "", enums[i].values[j]);
-		m_error(m, name, "invalid value \"%s\" for \"%s\" (%s)", s, name, b.s);
-		free(b.s);
-	}
+	long l;
+	if (!m_long(m, key->name, false, &l))
+		m_warn(m, key->name, "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
 }
 
-static const char *const tsc_modes[] = { "default", "always_emulate", "native", "native_paravirt" };
-
-void h_tsc_mode(struct mctx *m, const char *name)
+/* timer_mode: a typed enum (or, deprecated, its number) that PV refuses */
+void h_timer_mode(struct mctx *m, const struct key *key)
 {
 	long l;
 	const char *s;
-	if (!m_long(m, "tsc_mode", true, &l)) {
-		if (l < 0 || l > 3) { m_error(m, "tsc_mode", "invalid value %ld for \"tsc_mode\" (0-3)", l); return; }
-		m_deprecated(m, "tsc_mode", "specifying \"tsc_mode\" as an integer is deprecated; write "
-			     "tsc_mode = \"%s\"", tsc_modes[l]);
-		if (l) j_str(m->b_info, "tsc_mode", tsc_modes[l]);
-	} else if (!m_string(m, "tsc_mode", false, &s)) {
-		for (size_t i = 0; i < ARRAY_SIZE(tsc_modes); i++)
-			if (!strcasecmp(s, tsc_modes[i])) { if (i) j_str(m->b_info, "tsc_mode", tsc_modes[i]); return; }
-		m_error(m, "tsc_mode", "invalid value \"%s\" for \"tsc_mode\" (default, always_emulate, "
-			"native, native_paravirt)", s);
-	}
-	(void)name;
-}
-
-void h_vncviewer(struct mctx *m, const char *name)
-{
-	long l;
-	if (!m_long(m, "vncviewer", false, &l))
-		m_warn(m, "vncviewer", "ignoring \"vncviewer\" option; use \"-V\" of \"xl create\" to spawn a viewer");
-	(void)name;
-}
-
-static const char *const timer_modes[] = { "delay_for_missed_ticks", "no_delay_for_missed_ticks",
-					   "no_missed_ticks_pending", "one_missed_tick_pending" };
-
-void h_timer_mode(struct mctx *m, const char *name)
-{
-	long l;
-	const char *s;
-	bool num = !m_long(m, "timer_mode", true, &l);
-	if (!num && m_string(m, "timer_mode", false, &s)) return;
-	if (m->type == T_PV) { m_error(m, "timer_mode", "\"timer_mode\" option is not supported for PV guests"); return; }
-	if (num) {
-		if (l < 0 || l > 3) { m_error(m, "timer_mode", "invalid value %ld for \"timer_mode\" (0-3)", l); return; }
-		m_deprecated(m, "timer_mode", "specifying \"timer_mode\" as an integer is deprecated; write "
-			     "timer_mode = \"%s\"", timer_modes[l]);
-		j_str(m->b_info, "timer_mode", timer_modes[l]);
+	if (m_long(m, key->name, true, &l) && m_string(m, key->name, false, &s)) return;
+	if (m->type == T_PV) {
+		m_error(m, key->name, "\"%s\" option is not supported for PV guests", key->name);
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(timer_modes); i++)
-		if (!strcasecmp(s, timer_modes[i])) { j_str(m->b_info, "timer_mode", timer_modes[i]); return; }
-	m_error(m, "timer_mode", "invalid value \"%s\" for \"timer_mode\"", s);
-	(void)name;
+	m_apply_into(m, key, m_dest(m, key));
 }
 
 static const char *const viridian_names[] = { "base", "freq", "time_ref_count", "reference_tsc",
 	"hcall_remote_tlb_flush", "apic_assist", "crash_ctl", "synic", "stimer", "hcall_ipi",
 	"ex_processor_masks", "no_vp_limit", "cpu_hotplug" };
 
-void h_viridian(struct mctx *m, const char *name)
+void h_viridian(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	int e = m_list(m, "viridian", true, &list);
-	if (e == EINVAL) { m_defbool(m, "viridian", true, m->type_obj, "viridian"); return; }
+	int e = m_list(m, key->name, true, &list);
+	if (e == EINVAL) { m_defbool(m, key->name, true, m_dest(m, key), key->field); return; }
 	if (e) return;
 	bool en[64] = { 0 }, dis[64] = { 0 };	/* libxl: 64 bits wide */
 	for (size_t i = 0; i < list->n; i++) {
@@ -507,7 +426,7 @@ void h_viridian(struct mctx *m, const char *name)
 		if (v->type != KXL_CFG_STRING) continue;
 		const char *s = v->str;
 		if (!strcmp(s, "all")) { for (int j = 0; j < 64; j++) en[j] = true; continue; }
-		if (!strcmp(s, "defaults")) { j_defbool(m->type_obj, "viridian", true); continue; }
+		if (!strcmp(s, "defaults")) { j_defbool(m_dest(m, key), key->field, true); continue; }
 		bool neg = *s == '!';
 		if (neg) s++;
 		size_t j;
@@ -515,8 +434,7 @@ void h_viridian(struct mctx *m, const char *name)
 			if (!strcasecmp(s, viridian_names[j])) break;
 		if (j == ARRAY_SIZE(viridian_names)) {
 			struct kxl_loc l = m_value_loc(v);
-			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown viridian enlightenment '%s'", s);
-			m->failed = true;
+			m_error_at(m, &l, "unknown viridian enlightenment '%s'", s);
 			return;
 		}
 		(neg ? dis : en)[j] = true;
@@ -532,90 +450,67 @@ void h_viridian(struct mctx *m, const char *name)
 		if (!json_object_array_length(a)) json_object_object_del(m->type_obj, "viridian_enable");
 		if (!json_object_array_length(b)) json_object_object_del(m->type_obj, "viridian_disable");
 	}
-	(void)name;
 }
 
-void h_mmio_hole(struct mctx *m, const char *name)
+void h_mmio_hole(struct mctx *m, const struct key *key)
 {
 	long l;
-	if (m_long(m, "mmio_hole", false, &l)) return;
-	uint64_t sz = (uint64_t)l << 20;
-	if (l < 0 || sz < 0x10000000ULL || sz > 0xF0000000ULL) {
-		m_error(m, "mmio_hole", "invalid value %ld for \"mmio_hole\" (256 to 3840 MiB)", l);
+	if (m_long(m, key->name, false, &l)) return;
+	if (l < key->min || l > key->max) {
+		m_error(m, key->name, "invalid value %ld for \"%s\" (%ld to %ld MiB)", l, key->name,
+			key->min, key->max);
 		return;
 	}
-	j_int(m->type_obj, "mmio_hole_memkb", l * 1024);
-	(void)name;
+	j_int(m_dest(m, key), key->field, l * 1024);
 }
 
-void h_altp2mhvm(struct mctx *m, const char *name)
+void h_altp2mhvm(struct mctx *m, const struct key *key)
 {
-	if (!m_defbool(m, "altp2mhvm", false, m->type_obj, "altp2m"))
-		m_deprecated(m, "altp2mhvm", "\"altp2mhvm\" is deprecated; use \"altp2m\"");
-	(void)name;
+	if (!m_defbool(m, key->name, false, m_dest(m, key), key->field))
+		m_deprecated(m, key->name, "\"%s\" is deprecated; use \"%s\"", key->name, key->deprecated);
 }
 
-void h_ms_vm_genid(struct mctx *m, const char *name)
+void h_ms_vm_genid(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "ms_vm_genid", false, &s)) return;
-	if (!strcmp(s, "generate")) {
-		json_object *a = j_arr(m->type_obj, "ms_vm_genid");
+	if (m_string(m, key->name, false, &s)) return;
+	if (m_enum_index(key, s) == 1) {	/* generate */
+		json_object *a = j_arr(m_dest(m, key), key->field);
 		FILE *f = fopen("/dev/urandom", "re");
 		for (int i = 0; i < 16; i++) {
 			int c = f ? fgetc(f) : i;
 			json_object_array_add(a, json_object_new_int(c < 0 ? 0 : c));
 		}
 		if (f) fclose(f);
-	} else if (strcmp(s, "none")) {
-		m_error(m, "ms_vm_genid", "\"ms_vm_genid\" option must be \"generate\" or \"none\"");
+	} else if (m_enum_index(key, s) < 0) {
+		m_error(m, key->name, "\"%s\" option must be \"generate\" or \"none\"", key->name);
 	}
-	(void)name;
 }
 
-void h_mca_caps(struct mctx *m, const char *name)
+void h_mca_caps(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	int e = m_list(m, "mca_caps", true, &list);
+	int e = m_list(m, key->name, true, &list);
 	if (e == ESRCH) return;
-	if (e) { m_error(m, "mca_caps", "unable to parse mca_caps (a list such as [ \"lmce\" ])"); return; }
+	if (e) { m_error(m, key->name, "unable to parse mca_caps (a list such as [ \"lmce\" ])"); return; }
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *v = list->items[i];
-		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m->type_obj, "mca_caps", 1); continue; }
-		m_error(m, "mca_caps", "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
+		if (v->type == KXL_CFG_STRING && !strcmp(v->str, "lmce")) { j_int(m_dest(m, key), key->field, 1); continue; }
+		m_error(m, key->name, "unrecognized MCA capability '%s' (lmce)", v->type == KXL_CFG_STRING ? v->str : "[...]");
 	}
-	(void)name;
 }
 
-static const char *const altp2m_modes[] = { "disabled", "mixed", "external", "limited" };
-
-void h_altp2m(struct mctx *m, const char *name)
+void h_vmtrace(struct mctx *m, const struct key *key)
 {
 	long l;
-	const char *s;
-	if (!m_long(m, "altp2m", true, &l)) {
-		if (l < 0 || l > 3) { m_error(m, "altp2m", "invalid value %ld for \"altp2m\"", l); return; }
-		if (l) j_str(m->b_info, "altp2m", altp2m_modes[l]);
-	} else if (!m_string(m, "altp2m", false, &s)) {
-		for (size_t i = 0; i < ARRAY_SIZE(altp2m_modes); i++)
-			if (!strcasecmp(s, altp2m_modes[i])) { if (i) j_str(m->b_info, "altp2m", altp2m_modes[i]); return; }
-		m_error(m, "altp2m", "invalid value \"%s\" for \"altp2m\" (disabled, mixed, external, limited)", s);
-	}
-	(void)name;
+	if (!m_long(m, key->name, true, &l) && l != key->idl_dflt) j_int(m_dest(m, key), key->field, l);
 }
 
-void h_vmtrace(struct mctx *m, const char *name)
-{
-	long l;
-	if (!m_long(m, "vmtrace_buf_kb", true, &l) && l) j_int(m->b_info, "vmtrace_buf_kb", l);
-	(void)name;
-}
-
-void h_device_model(struct mctx *m, const char *name)
+void h_device_model(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (!m_string(m, "device_model", false, &s)) {
-		m_warn(m, "device_model", "ignoring device_model directive; use \"device_model_override\" "
+	if (!m_string(m, key->name, false, &s)) {
+		m_warn(m, key->name, "ignoring device_model directive; use \"device_model_override\" "
 		       "if you really want a non-default device model");
 	}
 	bool have_override = false;
@@ -625,91 +520,58 @@ void h_device_model(struct mctx *m, const char *name)
 		free(p);
 		have_override = true;
 	}
-	if (!m_string(m, "device_model_version", false, &s)) {
-		if (!strcmp(s, "qemu-xen-traditional")) j_str(m->b_info, "device_model_version", "qemu_xen_traditional");
-		else if (!strcmp(s, "qemu-xen")) j_str(m->b_info, "device_model_version", "qemu_xen");
-		else m_error(m, "device_model_version", "unknown device_model_version \"%s\" specified "
-			     "(qemu-xen, qemu-xen-traditional)", s);
+	const struct key *dmv = m_key("device_model_version");
+	if (!m_string(m, dmv->name, false, &s)) {
+		int i = m_enum_index(dmv, s);
+		if (i >= 0) {
+			j_str(m_dest(m, dmv), dmv->field, m_enum_idl(dmv, i));
+		} else {
+			char *vals = m_enum_list(dmv);
+			m_error(m, dmv->name, "unknown %s \"%s\" specified (%s)", dmv->name, s, vals);
+			free(vals);
+		}
 	} else if (have_override) {
 		m_warn(m, "device_model_override", "device model override given without specific DM version");
 	}
-	(void)name;
 }
 
-void h_dm_args(struct mctx *m, const char *name)
-{
-	const struct kxl_cfg_value *list;
-	if (m_list(m, name, false, &list)) return;
-	const char *field = !strcmp(name, "device_model_args") ? "extra" :
-			    !strcmp(name, "device_model_args_pv") ? "extra_pv" : "extra_hvm";
-	json_object *a = j_arr(m->b_info, field);
-	for (size_t i = 0; i < list->n; i++)
-		if (list->items[i]->type == KXL_CFG_STRING)
-			json_object_array_add(a, json_object_new_string(list->items[i]->str));
-}
-
-void h_vendor_device(struct mctx *m, const char *name)
+void h_vendor_device(struct mctx *m, const struct key *key)
 {
 	const char *s;
-	if (m_string(m, "vendor_device", false, &s)) return;
-	if (!strcasecmp(s, "xenserver")) j_str(m->type_obj, "vendor_device", "xenserver");
-	else if (strcasecmp(s, "none")) m_error(m, "vendor_device", "unknown vendor_device '%s' (none, xenserver)", s);
-	(void)name;
+	if (m_string(m, key->name, false, &s)) return;
+	int i = m_enum_index(key, s);
+	if (i > 0 && i != key->idl_dflt) j_str(m_dest(m, key), key->field, key->values[i]);
+	else if (i < 0) m_error(m, key->name, "unknown %s '%s' (none, xenserver)", key->name, s);
 }
 
-void h_msr_relaxed(struct mctx *m, const char *name)
+void h_msr_relaxed(struct mctx *m, const struct key *key)
 {
-	if (!m_defbool(m, "msr_relaxed", false, j_obj(m->b_info, "arch_x86"), "msr_relaxed"))
-		m_warn(m, "msr_relaxed", "msr_relaxed will be removed in future versions");
-	(void)name;
+	if (!m_defbool(m, key->name, false, m_dest(m, key), key->field))
+		m_warn(m, key->name, "msr_relaxed will be removed in future versions");
 }
 
-void h_bios(struct mctx *m, const char *name)
+void h_bios(struct mctx *m, const struct key *key)
 {
 	const char *s;
 	json_object *sf;
-	if (!m_string(m, "bios", false, &s)) {
-		static const char *const b[] = { "rombios", "seabios", "ovmf" };
-		for (size_t i = 0; i < ARRAY_SIZE(b); i++)
-			if (!strcasecmp(s, b[i])) { j_str(m->type_obj, "bios", b[i]); return; }
-		m_error(m, "bios", "invalid value \"%s\" for \"bios\" (rombios, seabios, ovmf)", s);
-	} else if (json_object_object_get_ex(m->type_obj, "system_firmware", &sf)) {
+	if (!m_string(m, key->name, false, &s)) {
+		int i = m_enum_index(key, s);
+		if (i >= 0) {
+			j_str(m_dest(m, key), key->field, key->values[i]);
+			return;
+		}
+		char *vals = m_enum_list(key);
+		m_error(m, key->name, "invalid value \"%s\" for \"%s\" (%s)", s, key->name, vals);
+		free(vals);
+	} else if (json_object_object_get_ex(m_dest(m, key), m_key("bios_path_override")->field, &sf)) {
 		m_warn(m, "bios_path_override", "bios_path_override given without specific bios name");
 	}
-	(void)name;
 }
 
-void h_bios_path(struct mctx *m, const char *name)
-{
-	const char *s;
-	if (!m_string(m, "bios_path_override", false, &s)) {
-		char *p = m_resolve(m, "bios_path_override", s);
-		j_str(m->type_obj, "system_firmware", p);
-		free(p);
-	}
-	if (!m_string(m, "firmware_override", false, &s)) {
-		char *p = m_resolve_lookup(m, "firmware_override", s);
-		j_str(m->type_obj, "firmware", p);
-		free(p);
-	}
-	(void)name;
-}
-
-void h_pvshim_path(struct mctx *m, const char *name)
-{
-	const char *s;
-	if (!m_string(m, "pvshim_path", false, &s)) {
-		char *p = m_resolve(m, "pvshim_path", s);
-		j_str(m->type_obj, "pvshim_path", p);
-		free(p);
-	}
-	(void)name;
-}
-
-void h_unsupported_list(struct mctx *m, const char *name)
+void h_unsupported_list(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (!m_list(m, name, false, &list) && list->n)
-		m_warn(m, name, "`%s' devices are accepted but not modelled by kxl yet; ignored", name);
+	if (!m_list(m, key->name, false, &list) && list->n)
+		m_warn(m, key->name, "`%s' devices are accepted but not modelled by kxl yet; ignored", key->name);
 }
 

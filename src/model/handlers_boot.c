@@ -17,15 +17,15 @@ static int prefix_of(const char *s, const char *word)
 	return !strncmp(s, word, strlen(s));
 }
 
-void h_type(struct mctx *m, const char *name)
+void h_type(struct mctx *m, const struct key *key)
 {
 	const char *buf;
 	int type = 0;
-	if (!m_string(m, "type", false, &buf)) {
+	if (!m_string(m, key->name, false, &buf)) {
 		if (prefix_of(buf, "hvm")) type = T_HVM;
 		else if (prefix_of(buf, "pv")) type = T_PV;
 		else if (prefix_of(buf, "pvh")) type = T_PVH;
-		else m_error(m, "type", "invalid domain type `%s' (pv, pvh or hvm)", buf);
+		else m_error(m, key->name, "invalid domain type `%s' (pv, pvh or hvm)", buf);
 	}
 	if (!m_string(m, "builder", false, &buf)) {
 		int bt = 0;
@@ -44,8 +44,8 @@ void h_type(struct mctx *m, const char *name)
 	}
 	if (!type) type = T_PV;
 	m->type = type;
-	j_str(m->c_info, "type", type == T_HVM ? "hvm" : type == T_PVH ? "pvh" : "pv");
-	(void)name;
+	/* the row's values are pv, pvh, hvm */
+	j_str(m_dest(m, key), key->field, key->values[type == T_HVM ? 2 : type == T_PVH ? 1 : 0]);
 }
 
 /* The composed command line (cmdline beats root/extra), or NULL. */
@@ -80,9 +80,8 @@ static int parse_modules(struct mctx *m, struct module **out, size_t *n)
 		const struct kxl_cfg_value *v = list->items[i];
 		struct kxl_loc l = m_value_loc(v);
 		if (v->type != KXL_CFG_STRING) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry %zu is a list; each entry is "
+			m_error_at(m, &l, "modules entry %zu is a list; each entry is "
 				     "\"path\" or \"path,cmdline=...\"", i);
-			m->failed = true;
 			continue;
 		}
 		char *s = xstrdup(v->str), *c = strstr(s, ",cmdline=");
@@ -91,19 +90,16 @@ static int parse_modules(struct mctx *m, struct module **out, size_t *n)
 			*c = 0;
 			mod->cmdline = xstrdup(c + strlen(",cmdline="));
 		} else if ((c = strchr(s, ','))) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry `%s': unknown option `%s' "
+			m_error_at(m, &l, "modules entry `%s': unknown option `%s' "
 				     "(an entry is \"path\" or \"path,cmdline=...\")", v->str, c + 1);
-			m->failed = true;
 			*c = 0;
 		}
 		if (!s[0]) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry %zu has an empty path", i);
-			m->failed = true;
+			m_error_at(m, &l, "modules entry %zu has an empty path", i);
 		}
 		if (i == 0 && mod->cmdline) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "modules entry 0 is the kernel: its command line "
+			m_error_at(m, &l, "modules entry 0 is the kernel: its command line "
 				     "comes from `cmdline' (or `root'/`extra'), not `cmdline=' in the entry");
-			m->failed = true;
 		}
 		mod->path = m_resolve(m, "modules", s);
 		free(s);
@@ -120,10 +116,10 @@ static json_object *module_json(const char *path, const char *cmdline)
 }
 
 /* kernel, ramdisk, device_tree, cmdline/root/extra, modules, bootloader. */
-void h_kernel(struct mctx *m, const char *name)
+void h_kernel(struct mctx *m, const struct key *key)
 {
 	const char *kernel = NULL, *ramdisk = NULL, *bootloader = NULL, *dt = NULL;
-	m_string(m, "kernel", false, &kernel);
+	m_string(m, key->name, false, &kernel);
 	m_string(m, "ramdisk", false, &ramdisk);
 	m_string(m, "bootloader", true, &bootloader);
 	struct module *mods = NULL;
@@ -146,15 +142,15 @@ void h_kernel(struct mctx *m, const char *name)
 	}
 	if (bootloader) {
 		/* paths inside the guest's disk, for the bootloader: kept as given */
-		if (kernel) j_str(m->b_info, "kernel", kernel);
+		if (kernel) j_str(m_dest(m, key), key->field, kernel);
 		if (ramdisk) j_str(m->b_info, "ramdisk", ramdisk);
 	} else if (have_mods && nmods) {
-		j_str(m->b_info, "kernel", mods[0].path);
+		j_str(m_dest(m, key), key->field, mods[0].path);
 		if (nmods > 1) j_str(m->b_info, "ramdisk", mods[1].path);
 	} else {
 		if (kernel) {
 			char *k = m_resolve(m, "kernel", kernel);
-			j_str(m->b_info, "kernel", k);
+			j_str(m_dest(m, key), key->field, k);
 			free(k);
 		}
 		if (ramdisk) {
@@ -177,10 +173,9 @@ void h_kernel(struct mctx *m, const char *name)
 	for (size_t i = 0; i < nmods; i++) { free(mods[i].path); free(mods[i].cmdline); }
 	free(mods);
 	free(cmdline);
-	(void)name;
 }
 
-void h_bootloader(struct mctx *m, const char *name)
+void h_bootloader(struct mctx *m, const struct key *key)
 {
 	const char *bl;
 	if (!m_string(m, "bootloader", false, &bl)) {
@@ -210,7 +205,6 @@ void h_bootloader(struct mctx *m, const char *name)
 			free(buf);
 		}
 	}
-	(void)name;
 }
 
 /* firmware on hvm: concrete names, uefi/bios aliases pinned (ask c), paths. */
@@ -218,12 +212,12 @@ static void firmware_hvm(struct mctx *m)
 {
 	const char *buf;
 	if (m_string(m, "firmware", false, &buf)) return;
-	static const char *const concrete[] = { "rombios", "seabios", "ovmf" };
-	for (size_t i = 0; i < ARRAY_SIZE(concrete); i++)
-		if (!strcasecmp(buf, concrete[i])) {
-			j_str(m->type_obj, "bios", concrete[i]);
-			return;
-		}
+	const struct key *bios = m_key("bios");	/* the concrete names: the bios row's values */
+	int i = m_enum_index(bios, buf);
+	if (i >= 0) {
+		j_str(m_dest(m, bios), bios->field, bios->values[i]);
+		return;
+	}
 	if (prefix_of(buf, "uefi")) {
 		j_str(m->type_obj, "bios", "ovmf");
 		m_warn(m, "firmware", "firmware = \"%s\" is an alias of UEFI: kxl pins it to \"ovmf\" "
@@ -297,14 +291,13 @@ static void firmware_pv(struct mctx *m)
 			     "(or `modules'), `firmware' or `bootloader'", m->type == T_PVH ? "pvh" : "pv");
 }
 
-void h_firmware(struct mctx *m, const char *name)
+void h_firmware(struct mctx *m, const struct key *key)
 {
 	if (m->type == T_HVM) firmware_hvm(m);
 	else firmware_pv(m);
-	(void)name;
 }
 
-void h_hvm_kernel_check(struct mctx *m, const char *name)
+void h_hvm_kernel_check(struct mctx *m, const struct key *key)
 {
 	json_object *k;
 	if (m->type != T_HVM || !json_object_object_get_ex(m->b_info, "kernel", &k)) return;
@@ -314,5 +307,4 @@ void h_hvm_kernel_check(struct mctx *m, const char *name)
 		       "ignored; use \"firmware_override\" if you really want a non-default firmware");
 		json_object_object_del(m->b_info, "kernel");
 	}
-	(void)name;
 }

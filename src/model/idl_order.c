@@ -6,7 +6,7 @@
  * people compare text). Fields not listed (kxl's own, such as
  * b_info.modules) follow in the order they were set.
  */
-#include "model/mctx.h"
+#include "model/keys.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -181,6 +181,60 @@ static const struct idl_field *field_of(const struct idl_struct *st, const char 
 		if (!strcmp(f->name, key))
 			return f;
 	return NULL;
+}
+
+/* The struct named sname, found from st down (the table is a tree). */
+static const struct idl_struct *find_struct(const struct idl_struct *st, const char *sname, int depth)
+{
+	if (!strcmp(st->name, sname)) return st;
+	for (const struct idl_field *f = st->fields; depth < 8 && f->name; f++) {
+		const struct idl_struct *r = f->type ? find_struct(f->type, sname, depth + 1) : NULL;
+		if (r) return r;
+	}
+	return NULL;
+}
+
+/* Every member of v (of struct st) that the IDL table does not list, as
+ * "path.field" lines into b; kxl's own b_info.modules is expected. */
+static size_t unknown_fields(json_object *v, const struct idl_struct *st, const char *path, struct sbuf *b)
+{
+	size_t n = 0;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			n += unknown_fields(json_object_array_get_idx(v, i), st, path, b);
+		return n;
+	}
+	if (!json_object_is_type(v, json_type_object) || !st)
+		return 0;
+	json_object_object_foreach(v, k, val) {
+		const struct idl_field *f = field_of(st, k);
+		if (!f) {
+			if (!strcmp(st->name, "domain_build_info") && !strcmp(k, "modules")) continue;
+			sbuf_printf(b, "%s.%s\n", path, k);
+			n++;
+			continue;
+		}
+		if (f->type) {
+			char *sub = xasprintf("%s.%s", path, k);
+			n += unknown_fields(val, f->type, sub, b);
+			free(sub);
+		}
+	}
+	return n;
+}
+
+size_t m_idl_unknown(json_object *root, char **report)
+{
+	struct sbuf b = { 0 };
+	size_t n = unknown_fields(root, &domain_config, "", &b);
+	*report = b.s ? sbuf_steal(&b) : NULL;
+	return n;
+}
+
+bool m_idl_has(const char *sname, const char *field)
+{
+	const struct idl_struct *st = find_struct(&domain_config, sname, 0);
+	return st && field_of(st, field);
 }
 
 static void indent(struct sbuf *b, int n)

@@ -54,6 +54,11 @@ __attribute__((format(printf, 3, 4)))
 void m_deprecated(struct mctx *m, const char *name, const char *fmt, ...);
 __attribute__((format(printf, 2, 3)))
 void m_file_error(struct mctx *m, const char *fmt, ...);
+/* An error at a location inside a value (a list entry, a spec's field).
+ * Every error of the model is raised through m_error, m_file_error or
+ * m_error_at, and each marks the domain as refused (m->failed). */
+__attribute__((format(printf, 3, 4)))
+void m_error_at(struct mctx *m, const struct kxl_loc *l, const char *fmt, ...);
 struct kxl_loc m_loc(struct mctx *m, const char *name);
 struct kxl_loc m_value_loc(const struct kxl_cfg_value *v);
 
@@ -69,10 +74,11 @@ void j_bitmap_range(json_object *o, const char *key, long n);	/* [0..n-1] */
 char *m_trim_dup(const char *s, size_t n);
 bool m_uuid_valid(const char *s);
 
-/* Each string entry of a device list key as a new object of root[array]
- * (devid = its index when devid), filled by fn; an error ends the walk. */
+/* Each string entry of a device list key as a new object of root[key's
+ * field] (devid = its index when devid), filled by fn; an error ends the walk. */
+struct key;
 typedef int (*m_entry_fn)(struct mctx *m, const struct kxl_cfg_value *v, json_object *o);
-void m_each_entry(struct mctx *m, const char *key, const char *array, bool devid, m_entry_fn fn);
+void m_each_entry(struct mctx *m, const struct key *key, bool devid, m_entry_fn fn);
 
 /* The config as text, as libxl prints it: yajl's pretty form, fields in
  * libxl's IDL order (idl_order.c). Caller frees. */
@@ -87,8 +93,5 @@ unsigned host_nr_nodes(void);
 long host_cpu_bits(void);
 /* the CPUs of a NUMA node (sysfs); without NUMA information node 0 has all */
 void host_node_cpus(unsigned long node, bool *cpus, size_t n);	/* bits of a libxl cpu bitmap on this host */
-
-/* Custom handlers of the key table. */
-typedef void (*key_handler)(struct mctx *m, const char *name);
 
 #endif

@@ -52,7 +52,7 @@ static const char *parse_vslot(const char *s, unsigned *vslot)
 
 static int spec_error(struct mctx *m, const struct kxl_loc *l, const char *spec, const char *why)
 {
-	kxl_diag_add(m->d, KXL_ERROR, l, "unable to parse PCI_SPEC_STRING `%s' for passthrough: %s "
+	m_error_at(m, l, "unable to parse PCI_SPEC_STRING `%s' for passthrough: %s "
 		     "(see xl-pci-configuration(5))", spec, why);
 	return -1;
 }
@@ -125,7 +125,7 @@ static int pci_parse(struct mctx *m, const struct kxl_cfg_value *v, json_object 
 	return 0;
 }
 
-void h_pci(struct mctx *m, const char *name)
+void h_pci(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
 	long msit = 0, pm = 0, perm = 0, seize = 0;
@@ -133,8 +133,8 @@ void h_pci(struct mctx *m, const char *name)
 	m_long(m, "pci_power_mgmt", false, &pm);
 	m_long(m, "pci_permissive", false, &perm);
 	m_long(m, "pci_seize", false, &seize);
-	if (m_list(m, "pci", false, &list)) return;
-	json_object *arr = j_arr(m->root, "pcidevs");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		if (list->items[i]->type != KXL_CFG_STRING) break;
 		json_object *o = json_object_new_object();
@@ -155,5 +155,4 @@ void h_pci(struct mctx *m, const char *name)
 	}
 	/* xl stops at the first entry that is not a string: count what was added */
 	if (json_object_array_length(arr) && m->type == T_PV) j_defbool(m->type_obj, "e820_host", true);
-	(void)name;
 }

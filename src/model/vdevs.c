@@ -30,9 +30,8 @@ static int vdispl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obje
 				char *colon = strchr(c, ':');
 				unsigned w, h;
 				if (!colon || sscanf(colon + 1, "%ux%u", &w, &h) != 2) {
-					kxl_diag_add(m->d, KXL_ERROR, &l, "vdispl spec `%s': can't parse connector "
+					m_error_at(m, &l, "vdispl spec `%s': can't parse connector "
 						     "resolution in `%s' (ID:WIDTHxHEIGHT)", v->str, c);
-					m->failed = true;
 					break;
 				}
 				*colon = 0;
@@ -43,25 +42,23 @@ static int vdispl_entry(struct mctx *m, const struct kxl_cfg_value *v, json_obje
 				json_object_array_add(conns, cp);
 			}
 		} else {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "unknown string \"%s\" in vdispl spec `%s' "
+			m_error_at(m, &l, "unknown string \"%s\" in vdispl spec `%s' "
 				     "(backend, be-alloc, connectors)", t, v->str);
-			m->failed = true;
 		}
 	}
 	free(buf);
 	if (m->failed) return -1;
 	if (!conns || !json_object_array_length(conns)) {
-		kxl_diag_add(m->d, KXL_ERROR, &l, "vdispl spec `%s': at least one connector should be "
+		m_error_at(m, &l, "vdispl spec `%s': at least one connector should be "
 			     "specified", v->str);
-		m->failed = true;
 		return -1;
 	}
 	return m->failed ? -1 : 0;
 }
 
-void h_vdispl(struct mctx *m, const char *name)
+void h_vdispl(struct mctx *m, const struct key *key)
 {
-	m_each_entry(m, name, "vdispls", true, vdispl_entry);
+	m_each_entry(m, key, true, vdispl_entry);
 }
 
 static const char *const pcm_formats[] = { "s8", "u8", "s16_le", "s16_be", "u16_le", "u16_be",
@@ -89,7 +86,7 @@ static int vsnd_params(struct mctx *m, const struct kxl_loc *l, json_object *par
 			for (f = 0; f < ARRAY_SIZE(pcm_formats); f++)
 				if (!strcasecmp(x, pcm_formats[f])) break;
 			if (f == ARRAY_SIZE(pcm_formats)) {
-				kxl_diag_add(m->d, KXL_ERROR, l, "invalid pcm format: %s", x);
+				m_error_at(m, l, "invalid pcm format: %s", x);
 				free(buf);
 				return -1;
 			}
@@ -132,7 +129,7 @@ static int vsnd_item(struct mctx *m, const struct kxl_loc *l, json_object *card,
 				j_obj(stream, "params");
 				json_object_array_add(j_arr(pcm, "streams"), stream);
 			} else if (strcasecmp(key, "pcm")) {
-				kxl_diag_add(m->d, KXL_ERROR, l, "invalid vsnd item `%s' (card, pcm or stream)", key);
+				m_error_at(m, l, "invalid vsnd item `%s' (card, pcm or stream)", key);
 				rc = -1;
 			}
 			continue;
@@ -148,9 +145,9 @@ static int vsnd_item(struct mctx *m, const struct kxl_loc *l, json_object *card,
 		else if (target == stream && !strncmp(t, "unique-id=", 10)) j_str(stream, "unique_id", t + 10);
 		else if (target == stream && !strncmp(t, "type=", 5)) {
 			if (!strcasecmp(t + 5, "p") || !strcasecmp(t + 5, "c")) j_str(stream, "type", !strcasecmp(t + 5, "p") ? "p" : "c");
-			else { kxl_diag_add(m->d, KXL_ERROR, l, "invalid vsnd stream type: %s (p or c)", t + 5); rc = -1; }
+			else { m_error_at(m, l, "invalid vsnd stream type: %s (p or c)", t + 5); rc = -1; }
 		} else {
-			kxl_diag_add(m->d, KXL_ERROR, l, "invalid vsnd %s parameter: %s", key, t);
+			m_error_at(m, l, "invalid vsnd %s parameter: %s", key, t);
 			rc = -1;
 		}
 	}
@@ -158,18 +155,17 @@ static int vsnd_item(struct mctx *m, const struct kxl_loc *l, json_object *card,
 	return rc;
 }
 
-void h_vsnd(struct mctx *m, const char *name)
+void h_vsnd(struct mctx *m, const struct key *key)
 {
 	const struct kxl_cfg_value *list;
-	if (m_list(m, "vsnd", false, &list)) return;
-	json_object *arr = j_arr(m->root, "vsnds");
+	if (m_list(m, key->name, false, &list)) return;
+	json_object *arr = j_arr(m_dest(m, key), key->field);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct kxl_cfg_value *cv = list->items[i];
 		struct kxl_loc l = m_value_loc(cv);
 		if (cv->type != KXL_CFG_LIST) {
-			kxl_diag_add(m->d, KXL_ERROR, &l, "a vsnd card must be a list of \"card, ...\", \"pcm, ...\" "
+			m_error_at(m, &l, "a vsnd card must be a list of \"card, ...\", \"pcm, ...\" "
 				     "and \"stream, ...\" items");
-			m->failed = true;
 			return;
 		}
 		json_object *card = json_object_new_object();
@@ -181,5 +177,4 @@ void h_vsnd(struct mctx *m, const char *name)
 			if (vsnd_item(m, &il, card, cv->items[k]->str)) { m->failed = true; return; }
 		}
 	}
-	(void)name;
 }

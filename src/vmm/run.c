@@ -659,6 +659,9 @@ static int boot_start(struct run *r)
 	}
 }
 
+/* The defaults of a run without a config (tests/vmm's kxl-vmm-run); kxl
+ * create sets the boot spec and the on_* actions from the model, whose key
+ * rows hold the config's defaults. */
 void kxl_vmm_spec_init(struct kxl_vmm_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));

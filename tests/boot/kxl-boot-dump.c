@@ -170,7 +170,7 @@ static int verify_elf(const struct kxl_guest_image *img, const char *path)
 int main(int argc, char **argv)
 {
 	struct kxl_boot_spec spec = { .mem_bytes = 256ULL << 20, .vcpus = 1, .acpi = true };
-	struct kxl_boot_module mods[64];
+	struct kxl_boot_module mods[64] = { 0 };
 	char *owned[64] = { 0 };	/* module paths split off "PATH=CMDLINE" */
 	size_t nmods = 0;
 	bool json = false, dec = false, quiet = false, maxset = false;

@@ -186,7 +186,8 @@ static uint64_t kernel_end(const struct kxl_guest_image *img)
 static void pvh_case(const char *kernel, bool linux_guest, uint64_t mem, unsigned vcpus, unsigned maxvcpus,
 		     const char *m0, const char *m1, bool acpi)
 {
-	struct kxl_boot_module mods[2] = { { m0, "ramdisk-cmd" }, { m1, "second module" } };
+	struct kxl_boot_module mods[2] = { { .path = m0, .cmdline = "ramdisk-cmd" },
+					   { .path = m1, .cmdline = "second module" } };
 	struct kxl_boot_spec spec = { .kernel = kernel, .cmdline = "console=ttyS0 root=/dev/vda",
 				      .modules = mods, .nr_modules = 2, .mem_bytes = mem,
 				      .vcpus = vcpus, .maxvcpus = maxvcpus, .acpi = acpi };
@@ -277,7 +278,7 @@ static uint64_t walk(const struct kxl_guest_image *img, uint64_t cr3, uint64_t v
 
 static void linux_case(const char *kernel, enum kxl_boot_protocol proto, uint64_t mem, const char *m0, const char *m1)
 {
-	struct kxl_boot_module mods[2] = { { m0, NULL }, { m1, NULL } };
+	struct kxl_boot_module mods[2] = { { .path = m0 }, { .path = m1 } };
 	struct kxl_boot_spec spec = { .kernel = kernel, .cmdline = "console=ttyS0", .modules = mods,
 				      .nr_modules = 2, .mem_bytes = mem, .vcpus = 1, .maxvcpus = 2,
 				      .protocol = proto, .acpi = true };

@@ -45,6 +45,7 @@ MOD_PATHS = {
     'stp': 'net/802/stp.ko',
     'bridge': 'net/bridge/bridge.ko',
     'tun': 'drivers/net/tun.ko',
+    'fuse': 'fs/fuse/fuse.ko',
 }
 
 

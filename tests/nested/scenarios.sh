@@ -577,6 +577,157 @@ if ! kxl_skip kxl-disk-kill; then
     fi
 fi
 
+# issue 16: bootloader = "pygrub". A partitioned disk (sfdisk, MBR, one
+# ext4 partition made with mke2fs -d) holds Debian's kernel and the test
+# initramfs in /boot and a grub.cfg as grub-mkconfig writes it (a default
+# entry, a submenu with a decoy): kxl's bootloader must choose the default
+# entry, hand its kernel and initramfs to the builder and its arguments to
+# the guest, which mounts its root (root=/dev/xvda1: the partition) and
+# writes a file that is read back from the image. pygrub_image FILE makes
+# the image; pygrub_boot NAME CFG IMAGE-TO-RAW boots it and checks.
+pygrub_image() {
+    rm -rf pygrub.d "$1" pygrub.fs
+    mkdir -p pygrub.d/boot/grub
+    cp vmlinuz pygrub.d/boot/vmlinuz-kxl; cp initrd.cpio pygrub.d/boot/initrd.img-kxl
+    ln -s boot/vmlinuz-kxl pygrub.d/vmlinuz; ln -s boot/initrd.img-kxl pygrub.d/initrd.img
+    cat > pygrub.d/boot/grub/grub.cfg <<'GRUB'
+set default="0"
+if [ -s $prefix/grubenv ]; then
+  load_env
+fi
+set timeout=5
+insmod part_msdos
+insmod ext2
+set root='hd0,msdos1'
+menuentry 'Debian GNU/Linux' --class debian --class gnu-linux --class os $menuentry_id_option 'gnulinux-simple-kxl' {
+	load_video
+	insmod gzio
+	set root='hd0,msdos1'
+	echo	'Loading Linux kxl ...'
+	linux	/boot/vmlinuz-kxl root=/dev/xvda1 ro console=ttyS0 kxl.test=disk1
+	echo	'Loading initial ramdisk ...'
+	initrd	/boot/initrd.img-kxl
+}
+submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-kxl' {
+	menuentry 'Debian GNU/Linux, with Linux kxl (recovery mode)' --class debian $menuentry_id_option 'gnulinux-kxl-recovery-kxl' {
+		linux	/boot/vmlinuz-kxl root=/dev/xvda1 ro single console=ttyS0 kxl.test=poweroff
+		initrd	/boot/initrd.img-kxl
+	}
+}
+GRUB
+    ./mke2fs -q -F -t ext4 -d pygrub.d pygrub.fs 48M &&
+        dd if=/dev/zero of="$1" bs=1M count=50 2>/dev/null &&
+        echo 'label: dos
+start=2048, size=98304, type=83' | ./sfdisk -q "$1" &&
+        dd if=pygrub.fs of="$1" bs=1M seek=1 conv=notrunc 2>/dev/null
+    r=$?
+    rm -rf pygrub.d pygrub.fs
+    return $r
+}
+pygrub_boot() {	# name cfg image [qcow2]
+    name=$1; log=$LOGS/$1.log
+    boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c "$2"
+    why=
+    grep -q 'bootloader: kernel .*:/boot/vmlinuz-kxl' "$log" || why="$why no-bootloader-note"
+    v=$(value KXL-CMDLINE "$log")
+    case " $v " in *" kxl.test=disk1 "*) ;; *) why="$why cmdline:'$v'" ;; esac
+    v=$(value KXL-DISK-ROOT "$log"); [ "$v" = /dev/vda1 ] || why="$why root=$v"
+    wrote=$(value KXL-DISK-WROTE "$log")
+    token=${wrote%% *}
+    rm -f pygrub.back pygrub.after
+    if [ "$4" = qcow2 ]; then
+        ./qemu-img convert -f qcow2 -O raw "$3" pygrub.after >/dev/null 2>&1 || why="$why qemu-img-convert"
+        dd if=pygrub.after of=pygrub.back bs=1M skip=1 count=48 2>/dev/null
+        rm -f pygrub.after
+    else
+        dd if="$3" of=pygrub.back bs=1M skip=1 count=48 2>/dev/null
+    fi
+    got=$(./debugfs -R 'cat /kxl-disk.txt' pygrub.back 2>/dev/null)
+    [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why file-on-the-image:'$got'"
+    rm -f pygrub.back
+}
+if ! kxl_skip kxl-pygrub; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ]; then
+        report kxl-pygrub SKIP "(mke2fs, debugfs or sfdisk not in the payload)"
+    else
+        t0=$(now_cs)
+        if pygrub_image pygrub.img >"$LOGS/kxl-pygrub-prep.log" 2>&1; then
+            pygrub_boot kxl-pygrub pygrub.cfg pygrub.img
+        else
+            why=" image"; rc=1; show_log "$LOGS/kxl-pygrub-prep.log"
+        fi
+        if [ -z "$why" ] && [ $rc = 0 ]; then
+            report kxl-pygrub PASS "(grub.cfg's default entry booted from the disk, root /dev/vda1 mounted and written) $(secs "$t0")s"
+        else
+            report kxl-pygrub FAIL "(${why# }, kxl rc=$rc)"; show_log "$LOGS/kxl-pygrub.log"
+        fi
+        rm -f pygrub.img
+    fi
+fi
+# The same disk with create in the background (the default): the kernel and
+# ramdisk memfds must reach the monitor, which builds the guest from them.
+if ! kxl_skip kxl-pygrub-bg; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ]; then
+        report kxl-pygrub-bg SKIP "(mke2fs, debugfs or sfdisk not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-pygrub-bg.log
+        why=
+        if ! pygrub_image pygrub.img >"$LOGS/kxl-pygrub-bg-prep.log" 2>&1; then
+            why=" image"; show_log "$LOGS/kxl-pygrub-bg-prep.log"
+        elif ! { rm -f /run/kxl/log/nested-pygrub.console.log*
+                 timeout 60 "$KXL" create pygrub.cfg </dev/null >"$log" 2>&1; }; then
+            why=" kxl-create-failed"
+        else
+            clog=/run/kxl/log/nested-pygrub.console.log	# the monitor's console log (root)
+            # the guest powers itself off: wait until the domain is gone
+            i=0
+            while "$KXL" list 2>/dev/null | grep -q nested-pygrub && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+                sleep 0.5; i=$((i + 1))
+            done
+            "$KXL" list 2>/dev/null | grep -q nested-pygrub && { why="$why still-running"; "$KXL" destroy nested-pygrub >/dev/null 2>&1; }
+            [ -n "$clog" ] && [ -f "$clog" ] && cp "$clog" "$LOGS/kxl-pygrub-bg-console.log" || why="$why no-console-log"
+            grep -q 'bootloader: kernel .*:/boot/vmlinuz-kxl' "$log" || why="$why no-bootloader-note"
+            clog=$LOGS/kxl-pygrub-bg-console.log
+            v=$(value KXL-DISK-ROOT "$clog"); [ "$v" = /dev/vda1 ] || why="$why root=$v"
+            wrote=$(value KXL-DISK-WROTE "$clog"); token=${wrote%% *}
+            rm -f pygrub.back
+            dd if=pygrub.img of=pygrub.back bs=1M skip=1 count=48 2>/dev/null
+            got=$(./debugfs -R 'cat /kxl-disk.txt' pygrub.back 2>/dev/null)
+            [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why file-on-the-image:'$got'"
+            rm -f pygrub.back
+        fi
+        if [ -z "$why" ]; then
+            report kxl-pygrub-bg PASS "(create in the background: the monitor booted the bootloader's kernel, root written) $(secs "$t0")s"
+        else
+            report kxl-pygrub-bg FAIL "(${why# })"; show_log "$log"; [ -f "$LOGS/kxl-pygrub-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-bg-console.log"
+        fi
+        rm -f pygrub.img
+    fi
+fi
+if ! kxl_skip kxl-pygrub-qcow2; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ] || [ ! -x ./qemu-img ] ||
+       [ ! -x ./qemu-storage-daemon ]; then
+        report kxl-pygrub-qcow2 SKIP "(mke2fs, debugfs, sfdisk, qemu-img or qemu-storage-daemon not in the payload)"
+    else
+        t0=$(now_cs)
+        if pygrub_image pygrub.raw >"$LOGS/kxl-pygrub-qcow2-prep.log" 2>&1 &&
+           ./qemu-img convert -f raw -O qcow2 pygrub.raw pygrub.qcow2 >>"$LOGS/kxl-pygrub-qcow2-prep.log" 2>&1; then
+            rm -f pygrub.raw
+            pygrub_boot kxl-pygrub-qcow2 pygrub-qcow2.cfg pygrub.qcow2 qcow2
+        else
+            why=" image"; rc=1; show_log "$LOGS/kxl-pygrub-qcow2-prep.log"
+        fi
+        ps | grep -q '[q]emu-storage-daemon' && why="$why qemu-storage-daemon-left-running"
+        if [ -z "$why" ] && [ $rc = 0 ]; then
+            report kxl-pygrub-qcow2 PASS "(the same from a qcow2 image through qemu-storage-daemon) $(secs "$t0")s"
+        else
+            report kxl-pygrub-qcow2 FAIL "(${why# }, kxl rc=$rc)"; show_log "$LOGS/kxl-pygrub-qcow2.log"
+        fi
+        rm -f pygrub.raw pygrub.qcow2
+    fi
+fi
+
 # Debian's kernel through the builder's Linux boot protocol fallback.
 kxl_poweroff kxl-linux-protocol pvh-256.cfg 256 --boot-protocol=linux
 

@@ -21,6 +21,7 @@
 
 #include "vmm/virtio-blk.h"
 #include "vmm/virtio.h"
+#include "vdriver.h"
 
 static int fails, checks;
 #define CHECK(c) do { checks++; if (!(c)) { fails++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
@@ -178,7 +179,6 @@ static void test_parser(void)
 /* ---- the device behind its registers ---- */
 
 #define GMEM (1u << 20)
-#define QSZ 16
 #define DESC 0x1000
 #define AVAIL 0x2000
 #define USED 0x3000
@@ -186,96 +186,20 @@ static void test_parser(void)
 
 static struct kxl_guest_image img;
 
-static uint32_t rd32(struct virtio_dev *d, uint64_t off)
-{
-	uint8_t b[4];
-	virtio_mmio_access(d, off, b, 4, false);
-	uint32_t v;
-	memcpy(&v, b, 4);
-	return v;
-}
-
-static void wr32(struct virtio_dev *d, uint64_t off, uint32_t v)
-{
-	uint8_t b[4];
-	memcpy(b, &v, 4);
-	virtio_mmio_access(d, off, b, 4, true);
-}
-
-static uint64_t features(struct virtio_dev *d)
-{
-	wr32(d, 0x014, 0);
-	uint64_t lo = rd32(d, 0x010);
-	wr32(d, 0x014, 1);
-	return lo | (uint64_t)rd32(d, 0x010) << 32;
-}
+static struct vdrv_q q0 = { .desc = DESC, .avail = AVAIL, .used = USED };
 
 static void handshake(struct virtio_dev *d)
 {
-	wr32(d, 0x070, 0);
-	wr32(d, 0x070, 1);
-	wr32(d, 0x070, 3);
-	uint64_t f = features(d);
-	f &= ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
-	wr32(d, 0x024, 0);
-	wr32(d, 0x020, (uint32_t)f);
-	wr32(d, 0x024, 1);
-	wr32(d, 0x020, (uint32_t)(f >> 32));
-	wr32(d, 0x070, 0xb);
-	CHECK(rd32(d, 0x070) == 0xb);
-	wr32(d, 0x030, 0);
-	CHECK(rd32(d, 0x034) >= QSZ);
-	wr32(d, 0x038, QSZ);
-	wr32(d, 0x080, DESC); wr32(d, 0x084, 0);
-	wr32(d, 0x090, AVAIL); wr32(d, 0x094, 0);
-	wr32(d, 0x0a0, USED); wr32(d, 0x0a4, 0);
-	wr32(d, 0x044, 1);
-	wr32(d, 0x070, 0xf);
-	CHECK(rd32(d, 0x070) == 0xf);
+	CHECK(vdrv_handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX), &q0, 1));
 }
-
-static uint16_t next_desc, avail_idx, used_seen;
-
-static void put_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	uint8_t *p = img.mem + DESC + 16 * i;
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
-}
-
-struct part { uint64_t gpa; uint32_t len; bool write; };
 
 /* Makes a chain available, notifies, waits for it to be used; returns the
  * used length, or -1 on timeout. */
-static long submit(struct virtio_dev *d, const struct part *p, unsigned n)
+static long submit(struct virtio_dev *d, const struct vdrv_part *p, unsigned n)
 {
-	uint16_t head = next_desc;
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t me = (uint16_t)((head + i) % QSZ);
-		put_desc(me, p[i].gpa, p[i].len, (uint16_t)((p[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-			 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)), (uint16_t)((me + 1) % QSZ));
-	}
-	next_desc = (uint16_t)((head + n) % QSZ);
-	uint8_t *avail = img.mem + AVAIL;
-	memcpy(avail + 4 + 2 * (avail_idx % QSZ), &head, 2);
-	avail_idx++;
-	__atomic_store_n((uint16_t *)(void *)(avail + 2), avail_idx, __ATOMIC_RELEASE);
-	wr32(d, 0x050, 0);
-	for (int t = 0; t < 2000; t++) {
-		virtio_dev_poll(d, 0);
-		uint16_t u = __atomic_load_n((uint16_t *)(void *)(img.mem + USED + 2), __ATOMIC_ACQUIRE);
-		if (u != used_seen) {
-			uint32_t len;
-			memcpy(&len, img.mem + USED + 4 + 8 * (used_seen % QSZ) + 4, 4);
-			used_seen++;
-			return len;
-		}
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	return -1;
+	vdrv_post(img.mem, &q0, p, n);
+	vdrv_wr32(d, 0x050, 0);		/* QueueNotify */
+	return vdrv_used(d, img.mem, &q0, 2000);
 }
 
 static uint8_t *g(uint64_t gpa) { return img.mem + gpa; }
@@ -312,7 +236,6 @@ static int new_dev_fds(struct virtio_dev *d, struct kxl_vmm_disk *cfg, const int
 	if (r)
 		printf("device: %s\n", diag.n ? diag.v[0].msg : "?");
 	kxl_diag_free(&diag);
-	next_desc = avail_idx = used_seen = 0;
 	memset(img.mem, 0, GMEM);
 	return r;
 }
@@ -335,23 +258,23 @@ static void test_device(void)
 		fails++;
 		return;
 	}
-	CHECK(rd32(d, 0x000) == 0x74726976 && rd32(d, 0x008) == VIRTIO_ID_BLOCK);
-	uint64_t f = features(d);
+	CHECK(vdrv_rd32(d, 0x000) == 0x74726976 && vdrv_rd32(d, 0x008) == VIRTIO_ID_BLOCK);
+	uint64_t f = vdrv_features(d);
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX));
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX));
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) && f & VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES));
 	CHECK(!(f & VIRTIO_BIT(VIRTIO_BLK_F_RO)));
-	CHECK(rd32(d, 0x100) == 128 && rd32(d, 0x104) == 0);	/* capacity: 64 KiB */
-	CHECK(rd32(d, 0x10c) >= 2);				/* seg_max */
-	CHECK(rd32(d, 0x114) == 512);				/* blk_size */
+	CHECK(vdrv_rd32(d, 0x100) == 128 && vdrv_rd32(d, 0x104) == 0);	/* capacity: 64 KiB */
+	CHECK(vdrv_rd32(d, 0x10c) >= 2);				/* seg_max */
+	CHECK(vdrv_rd32(d, 0x114) == 512);				/* blk_size */
 	handshake(d);
 
 	/* write sectors 3-4 from two segments, read them back in three */
 	put_hdr(BUF, VIRTIO_BLK_T_OUT, 3);
 	memset(g(BUF + 0x1000), 0xa1, 512);
 	memset(g(BUF + 0x2000), 0xb2, 512);
-	struct part w[] = { { BUF, 16, false }, { BUF + 0x1000, 512, false },
+	struct vdrv_part w[] = { { BUF, 16, false }, { BUF + 0x1000, 512, false },
 			    { BUF + 0x2000, 512, false }, { BUF + 0x3000, 1, true } };
 	g(BUF + 0x3000)[0] = 0xff;
 	CHECK(submit(d, w, 4) == 1 && g(BUF + 0x3000)[0] == VIRTIO_BLK_S_OK);
@@ -361,7 +284,7 @@ static void test_device(void)
 	CHECK(pread(fd, sec, 512, 5 * 512) == 512 && sec[0] == 5);
 
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 2);
-	struct part r[] = { { BUF, 16, false }, { BUF + 0x4000, 1024, true },
+	struct vdrv_part r[] = { { BUF, 16, false }, { BUF + 0x4000, 1024, true },
 			    { BUF + 0x5000, 512, true }, { BUF + 0x6000, 1, true } };
 	g(BUF + 0x6000)[0] = 0xff;
 	CHECK(submit(d, r, 4) == 1024 + 512 + 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
@@ -370,7 +293,7 @@ static void test_device(void)
 
 	/* the last whole sector reads; the partial one beyond does not */
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 127);
-	struct part last[] = { { BUF, 16, false }, { BUF + 0x4000, 512, true }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part last[] = { { BUF, 16, false }, { BUF + 0x4000, 512, true }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, last, 3) == 513 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK &&
 	      g(BUF + 0x4000)[0] == 127);
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 128);
@@ -378,11 +301,11 @@ static void test_device(void)
 
 	/* FLUSH, GET_ID, an unknown type */
 	put_hdr(BUF, VIRTIO_BLK_T_FLUSH, 0);
-	struct part fl[] = { { BUF, 16, false }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part fl[] = { { BUF, 16, false }, { BUF + 0x6000, 1, true } };
 	g(BUF + 0x6000)[0] = 0xff;
 	CHECK(submit(d, fl, 2) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
 	put_hdr(BUF, VIRTIO_BLK_T_GET_ID, 0);
-	struct part id[] = { { BUF, 16, false }, { BUF + 0x4000, 20, true }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part id[] = { { BUF, 16, false }, { BUF + 0x4000, 20, true }, { BUF + 0x6000, 1, true } };
 	memset(g(BUF + 0x4000), 'x', 20);
 	CHECK(submit(d, id, 3) == 21 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
 	CHECK(!memcmp(g(BUF + 0x4000), "xvda\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20));
@@ -394,7 +317,7 @@ static void test_device(void)
 	uint64_t s64 = 3;
 	uint32_t n32 = 2, f32 = 0;
 	memcpy(g(BUF + 16), &s64, 8); memcpy(g(BUF + 24), &n32, 4); memcpy(g(BUF + 28), &f32, 4);
-	struct part wz[] = { { BUF, 32, false }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part wz[] = { { BUF, 32, false }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, wz, 2) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
 	CHECK(pread(fd, sec, 512, 3 * 512) == 512 && sec[0] == 0 && sec[511] == 0);
 	CHECK(pread(fd, sec, 512, 4 * 512) == 512 && sec[100] == 0);
@@ -408,38 +331,28 @@ static void test_device(void)
 	for (unsigned i = 0; i < 6; i++) {
 		uint64_t base = BUF + 0x8000 + i * 0x1000;
 		put_hdr(base, VIRTIO_BLK_T_IN, 10 + i);
-		put_desc((uint16_t)(2 * i), base, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(2 * i + 1));
-		put_desc((uint16_t)(2 * i + 1), base + 0x100, 513, VIRTQ_DESC_F_WRITE, 0);
-		uint16_t head = (uint16_t)(2 * i);
-		memcpy(g(AVAIL) + 4 + 2 * (avail_idx % QSZ), &head, 2);
-		avail_idx++;
+		struct vdrv_part rd[] = { { base, 16, false }, { base + 0x100, 513, true } };
+		vdrv_post(img.mem, &q0, rd, 2);
 	}
-	__atomic_store_n((uint16_t *)(void *)g(AVAIL + 2), avail_idx, __ATOMIC_RELEASE);
-	wr32(d, 0x050, 0);
-	for (int t = 0; t < 2000; t++) {
-		virtio_dev_poll(d, 0);
-		if (__atomic_load_n((uint16_t *)(void *)g(USED + 2), __ATOMIC_ACQUIRE) == avail_idx)
-			break;
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	CHECK(__atomic_load_n((uint16_t *)(void *)g(USED + 2), __ATOMIC_ACQUIRE) == avail_idx);
+	vdrv_wr32(d, 0x050, 0);
+	unsigned answered = 0;
+	while (answered < 6 && vdrv_used(d, img.mem, &q0, 2000) >= 0)
+		answered++;
+	CHECK(answered == 6);
 	for (unsigned i = 0; i < 6; i++) {
 		uint8_t *b = g(BUF + 0x8000 + i * 0x1000 + 0x100);
 		CHECK(b[0] == 10 + i && b[511] == 10 + i && b[512] == VIRTIO_BLK_S_OK);
 	}
-	used_seen = avail_idx;
-	next_desc = 0;
 
 	/* a chain with no status byte: DEVICE_NEEDS_RESET */
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 0);
-	struct part broken[] = { { BUF, 16, false } };
+	struct vdrv_part broken[] = { { BUF, 16, false } };
 	submit(d, broken, 1);
-	CHECK(rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(vdrv_rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET);
 	/* a reset brings it back */
 	handshake(d);
-	CHECK(!(rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET));
-	wr32(d, 0x070, 0);
+	CHECK(!(vdrv_rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET));
+	vdrv_wr32(d, 0x070, 0);
 	close(fd);
 	unlink(path);
 
@@ -454,31 +367,31 @@ static void test_device(void)
 		fails++;
 		return;
 	}
-	f = features(d);
+	f = vdrv_features(d);
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_RO));
 	CHECK(!(f & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH)) && !(f & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD)));
 	handshake(d);
 	put_hdr(BUF, VIRTIO_BLK_T_OUT, 0);
-	struct part wo[] = { { BUF, 16, false }, { BUF + 0x1000, 512, false }, { BUF + 0x3000, 1, true } };
+	struct vdrv_part wo[] = { { BUF, 16, false }, { BUF + 0x1000, 512, false }, { BUF + 0x3000, 1, true } };
 	CHECK(submit(d, wo, 3) == 1 && g(BUF + 0x3000)[0] == VIRTIO_BLK_S_IOERR);
 	CHECK(pread(fd, sec, 512, 0) == 512 && sec[0] == 0);
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 1);
-	struct part ri[] = { { BUF, 16, false }, { BUF + 0x1000, 512, true }, { BUF + 0x3000, 1, true } };
+	struct vdrv_part ri[] = { { BUF, 16, false }, { BUF + 0x1000, 512, true }, { BUF + 0x3000, 1, true } };
 	CHECK(submit(d, ri, 3) == 513 && g(BUF + 0x3000)[0] == VIRTIO_BLK_S_OK && g(BUF + 0x1000)[0] == 1);
-	wr32(d, 0x070, 0);
+	vdrv_wr32(d, 0x070, 0);
 
 	struct kxl_vmm_disk ndcfg = { .path = path, .vdev = "xvdc", .guest_name = "vdc" };
 	static struct virtio_dev nddev;
 	d = &nddev;
 	if (!new_dev(d, &ndcfg, fd)) {
-		f = features(d);
+		f = vdrv_features(d);
 		CHECK(!(f & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD)) && !(f & VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES)));
 		CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) && !(f & VIRTIO_BIT(VIRTIO_BLK_F_RO)));
 		handshake(d);
 		put_hdr(BUF, VIRTIO_BLK_T_DISCARD, 0);
 		memcpy(g(BUF + 16), &s64, 8); memcpy(g(BUF + 24), &n32, 4); memcpy(g(BUF + 28), &f32, 4);
 		CHECK(submit(d, wz, 2) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_UNSUPP);
-		wr32(d, 0x070, 0);
+		vdrv_wr32(d, 0x070, 0);
 	} else {
 		fails++;
 	}
@@ -520,36 +433,36 @@ static void test_nbd(void)
 		blk_qsd_stop(&q);
 		return;
 	}
-	uint64_t f = features(d);
+	uint64_t f = vdrv_features(d);
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) && !(f & VIRTIO_BIT(VIRTIO_BLK_F_RO)));
 	CHECK(f & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) && f & VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES));
-	CHECK(rd32(d, 0x100) == 2048);
+	CHECK(vdrv_rd32(d, 0x100) == 2048);
 	handshake(d);
 	put_hdr(BUF, VIRTIO_BLK_T_OUT, 5);
 	memset(g(BUF + 0x1000), 0xa1, 512);
 	memset(g(BUF + 0x2000), 0xb2, 512);
-	struct part w[] = { { BUF, 16, false }, { BUF + 0x1000, 512, false },
+	struct vdrv_part w[] = { { BUF, 16, false }, { BUF + 0x1000, 512, false },
 			    { BUF + 0x2000, 512, false }, { BUF + 0x3000, 1, true } };
 	CHECK(submit(d, w, 4) == 1 && g(BUF + 0x3000)[0] == VIRTIO_BLK_S_OK);
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 4);
-	struct part r[] = { { BUF, 16, false }, { BUF + 0x4000, 1536, true }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part r[] = { { BUF, 16, false }, { BUF + 0x4000, 1536, true }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, r, 3) == 1537 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
 	CHECK(g(BUF + 0x4000)[0] == 0 && g(BUF + 0x4000)[512] == 0xa1 && g(BUF + 0x4000)[1024] == 0xb2);
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 2047);
-	struct part r2[] = { { BUF, 16, false }, { BUF + 0x4000, 1024, true }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part r2[] = { { BUF, 16, false }, { BUF + 0x4000, 1024, true }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, r2, 3) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_IOERR);
 	put_hdr(BUF, VIRTIO_BLK_T_FLUSH, 0);
-	struct part fl[] = { { BUF, 16, false }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part fl[] = { { BUF, 16, false }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, fl, 2) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
 	put_hdr(BUF, VIRTIO_BLK_T_GET_ID, 0);
-	struct part id[] = { { BUF, 16, false }, { BUF + 0x4000, 20, true }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part id[] = { { BUF, 16, false }, { BUF + 0x4000, 20, true }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, id, 3) == 21 && !strcmp((char *)g(BUF + 0x4000), "xvdq"));
 	/* zero sector 6 (the b2 one) */
 	put_hdr(BUF, VIRTIO_BLK_T_WRITE_ZEROES, 0);
 	uint64_t s64 = 6;
 	uint32_t n32 = 1, f32 = 0;
 	memcpy(g(BUF + 16), &s64, 8); memcpy(g(BUF + 24), &n32, 4); memcpy(g(BUF + 28), &f32, 4);
-	struct part wz[] = { { BUF, 32, false }, { BUF + 0x6000, 1, true } };
+	struct vdrv_part wz[] = { { BUF, 32, false }, { BUF + 0x6000, 1, true } };
 	CHECK(submit(d, wz, 2) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_OK);
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 4);
 	CHECK(submit(d, r, 3) == 1537 && g(BUF + 0x4000)[512] == 0xa1 && g(BUF + 0x4000)[1024] == 0);
@@ -557,7 +470,7 @@ static void test_nbd(void)
 	blk_qsd_stop(&q);
 	put_hdr(BUF, VIRTIO_BLK_T_IN, 4);
 	CHECK(submit(d, r, 3) == 1 && g(BUF + 0x6000)[0] == VIRTIO_BLK_S_IOERR);
-	wr32(d, 0x070, 0);
+	vdrv_wr32(d, 0x070, 0);
 	/* what reached the image */
 	char raw[220];
 	snprintf(raw, sizeof(raw), "%s/d.raw", dir);

@@ -179,7 +179,7 @@ static int parse_action(const char *s, enum kxl_action *a)
 int main(int argc, char **argv)
 {
 	struct kxl_vmm_spec spec;
-	struct kxl_boot_module mods[16];
+	struct kxl_boot_module mods[16] = { 0 };
 	size_t nmods = 0;
 	bool use_stdin = false, stuck = false;
 	const char *log = NULL;

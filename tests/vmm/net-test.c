@@ -37,6 +37,7 @@
 #include "vmm/net-host.h"
 #include "vmm/virtio-net.h"
 #include "vmm/virtio.h"
+#include "vdriver.h"
 
 static int fails, checks;
 #define CHECK(c) do { checks++; if (!(c)) { fails++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
@@ -176,7 +177,6 @@ static void test_bucket(void)
 /* ---- the device on a socketpair ---- */
 
 #define GMEM (1 << 20)
-#define QSZ 16
 #define RX_DESC 0x1000
 #define RX_AVAIL 0x2000
 #define RX_USED 0x3000
@@ -187,103 +187,31 @@ static void test_bucket(void)
 
 static struct kxl_guest_image img;
 
-static uint32_t rd32(struct virtio_dev *d, uint64_t off)
-{
-	uint8_t b[4];
-	virtio_mmio_access(d, off, b, 4, false);
-	uint32_t v;
-	memcpy(&v, b, 4);
-	return v;
-}
-
-static void wr32(struct virtio_dev *d, uint64_t off, uint32_t v)
-{
-	uint8_t b[4];
-	memcpy(b, &v, 4);
-	virtio_mmio_access(d, off, b, 4, true);
-}
-
-static uint64_t features(struct virtio_dev *d)
-{
-	wr32(d, 0x014, 0);
-	uint64_t lo = rd32(d, 0x010);
-	wr32(d, 0x014, 1);
-	return lo | (uint64_t)rd32(d, 0x010) << 32;
-}
-
-struct vq { uint64_t desc, avail, used; uint16_t next, avail_idx, used_seen; };
-static struct vq rxq, txq;
-
-static void setup_queue(struct virtio_dev *d, unsigned idx, struct vq *q, uint64_t desc,
-			uint64_t avail, uint64_t used)
-{
-	*q = (struct vq){ .desc = desc, .avail = avail, .used = used };
-	wr32(d, 0x030, idx);
-	wr32(d, 0x038, QSZ);
-	wr32(d, 0x080, (uint32_t)desc); wr32(d, 0x084, 0);
-	wr32(d, 0x090, (uint32_t)avail); wr32(d, 0x094, 0);
-	wr32(d, 0x0a0, (uint32_t)used); wr32(d, 0x0a4, 0);
-	wr32(d, 0x044, 1);
-}
+static struct vdrv_q queues[2] = {
+	{ .desc = RX_DESC, .avail = RX_AVAIL, .used = RX_USED },
+	{ .desc = TX_DESC, .avail = TX_AVAIL, .used = TX_USED },
+};
+#define rxq queues[0]
+#define txq queues[1]
 
 static void handshake(struct virtio_dev *d, uint64_t want)
 {
-	wr32(d, 0x070, 0);
-	wr32(d, 0x070, 1);
-	wr32(d, 0x070, 3);
-	uint64_t f = features(d) & want;
-	wr32(d, 0x024, 0);
-	wr32(d, 0x020, (uint32_t)f);
-	wr32(d, 0x024, 1);
-	wr32(d, 0x020, (uint32_t)(f >> 32));
-	wr32(d, 0x070, 0xb);
-	CHECK(rd32(d, 0x070) == 0xb);
-	setup_queue(d, 0, &rxq, RX_DESC, RX_AVAIL, RX_USED);
-	setup_queue(d, 1, &txq, TX_DESC, TX_AVAIL, TX_USED);
-	wr32(d, 0x070, 0xf);
-	CHECK(rd32(d, 0x070) == 0xf);
+	CHECK(vdrv_handshake(d, want, queues, 2));
 }
 
 static uint8_t *g(uint64_t gpa) { return img.mem + gpa; }
 
-struct part { uint64_t gpa; uint32_t len; bool write; };
-
 /* Makes a chain available on q (no notify). */
-static void post(struct vq *q, const struct part *p, unsigned n)
+static void post(struct vdrv_q *q, const struct vdrv_part *p, unsigned n)
 {
-	uint16_t head = q->next;
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t me = (uint16_t)((head + i) % QSZ);
-		uint8_t *dp = g(q->desc + 16 * me);
-		uint16_t flags = (uint16_t)((p[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
-		uint16_t nx = (uint16_t)((me + 1) % QSZ);
-		memcpy(dp, &p[i].gpa, 8);
-		memcpy(dp + 8, &p[i].len, 4);
-		memcpy(dp + 12, &flags, 2);
-		memcpy(dp + 14, &nx, 2);
-	}
-	q->next = (uint16_t)((head + n) % QSZ);
-	memcpy(g(q->avail + 4 + 2 * (q->avail_idx % QSZ)), &head, 2);
-	q->avail_idx++;
-	__atomic_store_n((uint16_t *)(void *)g(q->avail + 2), q->avail_idx, __ATOMIC_RELEASE);
+	vdrv_post(img.mem, q, p, n);
 }
 
 /* Waits (polling the device) for the next used entry of q: its length, or
  * -1 on timeout. */
-static long used(struct virtio_dev *d, struct vq *q, int ms)
+static long used(struct virtio_dev *d, struct vdrv_q *q, int ms)
 {
-	for (int t = 0; t < ms; t++) {
-		virtio_dev_poll(d, 1);
-		uint16_t u = __atomic_load_n((uint16_t *)(void *)g(q->used + 2), __ATOMIC_ACQUIRE);
-		if (u != q->used_seen) {
-			uint32_t len;
-			memcpy(&len, g(q->used + 4 + 8 * (q->used_seen % QSZ) + 4), 4);
-			q->used_seen++;
-			return len;
-		}
-	}
-	return -1;
+	return vdrv_used(d, img.mem, q, ms);
 }
 
 static int new_dev(struct virtio_dev *d, const struct kxl_vmm_nic *cfg, int fd)
@@ -323,12 +251,12 @@ static double now_s(void)
  * avail_event asks for it. */
 static bool evidx;
 
-static void kick(struct virtio_dev *d, struct vq *q, unsigned idx, uint16_t old)
+static void kick(struct virtio_dev *d, struct vdrv_q *q, unsigned idx, uint16_t old)
 {
 	uint16_t ev;
-	memcpy(&ev, g(q->used + 4 + 8 * QSZ), 2);
+	memcpy(&ev, g(q->used + 4 + 8 * VDRV_QSZ), 2);
 	if (!evidx || (uint16_t)(q->avail_idx - ev - 1) < (uint16_t)(q->avail_idx - old))
-		wr32(d, 0x050, idx);
+		vdrv_wr32(d, 0x050, idx);
 }
 
 /* Sends `n` transmit chains of `len`-byte frames through the device and
@@ -340,7 +268,7 @@ static unsigned send_frames(struct virtio_dev *d, int peer, unsigned n, uint32_t
 	for (unsigned i = 0; i < n; i++) {
 		mkhdr(g(BUF), 0, 0, 0, 0, 0);
 		frame(g(BUF + 0x100), len, (uint8_t)i);
-		struct part p[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, len, false } };
+		struct vdrv_part p[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, len, false } };
 		uint16_t old = txq.avail_idx;
 		post(&txq, p, 2);
 		kick(d, &txq, 1, old);
@@ -372,8 +300,8 @@ static void test_device(void)
 		fails++;
 		return;
 	}
-	CHECK(rd32(d, 0x008) == VIRTIO_ID_NET);
-	uint64_t f = features(d);
+	CHECK(vdrv_rd32(d, 0x008) == VIRTIO_ID_NET);
+	uint64_t f = vdrv_features(d);
 	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_MAC));
 	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_MTU));
 	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_STATUS));
@@ -387,7 +315,7 @@ static void test_device(void)
 	CHECK(!memcmp(c, cfg.mac, 6));
 	CHECK(c[6] == VIRTIO_NET_S_LINK_UP && c[7] == 0);
 	CHECK(c[10] == (1400 & 0xff) && c[11] == 1400 >> 8);
-	CHECK(rd32(d, 0x100 + 8) == (1400u << 16 | 1));		/* pairs 1, mtu */
+	CHECK(vdrv_rd32(d, 0x100 + 8) == (1400u << 16 | 1));		/* pairs 1, mtu */
 
 	handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
 
@@ -396,29 +324,29 @@ static void test_device(void)
 	CHECK(send_frames(d, sv[1], 2, 1418) == 2);			/* MTU + 18 */
 	/* too large, too small, bad header: dropped, the chain returned */
 	mkhdr(g(BUF), 0, 0, 0, 0, 0);
-	struct part p1[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 1419, false } };
+	struct vdrv_part p1[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 1419, false } };
 	post(&txq, p1, 2);
-	wr32(d, 0x050, 1);
+	vdrv_wr32(d, 0x050, 1);
 	CHECK(used(d, &txq, 2000) == 0);
-	struct part p2[1] = { { BUF, 8, false } };
+	struct vdrv_part p2[1] = { { BUF, 8, false } };
 	post(&txq, p2, 1);
-	wr32(d, 0x050, 1);
+	vdrv_wr32(d, 0x050, 1);
 	CHECK(used(d, &txq, 2000) == 0);
 	mkhdr(g(BUF), 0, VIRTIO_NET_HDR_GSO_TCPV4, 1000, 0, 0);	/* GSO without csum */
-	struct part p3[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 60, false } };
+	struct vdrv_part p3[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 60, false } };
 	post(&txq, p3, 2);
-	wr32(d, 0x050, 1);
+	vdrv_wr32(d, 0x050, 1);
 	CHECK(used(d, &txq, 2000) == 0);
 	char junk[16];
 	CHECK(recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT) < 0 && errno == EAGAIN);
-	CHECK(rd32(d, 0x070) == 0xf);				/* no reset needed */
+	CHECK(vdrv_rd32(d, 0x070) == 0xf);				/* no reset needed */
 	CHECK(send_frames(d, sv[1], 2, 100) == 2);		/* and the queue still works */
 	/* a GSO frame the driver may send (CSUM, HOST_TSO4 negotiated) */
 	mkhdr(g(BUF), 1, VIRTIO_NET_HDR_GSO_TCPV4, 1348, 34, 16);
 	frame(g(BUF + 0x100), 20000, 7);
-	struct part p4[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 20000, false } };
+	struct vdrv_part p4[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 20000, false } };
 	post(&txq, p4, 2);
-	wr32(d, 0x050, 1);
+	vdrv_wr32(d, 0x050, 1);
 	CHECK(used(d, &txq, 2000) == 0);
 	static uint8_t rb[70000];
 	CHECK(recv(sv[1], rb, sizeof(rb), MSG_DONTWAIT) == NET_HDR_BYTES + 20000 && rb[1] == 1);
@@ -427,9 +355,9 @@ static void test_device(void)
 	uint8_t in[NET_HDR_BYTES + 200];
 	memset(in, 0, NET_HDR_BYTES);
 	frame(in + NET_HDR_BYTES, 200, 3);
-	struct part r1[2] = { { BUF + 0x20000, NET_HDR_BYTES, true }, { BUF + 0x21000, 1600, true } };
+	struct vdrv_part r1[2] = { { BUF + 0x20000, NET_HDR_BYTES, true }, { BUF + 0x21000, 1600, true } };
 	post(&rxq, r1, 2);
-	wr32(d, 0x050, 0);
+	vdrv_wr32(d, 0x050, 0);
 	CHECK(send(sv[1], in, sizeof(in), 0) == (ssize_t)sizeof(in));
 	CHECK(used(d, &rxq, 2000) == (long)sizeof(in));
 	uint16_t nb;
@@ -439,21 +367,21 @@ static void test_device(void)
 	/* input with no buffer posted waits, and goes once one is */
 	CHECK(send(sv[1], in, sizeof(in), 0) == (ssize_t)sizeof(in));
 	CHECK(used(d, &rxq, 50) == -1);
-	struct part r2[1] = { { BUF + 0x22000, 2000, true } };
+	struct vdrv_part r2[1] = { { BUF + 0x22000, 2000, true } };
 	post(&rxq, r2, 1);
-	wr32(d, 0x050, 0);
+	vdrv_wr32(d, 0x050, 0);
 	CHECK(used(d, &rxq, 2000) == (long)sizeof(in));
 	CHECK(!memcmp(g(BUF + 0x22000 + NET_HDR_BYTES), in + NET_HDR_BYTES, 200));
 	/* a receive buffer that cannot hold the header breaks the device */
-	struct part r3[1] = { { BUF + 0x23000, 8, true } };
+	struct vdrv_part r3[1] = { { BUF + 0x23000, 8, true } };
 	post(&rxq, r3, 1);
-	wr32(d, 0x050, 0);
+	vdrv_wr32(d, 0x050, 0);
 	CHECK(send(sv[1], in, sizeof(in), 0) == (ssize_t)sizeof(in));
-	for (int i = 0; i < 200 && !(rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET); i++)
+	for (int i = 0; i < 200 && !(vdrv_rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET); i++)
 		virtio_dev_poll(d, 1);
-	CHECK(rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET);
-	wr32(d, 0x070, 0);
-	CHECK(rd32(d, 0x070) == 0);
+	CHECK(vdrv_rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	vdrv_wr32(d, 0x070, 0);
+	CHECK(vdrv_rd32(d, 0x070) == 0);
 	while (recv(sv[1], rb, sizeof(rb), MSG_DONTWAIT) > 0)
 		;
 	while (recv(sv[0], rb, sizeof(rb), MSG_DONTWAIT) > 0)
@@ -479,9 +407,9 @@ static void test_device(void)
 	memset(dv, 0, sizeof(dv));
 	dv[0] = 2;	/* DATA_VALID, as a tap may say */
 	frame(dv + NET_HDR_BYTES, 60, 1);
-	struct part r4[1] = { { BUF + 0x24000, 2000, true } };
+	struct vdrv_part r4[1] = { { BUF + 0x24000, 2000, true } };
 	post(&rxq, r4, 1);
-	wr32(d, 0x050, 0);
+	vdrv_wr32(d, 0x050, 0);
 	CHECK(send(sv[1], dv, sizeof(dv), 0) == (ssize_t)sizeof(dv));
 	CHECK(used(d, &rxq, 2000) == (long)sizeof(dv) && g(BUF + 0x24000)[0] == 0);
 	double t0 = now_s();
@@ -493,7 +421,7 @@ static void test_device(void)
 	CHECK(got == 1000);
 	CHECK(rate > 3.6e6 && rate < 4.4e6);
 	evidx = false;
-	wr32(d, 0x070, 0);
+	vdrv_wr32(d, 0x070, 0);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -598,9 +526,9 @@ static void test_host(void)
 	for (int i = 0; i < 20; i++) {
 		mkhdr(g(BUF), 0, 0, 0, 0, 0);
 		frame(g(BUF + 0x100), 1000, (uint8_t)i);
-		struct part p[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 1000, false } };
+		struct vdrv_part p[2] = { { BUF, NET_HDR_BYTES, false }, { BUF + 0x100, 1000, false } };
 		post(&txq, p, 2);
-		wr32(vd, 0x050, 1);
+		vdrv_wr32(vd, 0x050, 1);
 		CHECK(used(vd, &txq, 2000) == 0);
 		for (int t = 0; t < 100; t++) {
 			ssize_t r = read(peer, big, sizeof(big));
@@ -614,9 +542,9 @@ static void test_host(void)
 	}
 	CHECK(ok == 20);
 	/* and back: the peer's broadcast reaches the guest's buffer */
-	struct part r1[1] = { { BUF + 0x30000, 2000, true } };
+	struct vdrv_part r1[1] = { { BUF + 0x30000, 2000, true } };
 	post(&rxq, r1, 1);
-	wr32(vd, 0x050, 0);
+	vdrv_wr32(vd, 0x050, 0);
 	uint8_t fr[300];
 	frame(fr, sizeof(fr), 9);
 	fr[6] = 0x02;	/* another source than the guest's */
@@ -627,16 +555,16 @@ static void test_host(void)
 		if (got > 0 && got != (long)(NET_HDR_BYTES + sizeof(fr))) {
 			/* something of the host's own: post the buffer again */
 			post(&rxq, r1, 1);
-			wr32(vd, 0x050, 0);
+			vdrv_wr32(vd, 0x050, 0);
 		}
 	}
 	CHECK(got == (long)(NET_HDR_BYTES + sizeof(fr)));
 	CHECK(!memcmp(g(BUF + 0x30000 + NET_HDR_BYTES), fr, sizeof(fr)));
 	/* a frame larger than the receive buffer is dropped (the tap still
 	 * says its whole length), and the buffer takes the next one */
-	struct part r2[1] = { { BUF + 0x31000, NET_HDR_BYTES + 100, true } };
+	struct vdrv_part r2[1] = { { BUF + 0x31000, NET_HDR_BYTES + 100, true } };
 	post(&rxq, r2, 1);
-	wr32(vd, 0x050, 0);
+	vdrv_wr32(vd, 0x050, 0);
 	CHECK(write(peer, fr, sizeof(fr)) == (ssize_t)sizeof(fr));
 	uint8_t sm[60];
 	frame(sm, sizeof(sm), 11);
@@ -647,12 +575,12 @@ static void test_host(void)
 		got = used(vd, &rxq, 200);
 		if (got > 0 && got != (long)(NET_HDR_BYTES + sizeof(sm))) {
 			post(&rxq, r2, 1);
-			wr32(vd, 0x050, 0);
+			vdrv_wr32(vd, 0x050, 0);
 		}
 	}
 	CHECK(got == (long)(NET_HDR_BYTES + sizeof(sm)));
 	CHECK(!memcmp(g(BUF + 0x31000 + NET_HDR_BYTES), sm, sizeof(sm)));
-	wr32(vd, 0x070, 0);
+	vdrv_wr32(vd, 0x070, 0);
 	net_hosts_close(&spec, &nh);
 	CHECK(!link_has("vif7.2", "vif7.2"));	/* the last holder closed it: gone */
 	close(peer);

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	struct kxl_boot_module mods[2] = { { path, "m0" }, { path, NULL } };
+	struct kxl_boot_module mods[2] = { { .path = path, .cmdline = "m0" }, { .path = path } };
 	struct kxl_boot_spec spec = { .kernel = path, .cmdline = "console=ttyS0",
 				      .modules = mods, .nr_modules = 2, .mem_bytes = 64ULL << 20,
 				      .vcpus = 1, .maxvcpus = 2, .acpi = true };
