@@ -76,7 +76,8 @@ struct kxl_vmm_event {
 	enum kxl_vmm_outcome outcome;	/* KXL_EV_STOPPED */
 	unsigned generation;		/* 0 for the first boot, +1 per restart */
 	bool rename;			/* KXL_EV_RESTARTING */
-	const char *detail;		/* human-readable, or NULL */
+	const char *detail;		/* human-readable, or NULL; for the first
+					 * STARTED, its build's notes (one a line) */
 };
 
 /* One disk: a raw image file or a block device, served by the VMM's
@@ -89,9 +90,21 @@ struct kxl_vmm_disk {
 	bool readonly;		/* access=ro, devtype=cdrom: opened O_RDONLY, VIRTIO_BLK_F_RO */
 	bool discard;		/* DISCARD and WRITE_ZEROES offered (xl's default; no-discard: off) */
 	const char *qemu_format;	/* NULL: raw, served directly; else QEMU's block driver
-					 * (qcow2, qcow, vpc, qed): kxl_vmm_run runs
-					 * qemu-storage-daemon for it and serves its NBD export */
+					 * (qcow2, qcow, vpc, qed, or raw over a protocol):
+					 * kxl_vmm_run runs qemu-storage-daemon for it and
+					 * serves its NBD export */
+	const char *protocol;	/* NULL: path is a file or block device; "nbd" or "iscsi":
+				 * path is the network target as Xen's block-nbd or
+				 * block-iscsi script takes it (src/vmm/blk-target.c),
+				 * reached by qemu-storage-daemon; qemu_format is set */
 };
+
+/* qemu-storage-daemon's argv for disk K (its protocol node, the format node,
+ * an NBD server on unix socket SOCK exporting EXPORT_NAME); NULL with d set
+ * for a target it cannot read. Free with kxl_blk_qsd_argv_free. */
+char **kxl_blk_qsd_argv(const struct kxl_vmm_disk *k, const char *sock, const char *export_name,
+			struct kxl_diag *d);
+void kxl_blk_qsd_argv_free(char **argv);
 
 /* ---- network interfaces ----
  * One virtio-net device on a tap, from one xl vif spec (src/model/nics.c

@@ -4,7 +4,11 @@
  * monitor's `info' answer; kxl has no Domain-0, so there is no such row.
  * With -l, `[{"domid": N, "config": {...}}]' as `xl list -l' prints it,
  * the config being the one each domain was built from with libxl's
- * defaults filled in (the monitor's config.json). A domain whose monitor
+ * defaults filled in (the monitor's config.json). When kxl changed
+ * something to run the Xen config on KVM (pv run as PVH, disks presented as
+ * /dev/vdX, root= rewritten: what create said once on stderr), the object
+ * also has "kvm": {"changes": [...], "disks": [{"vdev", "guest"}...]}
+ * (kvm.json), after "config", where xl has nothing. A domain whose monitor
  * is gone (killed) is cleaned away by src/life and not listed.
  */
 #include "cli/cli.h"
@@ -59,6 +63,14 @@ static int list_long(struct life_state *st, struct life_dom *doms, size_t n)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "domid", json_object_new_int64(doms[i].domid));
 		json_object_object_add(o, "config", cfg);
+		p = life_dom_path(st, doms[i].name, "kvm.json");
+		if (read_file(p, &text, &len) == 0) {
+			json_object *kvm = json_tokener_parse(text);
+			if (kvm)
+				json_object_object_add(o, "kvm", kvm);
+			free(text);
+		}
+		free(p);
 		json_object_array_add(arr, o);
 	}
 	print_json4(arr);

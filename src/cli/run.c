@@ -66,6 +66,37 @@ static void on_event(void *opaque, const struct kxl_vmm_event *ev)
 		fprintf(stderr, "kxl: the domain is preserved, paused; send SIGTERM to destroy it\n");
 }
 
+/* What kxl changed to run this Xen config on KVM, for `list -l' (kvm.json):
+ * {"changes": [the notes of this step, as said on stderr], "disks":
+ * [{"vdev": "xvda", "guest": "/dev/vda"}, ...]}, or NULL when there is
+ * nothing to say. */
+static char *kvm_json(const struct kxl_diag *d, const struct kxl_domain_disks *disks)
+{
+	json_object *o = json_object_new_object(), *ch = json_object_new_array();
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].sev == KXL_NOTE)
+			json_object_array_add(ch, json_object_new_string(d->v[i].msg));
+	bool any = json_object_array_length(ch) > 0;
+	json_object_object_add(o, "changes", ch);
+	if (disks->n) {
+		json_object *dv = json_object_new_array();
+		for (size_t i = 0; i < disks->n; i++) {
+			json_object *e = json_object_new_object();
+			char g[48];
+			snprintf(g, sizeof(g), "/dev/%s", disks->v[i].guest_name);
+			json_object_object_add(e, "vdev", json_object_new_string(disks->v[i].vdev));
+			json_object_object_add(e, "guest", json_object_new_string(g));
+			json_object_array_add(dv, e);
+		}
+		json_object_object_add(o, "disks", dv);
+		any = true;
+	}
+	char *s = any ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
+	json_object_put(o);
+	return s;
+}
+
 /* The config as `list -l' shows it: libxl's defaults filled in. */
 static char *filled_json(const struct kxl_domain *dom, struct kxl_diag *d)
 {
@@ -81,7 +112,8 @@ static char *filled_json(const struct kxl_domain *dom, struct kxl_diag *d)
 	return out;
 }
 
-static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool console, bool quiet)
+static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, const char *kvm, bool console,
+			  bool quiet)
 {
 	struct life_state st;
 	struct kxl_diag d;
@@ -96,7 +128,7 @@ static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool con
 	char *json = filled_json(&ld->dom, &d);
 	if (json) {
 		struct life_create c = {
-			.spec = spec, .config_json = json,
+			.spec = spec, .config_json = json, .kvm_json = kvm,
 			.mem_kb = spec->boot.mem_bytes / 1024, .vcpus = spec->boot.vcpus,
 		};
 		if (life_start(&st, &c, &domid, &d) == 0)
@@ -117,8 +149,8 @@ static int run_background(struct loaded *ld, struct kxl_vmm_spec *spec, bool con
 /* -F: the domain runs here, under a monitor in this process, so that it is
  * listed and reachable like a background one. Without a usable state
  * directory it runs all the same, unlisted. */
-static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
-		    bool quiet)
+static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, const char *kvm,
+		    struct kxl_vmm_result *res, bool quiet)
 {
 	struct life_state st;
 	struct kxl_diag d;
@@ -155,7 +187,7 @@ static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, struct kxl_vmm
 	int r = -1;
 	if (json) {
 		struct life_create c = {
-			.spec = spec, .config_json = json,
+			.spec = spec, .config_json = json, .kvm_json = kvm,
 			.mem_kb = spec->boot.mem_bytes / 1024, .vcpus = spec->boot.vcpus,
 		};
 		r = life_run_here(&st, &c, res, &ld->diag);
@@ -188,11 +220,16 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 	}
 	kxl_dm_argv_free(&a);
 	cli_print_diag(&ld->diag, quiet);
+	/* the notes of the mapping (a disk or NIC model QEMU lacks, ...), kept
+	 * for list -l as the pvh path keeps its changes */
+	struct kxl_domain_disks no_disks = { 0 };
+	char *kvm = kvm_json(&ld->diag, &no_disks);
 	kxl_diag_clear(&ld->diag);
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	char *dir = xasprintf_cli("%s/kxl-hvm-XXXXXX", getuid() == 0 || !rt ? "/tmp" : rt);
 	if (!dir || !mkdtemp(dir)) {
 		fprintf(stderr, "kxl: cannot make a directory for the domain's QEMU: %m\n");
+		free(kvm);
 		free(dir);
 		kxl_domain_nics_free(&nics);
 		return KXL_EXIT_ERROR;
@@ -211,7 +248,7 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.boot.vcpus = ld->dom.vcpus ? ld->dom.vcpus : 1;
 	int code;
 	if (!foreground) {
-		code = run_background(ld, &spec, console, quiet);
+		code = run_background(ld, &spec, kvm, console, quiet);
 	} else {
 		spec.handle_signals = true;
 		spec.log_fd = quiet ? -1 : 2;
@@ -222,7 +259,7 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 			spec.console_out = 1;
 		}
 		struct kxl_vmm_result res = { 0 };
-		int r = run_here(ld, &spec, &res, quiet);
+		int r = run_here(ld, &spec, kvm, &res, quiet);
 		cli_print_new(ld, quiet);
 		code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
 		if (!r && !quiet)
@@ -231,6 +268,7 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 	}
 	if (code && !foreground)
 		rmdir(dir);
+	free(kvm);
 	free(dir);
 	kxl_domain_nics_free(&nics);
 	return code;
@@ -282,6 +320,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	else if (disks.cmdline && !ld->dom.bootloader)
 		spec.boot.cmdline = disks.cmdline;
 	cli_print_diag(&ld->diag, quiet);
+	char *kvm = kvm_json(&ld->diag, &disks);	/* the same notes, kept for list -l */
 	kxl_diag_clear(&ld->diag);
 	if (!quiet) warn_devices(&ld->dom);
 	spec.name = ld->dom.name;
@@ -292,7 +331,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.rtc_timeoffset = ld->dom.rtc_timeoffset;
 	spec.start_paused = paused;
 	if (!foreground) {
-		int code = run_background(ld, &spec, console, quiet);
+		int code = run_background(ld, &spec, kvm, console, quiet);
+		free(kvm);
 		cli_boot_spec_free(&spec.boot, &bl);
 		kxl_domain_disks_free(&disks);
 		kxl_domain_nics_free(&nics);
@@ -308,7 +348,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 		spec.console_out = 1;
 	}
 	struct kxl_vmm_result res = { 0 };
-	int r = run_here(ld, &spec, &res, quiet);
+	int r = run_here(ld, &spec, kvm, &res, quiet);
+	free(kvm);
 	cli_print_new(ld, quiet);
 	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
 	if (!r && !quiet)

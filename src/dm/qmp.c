@@ -79,9 +79,10 @@ static int read_msg(struct kxl_qmp *q, json_object **out, long long deadline, st
 			return 0;
 		ssize_t got = recv(q->fd, q->buf + q->len, KXL_QMP_MAX - q->len, 0);
 		if (got < 0 && errno == EINTR) continue;
-		if (got < 0)
+		/* a reset is a close with our last command unread (QEMU exited) */
+		if (got < 0 && errno != ECONNRESET)
 			return kxl_err(d, "QMP: cannot read from QEMU: %s", strerror(errno));
-		if (got == 0)
+		if (got <= 0)
 			return kxl_err(d, "QMP: QEMU closed its socket");
 		q->len += (size_t)got;
 	}

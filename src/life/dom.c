@@ -183,7 +183,7 @@ static int write_domid(struct life_state *st, const char *name, unsigned id, str
 	return r;
 }
 
-int life_claim(struct life_state *st, const char *name, const char *config,
+int life_claim(struct life_state *st, const char *name, const char *config, const char *kvm,
 	       struct life_claim *c, struct kxl_diag *d)
 {
 	memset(c, 0, sizeof(*c));
@@ -221,6 +221,13 @@ int life_claim(struct life_state *st, const char *name, const char *config,
 	if (config) {
 		char *p = life_dom_path(st, name, "config.json");
 		int r = life_write_file(p, config, d);
+		free(p);
+		if (r < 0)
+			goto fail_rm;
+	}
+	if (kvm) {
+		char *p = life_dom_path(st, name, "kvm.json");
+		int r = life_write_file(p, kvm, d);
 		free(p);
 		if (r < 0)
 			goto fail_rm;

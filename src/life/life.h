@@ -66,9 +66,10 @@ struct life_claim {
 /* A valid domain name for kxl: used as a file name. */
 int life_name_check(const char *name, struct kxl_diag *d);
 /* Claims NAME: fails cleanly when a live domain has it. Writes config
- * (config.json; may be NULL), then allocates the ID, which makes the
- * domain visible to life_list(). */
-int life_claim(struct life_state *st, const char *name, const char *config,
+ * (config.json) and kvm (kvm.json: what kxl changed to run a Xen config
+ * on KVM, shown by `list -l'), either may be NULL, then allocates the ID,
+ * which makes the domain visible to life_list(). */
+int life_claim(struct life_state *st, const char *name, const char *config, const char *kvm,
 	       struct life_claim *c, struct kxl_diag *d);
 /* Removes the domain's directory (the claim's lock still held) and frees. */
 void life_release(struct life_state *st, struct life_claim *c);
@@ -108,6 +109,7 @@ int life_write_all(int fd, const void *buf, size_t n);
 struct life_create {
 	struct kxl_vmm_spec *spec;	/* boot, actions, clock, start_paused */
 	const char *config_json;	/* the config with libxl's defaults */
+	const char *kvm_json;		/* kxl's changes for KVM, or NULL (kvm.json) */
 	uint64_t mem_kb;
 	unsigned vcpus;
 };

@@ -4,11 +4,14 @@
  * reported to the creating kxl (the status pipe of start.c), a restart
  * gets a new domain ID, a stop wakes the `wait' requests, and the cores of
  * the coredump-* actions are renamed NAME-ID-TIME.core in the dump
- * directory (the VMM names them by generation). When kxl_vmm_run()
- * returns, the domain has ended: the main loop cleans up.
+ * directory (the VMM names them by generation). The notes of the first
+ * build (console=ttyS0 put before hvc0, ...) join create's in kvm.json,
+ * the changes `list -l' shows. When kxl_vmm_run() returns, the domain has
+ * ended: the main loop cleans up.
  */
 #include "life/mon.h"
 
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,45 @@ void mon_status_close(struct mon *m)
 
 /* ---- events of the VMM (in the VMM thread) ---- */
 static struct kxl_diag *vmm_diag;	/* the VMM thread's */
+
+/* The first build's notes (NOTES, one a line: STARTED's detail), added to
+ * the "changes" of kvm.json (made at claim from create's notes, or here).
+ * A failure only costs the record. */
+static void record_build_notes(struct mon *m, const char *notes)
+{
+	if (!notes || !*notes || !m->st)
+		return;
+	char *path = life_dom_path(m->st, m->name, "kvm.json"), *text = NULL;
+	size_t len;
+	json_object *o = read_file(path, &text, &len) == 0 ? json_tokener_parse(text) : NULL;
+	free(text);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		if (o)
+			json_object_put(o);
+		o = json_object_new_object();
+	}
+	json_object *ch = NULL;
+	if (!json_object_object_get_ex(o, "changes", &ch) || !json_object_is_type(ch, json_type_array)) {
+		ch = json_object_new_array();
+		json_object_object_add(o, "changes", ch);
+	}
+	for (const char *p = notes; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			json_object_array_add(ch, json_object_new_string_len(p, (int)n));
+		p += n;
+		if (*p)
+			p++;
+	}
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	if (life_write_file(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE), &d) < 0 && d.n)
+		mon_log("%s", d.v[0].msg);
+	kxl_diag_free(&d);
+	json_object_put(o);
+	free(path);
+}
 
 /* A core of a coredump-* action: NAME-ID-TIME.core. Returns the new path
  * (caller frees) or NULL. */
@@ -87,6 +129,7 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		mon_log("domain %s started with ID %u%s", m->name, id,
 			m->state == MON_PAUSED ? ", paused" : "");
 		if (first) {
+			record_build_notes(m, ev->detail);
 			for (size_t i = 0; vmm_diag && i < vmm_diag->n; i++)
 				mon_status(m, "msg %d %s", (int)vmm_diag->v[i].sev, vmm_diag->v[i].msg);
 			mon_status(m, "ok %u", id);

@@ -70,7 +70,7 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 	       struct kxl_diag *d)
 {
 	struct life_claim claim;
-	if (life_claim(st, c->spec->name, c->config_json, &claim, d) < 0)
+	if (life_claim(st, c->spec->name, c->config_json, c->kvm_json, &claim, d) < 0)
 		return -1;
 	char *dump = life_dump_dir_or_state(st, d);
 	int sp[2];
@@ -171,7 +171,7 @@ int life_run_here(struct life_state *st, const struct life_create *c,
 	memset(res, 0, sizeof(*res));
 	res->outcome = KXL_VMM_ERROR;
 	struct life_claim claim;
-	if (life_claim(st, c->spec->name, c->config_json, &claim, d) < 0)
+	if (life_claim(st, c->spec->name, c->config_json, c->kvm_json, &claim, d) < 0)
 		return -1;
 	char *lp = life_log_path(st, claim.name, "log");
 	FILE *log = fopen(lp, "ae");

@@ -291,6 +291,16 @@ static const char *qemu_driver(const char *fmt)
 	return NULL;
 }
 
+/* The protocol kxl reaches through qemu-storage-daemon for Xen's block
+ * script SCRIPT (block-nbd, block-iscsi: also the nbd: and iscsi:
+ * prefixes), or NULL. */
+static const char *protocol_of(const char *script)
+{
+	if (script && !strcmp(script, "block-nbd")) return "nbd";
+	if (script && !strcmp(script, "block-iscsi")) return "iscsi";
+	return NULL;
+}
+
 /* qemu-storage-daemon in PATH (kxl_vmm_run starts it from there). */
 static bool have_qsd(void)
 {
@@ -315,6 +325,32 @@ static int check_disk(const struct one *o, struct kxl_diag *d)
 		   *spec = gets(j, "specification"), *fmt = gets(j, "format"),
 		   *dom = gets(j, "backend_domname"), *path = gets(j, "pdev_path");
 	int bad = 0;
+	const char *proto = protocol_of(script);
+	if (proto) {
+		/* Xen's block-nbd / block-iscsi: on KVM qemu-storage-daemon's own
+		 * nbd and iscsi drivers reach the target */
+		struct kxl_vmm_disk k = { .path = path ? path : "", .vdev = gets(j, "vdev"),
+					  .protocol = proto };
+		struct kxl_diag td;
+		kxl_diag_init(&td);
+		char **argv = kxl_blk_qsd_argv(&k, "/", "x", &td);
+		kxl_blk_qsd_argv_free(argv);
+		for (size_t i = 0; i < td.n; i++) {
+			/* its "disk VDEV: " is disk_err's own */
+			const char *m = td.v[i].msg, *c = strstr(m, ": ");
+			disk_err(d, o, "%s", !strncmp(m, "disk ", 5) && c ? c + 2 : m);
+		}
+		kxl_diag_free(&td);
+		if (!argv)
+			bad = 1;
+		else if (!have_qsd()) {
+			disk_err(d, o, "%s: targets are reached through qemu-storage-daemon, which is "
+				 "not installed (Debian: qemu-system-common%s)", proto,
+				 !strcmp(proto, "iscsi") ? " and qemu-block-extra" : "");
+			bad = 1;
+		}
+		return bad ? -1 : 0;
+	}
 	if (script && !strcmp(script, "block-drbd")) {
 		disk_err(d, o, "drbd: needs Xen's block-drbd hotplug script, which works through "
 			 "xenstore; KVM has none (attach the DRBD device on the host and give "
@@ -439,6 +475,9 @@ int kxl_domain_vmm_disks(const struct kxl_domain *dom, const struct kxl_cfg *cfg
 				    (get(j, "is_cdrom") && json_object_get_int(get(j, "is_cdrom")));
 		disks[i].discard = getb(j, "discard_enable", true);
 		disks[i].qemu_format = qemu_driver(gets(j, "format"));
+		disks[i].protocol = protocol_of(gets(j, "script"));
+		if (disks[i].protocol && !disks[i].qemu_format)
+			disks[i].qemu_format = "raw";	/* over the protocol, by the daemon */
 	}
 	free(v);
 	out->v = disks;

@@ -61,6 +61,7 @@ struct run {
 	const struct kxl_vmm_spec *spec;
 	struct kxl_vmm_result *res;
 	struct kxl_diag *d;
+	char *first_notes;	/* the first build's notes, one a line: STARTED's detail */
 	int sigfd;
 	int con_out;
 	int64_t clock_offset;
@@ -524,6 +525,16 @@ static void boot_messages(struct run *r, size_t before)
 		if (f) fclose(f);
 		else if (fd >= 0) close(fd);
 	}
+	/* the first build's notes go with its STARTED event (for the record of
+	 * what kxl changed, `list -l') */
+	if (r->gen == 0) {
+		struct sbuf nb = { 0 };
+		for (size_t i = before; i < d->n; i++)
+			if (d->v[i].sev == KXL_NOTE)
+				sbuf_printf(&nb, "%s\n", d->v[i].msg);
+		free(r->first_notes);
+		r->first_notes = nb.s;
+	}
 	/* keep the errors; drop what was reported (or is a repeat) */
 	size_t w = before;
 	for (size_t i = before; i < d->n; i++) {
@@ -602,7 +613,7 @@ static int child_spawn(struct run *r)
 		return kxl_err(r->d, "%s", m.text);
 	}
 	r->paused = s->start_paused;
-	emit(r, KXL_EV_STARTED, KXL_VMM_POWEROFF, false, NULL);
+	emit(r, KXL_EV_STARTED, KXL_VMM_POWEROFF, false, r->gen == 0 ? r->first_notes : NULL);
 	return 0;
 }
 
@@ -846,6 +857,7 @@ int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, str
 	reap_zombies(&r);	/* the rest are reaped when the caller waits or exits */
 	disks_close(&r);
 	net_hosts_close(spec, &r.nets);
+	free(r.first_notes);
 out:
 	if (tty_raw)
 		tcsetattr(spec->console_in, TCSAFLUSH, &saved_tty);

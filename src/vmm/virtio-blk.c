@@ -848,16 +848,6 @@ const struct virtio_kind virtio_blk_kind = {
 
 /* ---- qemu-storage-daemon (the parent's side, see virtio-blk.h) ---- */
 
-/* QEMU's option syntax: a comma in a value is written twice. */
-static void opt_add(struct sbuf *o, const char *v)
-{
-	for (; *v; v++) {
-		sbuf_add(o, v, 1);
-		if (*v == ',')
-			sbuf_add(o, v, 1);
-	}
-}
-
 static char *first_line(const char *path)
 {
 	char buf[400] = "";
@@ -919,19 +909,11 @@ int blk_qsd_start(const struct kxl_vmm_disk *k, struct blk_qsd *q, struct kxl_di
 	q->dir = tmpl;
 	q->sock = xasprintf("%s/nbd.sock", q->dir);
 	q->log = xasprintf("%s/qsd.log", q->dir);
-	const char *ro = k->readonly ? "on" : "off";
-	struct sbuf f = { 0 }, fm = { 0 }, srv = { 0 }, exp = { 0 };
-	sbuf_adds(&f, "driver=file,node-name=file0,filename=");
-	opt_add(&f, k->path);
-	sbuf_printf(&f, ",read-only=%s%s", ro, k->discard && !k->readonly ? ",discard=unmap" : "");
-	sbuf_printf(&fm, "driver=%s,node-name=disk0,file=file0,read-only=%s%s", k->qemu_format, ro,
-		    k->discard && !k->readonly ? ",discard=unmap" : "");
-	sbuf_adds(&srv, "addr.type=unix,addr.path=");
-	opt_add(&srv, q->sock);
-	sbuf_printf(&exp, "type=nbd,id=export0,node-name=disk0,name=%s,writable=%s", BLK_NBD_EXPORT,
-		    k->readonly ? "off" : "on");
-	char *argv[] = { "qemu-storage-daemon", "--blockdev", f.s, "--blockdev", fm.s,
-			 "--nbd-server", srv.s, "--export", exp.s, NULL };
+	char **argv = kxl_blk_qsd_argv(k, q->sock, BLK_NBD_EXPORT, d);
+	if (!argv) {
+		blk_qsd_stop(q);
+		return -1;
+	}
 	int logfd = open(q->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	pid_t pid = logfd < 0 ? -1 : fork();
 	if (pid == 0) {
@@ -952,10 +934,7 @@ int blk_qsd_start(const struct kxl_vmm_disk *k, struct blk_qsd *q, struct kxl_di
 	int e = errno;
 	if (logfd >= 0)
 		close(logfd);
-	free(f.s);
-	free(fm.s);
-	free(srv.s);
-	free(exp.s);
+	kxl_blk_qsd_argv_free(argv);
 	if (pid < 0) {
 		kxl_err(d, "disk %s: cannot start qemu-storage-daemon: %s", k->vdev, strerror(e));
 		blk_qsd_stop(q);

@@ -413,6 +413,35 @@ def t_list_long(e):
         e.kxl("destroy", n, want=0)
 
 
+def t_list_kvm(e):
+    """list -l: what kxl changed to run a Xen config on KVM (pv as PVH, disk names, root=)."""
+    disk = os.path.join(e.dir, "k1.img")
+    with open(disk, "wb") as f:
+        f.truncate(1024 * 1024)
+    path = os.path.join(e.dir, "k1.cfg")
+    with open(path, "w") as f:
+        # (the test guest acts on the first word of its command line)
+        f.write('name = "k1"\ntype = "pv"\nkernel = "%s"\n'
+                'cmdline = "powerbutton root=/dev/xvda1"\nmemory = 32\n'
+                "disk = [ 'format=raw,vdev=xvda1,target=%s' ]\n" % (GUEST, disk))
+    p = e.kxl("create", path, want=0)
+    for said in ("KVM has no PV mode", "/dev/xvda1 -> /dev/vda"):
+        check(said in p.stderr, f"create says `{said}' on stderr")
+    v = json.loads(e.kxl("list", "-l", "k1", want=0).stdout)[0]
+    check(v["config"]["c_info"]["type"] == "pv", "the config stays xl's (type pv)")
+    kvm = v.get("kvm", {})
+    ch = kvm.get("changes", [])
+    check(any("KVM has no PV mode" in c for c in ch), f"pv run as PVH recorded: {ch}")
+    check(any("/dev/xvda1 -> /dev/vda" in c for c in ch), f"root= rewrite recorded: {ch}")
+    check(kvm.get("disks") == [{"vdev": "xvda1", "guest": "/dev/vda"}], f"disk names: {kvm.get('disks')}")
+    check(sum(1 for c in ch if "KVM has no PV mode" in c) == 1, "each change once")
+    e.create("k2", "powerbutton")
+    v2 = json.loads(e.kxl("list", "-l", "k2", want=0).stdout)[0]
+    check("kvm" not in v2, "nothing changed: no kvm object")
+    for n in ("k1", "k2"):
+        e.kxl("destroy", n, want=0)
+
+
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
 
 

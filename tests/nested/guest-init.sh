@@ -7,7 +7,9 @@
 # modules) or powerbutton (busybox acpid turns the ACPI power button into a
 # poweroff once Debian's button and evdev modules are loaded), disk
 # (Debian's virtio_blk on kxl's disks: an ext4 root and a read-only disk;
-# disk1: the ext4 disk alone) or virtio
+# disk1: the ext4 disk alone; diskkill: a synced file, then unsynced writes
+# until the host kills the VMM), bench (bench/nested/run-io-bench's disk
+# and network measures) or virtio
 # (Debian's virtio modules bind kxl's virtio-mmio devices: rng and hvc0).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -137,6 +139,80 @@ disk|disk1)
     else
         echo "KXL-RO-WRITE: refused"
     fi
+    poweroff -f ;;
+diskkill)
+    # issue 14's durability check: a file on the ext4 root (xvda, raw) is
+    # written and synced, the marker KXL-DISK-SYNCED says so; then the guest
+    # keeps writing other, unsynced files until the host SIGKILLs the VMM.
+    for m in virtio_ring virtio virtio_mmio virtio_blk; do
+        grep -q "^$m " /proc/modules || insmod /lib/modules/$m.ko ||
+            echo "KXL-ERROR: insmod $m"
+    done
+    i=0
+    while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    root=
+    for arg in $(cat /proc/cmdline); do
+        case $arg in root=*) root=${arg#root=} ;; esac
+    done
+    mkdir -p /mnt
+    if mount -t ext4 "$root" /mnt; then
+        token=$(cat /proc/sys/kernel/random/uuid)
+        echo "KXL-DISK-TOKEN $token" > /mnt/kxl-disk.txt
+        dd if=/dev/urandom of=/mnt/big bs=1M count=4 2>/dev/null
+        sync
+        echo "KXL-DISK-SYNCED: $token $(md5sum < /mnt/big | cut -d' ' -f1)"
+        n=0
+        while :; do
+            dd if=/dev/urandom of=/mnt/junk$((n % 4)) bs=64k count=16 2>/dev/null
+            n=$((n + 1))
+            [ $n = 8 ] && echo "KXL-DISK-BUSY"
+        done
+    else
+        echo "KXL-ERROR: cannot mount $root"
+    fi
+    poweroff -f ;;
+bench)
+    # bench/nested/run-io-bench: kxl.mib MiB written then read with O_DIRECT
+    # on /dev/vda, kxl.secs seconds of 4 KiB random reads, kxl.netmib MiB
+    # sent over TCP to the host's port 5201 at kxl.host (this guest is
+    # kxl.ip/24), all by /bin/iobench; then KXL-BENCH-IDLE and kxl.idle
+    # seconds of rest while the host measures the VMM's memory.
+    for m in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net; do
+        grep -q "^$m " /proc/modules || insmod /lib/modules/$m.ko ||
+            echo "KXL-ERROR: insmod $m"
+    done
+    mib=256; secs=10; netmib=64; idle=10; ip=; host=
+    for arg in $(cat /proc/cmdline); do
+        case $arg in
+        kxl.mib=*) mib=${arg#kxl.mib=} ;;
+        kxl.secs=*) secs=${arg#kxl.secs=} ;;
+        kxl.netmib=*) netmib=${arg#kxl.netmib=} ;;
+        kxl.idle=*) idle=${arg#kxl.idle=} ;;
+        kxl.ip=*) ip=${arg#kxl.ip=} ;;
+        kxl.host=*) host=${arg#kxl.host=} ;;
+        esac
+    done
+    i=0
+    while { [ ! -b /dev/vda ] || [ ! -e /sys/class/net/eth0 ]; } && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    echo "KXL-BENCH-DISKS: $(ls /sys/block | grep -c '^vd')"
+    iobench seqwrite /dev/vda "$mib"
+    iobench seqread /dev/vda "$mib"
+    iobench randread /dev/vda "$secs"
+    if [ -n "$ip" ]; then
+        ip link set lo up
+        ip addr add "$ip/24" dev eth0
+        ip link set eth0 up
+        i=0
+        while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        ping -c 2 -w 10 "$host" >/dev/null 2>&1 || echo "KXL-ERROR: no ping to $host"
+        iobench send "$host" 5201 "$netmib"
+    fi
+    echo "KXL-BENCH-IDLE"
+    sleep "$idle"
     poweroff -f ;;
 virtio)
     # Debian's virtio modules find kxl's virtio-mmio devices through ACPI

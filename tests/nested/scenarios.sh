@@ -459,6 +459,124 @@ if ! kxl_skip kxl-disk-qcow2; then
     fi
 fi
 
+# issue 14: an nbd: target (script=block-nbd). A qemu-storage-daemon here is
+# the NBD server of an ext4 image on 127.0.0.1:10809; kxl's own daemon
+# reaches it with QEMU's nbd driver and kxl's virtio-blk serves the guest,
+# which writes and syncs a file; once the server has stopped, the file is
+# read back out of the image with debugfs.
+if ! kxl_skip kxl-disk-nbd; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./qemu-storage-daemon ]; then
+        report kxl-disk-nbd SKIP "(mke2fs, debugfs or qemu-storage-daemon not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-disk-nbd.log
+        slog=$LOGS/kxl-disk-nbd-server.log
+        rm -f root.img big.out
+        ip link set lo up 2>/dev/null	# the host's loopback, for 127.0.0.1
+        ./mke2fs -q -F -t ext4 root.img 32M >"$slog" 2>&1 || show_log "$slog"
+        ./qemu-storage-daemon --blockdev driver=file,node-name=f0,filename=root.img \
+            --nbd-server addr.type=inet,addr.host=127.0.0.1,addr.port=10809 \
+            --export type=nbd,id=e0,node-name=f0,name=root,writable=on >>"$slog" 2>&1 &
+        spid=$!
+        i=0
+        while ! grep -q ':2A39 ' /proc/net/tcp 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+        boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c disk-nbd.cfg
+        stop_pid $spid
+        why=
+        v=$(value KXL-DISK-ROOT "$log"); [ "$v" = /dev/vda ] || why="$why root=$v"
+        v=$(value KXL-DISK-SERIAL "$log"); [ "$v" = "xvda " ] || [ "$v" = xvda ] || why="$why serials=$v"
+        wrote=$(value KXL-DISK-WROTE "$log")
+        token=${wrote%% *}; sum=${wrote#* }
+        got=$(./debugfs -R 'cat /kxl-disk.txt' root.img 2>/dev/null)
+        [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why file-on-the-image:'$got'"
+        ./debugfs -R 'dump /big big.out' root.img >/dev/null 2>&1
+        got=; [ -f big.out ] && got=$(md5sum < big.out | cut -d' ' -f1)
+        [ -n "$sum" ] && [ "$got" = "$sum" ] || why="$why big-file-checksum"
+        if [ -z "$why" ] && [ $rc = 0 ]; then
+            report kxl-disk-nbd PASS "(ext4 over nbd:127.0.0.1:10809/root read back) $(secs "$t0")s"
+        else
+            report kxl-disk-nbd FAIL "(${why# }, kxl rc=$rc)"; show_log "$log"; show_log "$slog"
+        fi
+        rm -f root.img big.out
+    fi
+fi
+
+# kxl_tree PID: PID and every process below it (from /proc's parent links)
+kxl_tree() {
+    for f in /proc/[0-9]*/stat; do
+        l=$(cat "$f" 2>/dev/null) || continue
+        p=${f#/proc/}; p=${p%/stat}
+        r=${l##*) }
+        set -- $r
+        echo "$p $2"
+    done | awk -v root="$1" '{ pp[$1] = $2 }
+        END { want[root] = 1; n = 1
+              while (n) { n = 0; for (p in pp) if (!(p in want) && (pp[p] in want)) { want[p] = 1; n = 1 } }
+              for (p in want) print p }'
+}
+
+# issue 14: durability. The guest (disk-kill.cfg) writes a file and 4 MiB on
+# its ext4 root (raw, served by the VMM), runs sync, says KXL-DISK-SYNCED and
+# goes on writing other files; once it is busy, every process of the domain
+# (kxl create -F, its VMM child) gets SIGKILL at once. The image's journal is
+# replayed (e2fsck, as the next mount would), then the synced file and the
+# 4 MiB are read out with debugfs: nothing synced may be missing. Before the
+# kill, `kxl list -l` must show what kxl changed (root=, console=ttyS0, the
+# disk's name).
+if ! kxl_skip kxl-disk-kill; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./e2fsck ]; then
+        report kxl-disk-kill SKIP "(mke2fs, debugfs or e2fsck not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-disk-kill.log
+        flog=$LOGS/kxl-disk-kill-fsck.log
+        rm -f root.img big.out
+        ./mke2fs -q -F -t ext4 root.img 64M >"$flog" 2>&1 || show_log "$flog"
+        "$KXL" create -F -c disk-kill.cfg </dev/null >"$log" 2>&1 &
+        pid=$!
+        why=; nk=0
+        if wait_for "$log" KXL-DISK-BUSY 1 "$BOOT_TIMEOUT" $pid; then
+            # what kxl changed to run the config, as list -l records it
+            "$KXL" list -l nested-disk-kill >"$LOGS/kxl-disk-kill-list.json" 2>&1
+            for want in '/dev/xvda -> /dev/vda' 'appended console=ttyS0' '"guest": "/dev/vda"'; do
+                grep -q -- "$want" "$LOGS/kxl-disk-kill-list.json" || why="$why list-l-lacks:'$want'"
+            done
+            pids=$(kxl_tree $pid | tr '\n' ' ')
+            nk=$(echo $pids | wc -w)
+            echo "killing: $(for p in $pids; do printf '%s(%s) ' $p "$(cat /proc/$p/comm 2>/dev/null)"; done)" >>"$flog"
+            kill -KILL $pids 2>/dev/null
+            wait $pid 2>/dev/null
+            krc=$?
+            i=0
+            for p in $pids; do
+                while kill -0 $p 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+                kill -0 $p 2>/dev/null && why="$why pid-$p-survived-SIGKILL"
+            done
+            [ $krc = 137 ] || why="$why kxl-rc=$krc-want-137"
+            [ "$nk" -ge 2 ] || why="$why only-$nk-processes"
+        else
+            why="$why no-KXL-DISK-BUSY"
+            stop_pid $pid
+        fi
+        ./e2fsck -fy root.img >>"$flog" 2>&1
+        frc=$?
+        [ $frc -le 1 ] || why="$why e2fsck-rc=$frc"
+        synced=$(value KXL-DISK-SYNCED "$log")
+        token=${synced%% *}; sum=${synced#* }
+        got=$(./debugfs -R 'cat /kxl-disk.txt' root.img 2>/dev/null)
+        [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why synced-file:'$got'"
+        ./debugfs -R 'dump /big big.out' root.img >/dev/null 2>&1
+        got=; [ -f big.out ] && got=$(md5sum < big.out | cut -d' ' -f1)
+        [ -n "$sum" ] && [ "$got" = "$sum" ] || why="$why synced-4MiB-checksum"
+        if [ -z "$why" ]; then
+            report kxl-disk-kill PASS "($nk processes SIGKILLed while the guest wrote; e2fsck rc=$frc, synced file and 4 MiB intact) $(secs "$t0")s"
+        else
+            report kxl-disk-kill FAIL "(${why# })"; show_log "$log"; show_log "$flog"
+        fi
+        rm -f root.img big.out
+    fi
+fi
+
 # issue 16: bootloader = "pygrub". A partitioned disk (sfdisk, MBR, one
 # ext4 partition made with mke2fs -d) holds Debian's kernel and the test
 # initramfs in /boot and a grub.cfg as grub-mkconfig writes it (a default

@@ -217,6 +217,7 @@ static void test_domain(void)
 		free(path);
 	}
 	CHECK(has_msg(&d, KXL_ERROR, "script=block-iscsi"));
+	CHECK(has_msg(&d, KXL_ERROR, "iscsi target `iqn.x': `iqn.x' is not understood (iqn=IQN,portal="));
 	CHECK(has_msg(&d, KXL_ERROR, "drbd:"));
 	CHECK(has_msg(&d, KXL_ERROR, "backendtype=standalone without specification=virtio"));
 	CHECK(has_msg(&d, KXL_ERROR, "format=qcow2 is served through qemu-storage-daemon, which is not installed"));
@@ -253,11 +254,104 @@ static void test_domain(void)
 	rmdir(dir);
 }
 
+/* argv[2], the protocol node, of qemu-storage-daemon for a target; NULL
+ * when refused (the message in *msg). */
+static char *node(const char *proto, const char *target, bool ro, char **msg)
+{
+	struct kxl_vmm_disk k = { .path = target, .vdev = "xvda", .protocol = proto,
+				  .readonly = ro, .discard = true };
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	char **argv = kxl_blk_qsd_argv(&k, "/run/q,s.sock", "kxl", &d);
+	char *r = argv ? strdup(argv[2]) : NULL;
+	*msg = d.n ? strdup(d.v[0].msg) : NULL;
+	if (argv) {
+		/* the rest of the command line, as virtio-blk.c runs it */
+		CHECK(!strcmp(argv[0], "qemu-storage-daemon") && !strcmp(argv[1], "--blockdev"));
+		CHECK(!strcmp(argv[4], ro ? "driver=raw,node-name=disk0,file=file0,read-only=on" :
+			      "driver=raw,node-name=disk0,file=file0,read-only=off,discard=unmap"));
+		CHECK(!strcmp(argv[5], "--nbd-server") &&
+		      !strcmp(argv[6], "addr.type=unix,addr.path=/run/q,,s.sock"));
+		CHECK(!strcmp(argv[8], ro ? "type=nbd,id=export0,node-name=disk0,name=kxl,writable=off" :
+			      "type=nbd,id=export0,node-name=disk0,name=kxl,writable=on"));
+		CHECK(argv[9] == NULL);
+	}
+	kxl_blk_qsd_argv_free(argv);
+	kxl_diag_free(&d);
+	return r;
+}
+
+static int node_is(const char *proto, const char *target, bool ro, const char *want)
+{
+	char *msg, *got = node(proto, target, ro, &msg);
+	int ok = got && !strcmp(got, want);
+	if (!ok)
+		fprintf(stderr, "%s `%s': got `%s' (%s), want `%s'\n", proto ? proto : "file", target,
+			got ? got : "NULL", msg ? msg : "", want);
+	free(got);
+	free(msg);
+	return ok;
+}
+
+static int node_refused(const char *proto, const char *target, const char *why)
+{
+	char *msg, *got = node(proto, target, false, &msg);
+	int ok = !got && msg && strstr(msg, why);
+	if (!ok)
+		fprintf(stderr, "%s `%s': got `%s' (%s), want refused: %s\n", proto, target,
+			got ? got : "NULL", msg ? msg : "", why);
+	free(got);
+	free(msg);
+	return ok;
+}
+
+/* qemu-storage-daemon's command line for files and network targets
+ * (src/vmm/blk-target.c), without running it */
+static void test_qsd_argv(void)
+{
+	CHECK(node_is(NULL, "/srv/a,b.qcow2", false,
+		      "driver=file,node-name=file0,filename=/srv/a,,b.qcow2,read-only=off,discard=unmap"));
+	CHECK(node_is("nbd", "10.0.0.1:10809", false,
+		      "driver=nbd,node-name=file0,server.type=inet,server.host=10.0.0.1,"
+		      "server.port=10809,read-only=off,discard=unmap"));
+	CHECK(node_is("nbd", "nbd.example.com 2000", true,
+		      "driver=nbd,node-name=file0,server.type=inet,server.host=nbd.example.com,"
+		      "server.port=2000,read-only=on"));
+	CHECK(node_is("nbd", "[fd00::1]:10810/vol1", true,
+		      "driver=nbd,node-name=file0,server.type=inet,server.host=fd00::1,"
+		      "server.port=10810,export=vol1,read-only=on"));
+	CHECK(node_is("nbd", "host", true,
+		      "driver=nbd,node-name=file0,server.type=inet,server.host=host,"
+		      "server.port=10809,read-only=on"));
+	CHECK(node_is("nbd", "unix:/run/nbd.sock", true,
+		      "driver=nbd,node-name=file0,server.type=unix,server.path=/run/nbd.sock,read-only=on"));
+	CHECK(node_is("iscsi", "iqn=iqn.2001-05.com.example:disk0,portal=192.0.2.1:3260", true,
+		      "driver=iscsi,node-name=file0,transport=tcp,portal=192.0.2.1:3260,"
+		      "target=iqn.2001-05.com.example:disk0,lun=0,read-only=on"));
+	CHECK(node_is("iscsi", "portal=san,iqn=iqn.x:y,lun=3", true,
+		      "driver=iscsi,node-name=file0,transport=tcp,portal=san,target=iqn.x:y,lun=3,"
+		      "read-only=on"));
+	CHECK(node_refused("nbd", "", "names no server"));
+	CHECK(node_refused("nbd", "host:0", "is not a TCP port"));
+	CHECK(node_refused("nbd", "host:65536", "is not a TCP port"));
+	CHECK(node_refused("nbd", "host:12ab", "is not a TCP port"));
+	CHECK(node_refused("nbd", "[fd00::1", "closing"));
+	CHECK(node_refused("nbd", "unix:sock", "absolute"));
+	CHECK(node_refused("nbd", "host:1,x=y", "is not a TCP port"));
+	CHECK(node_refused("iscsi", "iqn=iqn.x", "needs iqn= and portal="));
+	CHECK(node_refused("iscsi", "iqn=,portal=p", "needs iqn= and portal="));
+	CHECK(node_refused("iscsi", "iqn=a,portal=p,lun=x", "not a LUN"));
+	CHECK(node_refused("iscsi", "iqn=a,portal=p,password=s", "`password=s' is not understood"));
+	CHECK(node_refused("iscsi", "iqn.2001-05.com.example:disk0", "is not understood"));
+	CHECK(node_refused("rbd", "pool/img", "no protocol"));
+}
+
 int main(void)
 {
 	test_vdev();
 	test_cmdline();
 	test_domain();
+	test_qsd_argv();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
