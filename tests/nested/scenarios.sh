@@ -466,8 +466,9 @@ fi
 # entry, hand its kernel and initramfs to the builder and its arguments to
 # the guest, which mounts its root (root=/dev/xvda1: the partition) and
 # writes a file that is read back from the image. pygrub_image FILE makes
-# the image; pygrub_boot NAME CFG IMAGE-TO-RAW boots it and checks.
-pygrub_image() {
+# the image (WORD: the default entry's kxl.test= instead of disk1);
+# pygrub_boot NAME CFG IMAGE-TO-RAW boots it and checks.
+pygrub_image() {	# file [word]
     rm -rf pygrub.d "$1" pygrub.fs
     mkdir -p pygrub.d/boot/grub
     cp vmlinuz pygrub.d/boot/vmlinuz-kxl; cp initrd.cpio pygrub.d/boot/initrd.img-kxl
@@ -497,6 +498,7 @@ submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-a
 	}
 }
 GRUB
+    [ -z "$2" ] || sed -i "s/kxl.test=disk1/kxl.test=$2/" pygrub.d/boot/grub/grub.cfg
     ./mke2fs -q -F -t ext4 -d pygrub.d pygrub.fs 48M &&
         dd if=/dev/zero of="$1" bs=1M count=50 2>/dev/null &&
         echo 'label: dos
@@ -585,6 +587,46 @@ if ! kxl_skip kxl-pygrub-bg; then
             report kxl-pygrub-bg FAIL "(${why# })"; show_log "$log"; [ -f "$LOGS/kxl-pygrub-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-bg-console.log"
         fi
         rm -f pygrub.img
+    fi
+fi
+# The bootloader runs again at each reboot, as libxl runs pygrub at every
+# build: the guest rewrites its default entry's command line in grub.cfg
+# (kxl.test=regrub -> kxl.test=poweroff kxl.boot=second) and reboots; the
+# second boot must show the new command line and power off. Then a guest
+# that deletes its grub.cfg and kernel before it reboots: the reboot fails,
+# the domain is destroyed and kxl create says why (libxl fails it too).
+if ! kxl_skip kxl-pygrub-reboot; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ]; then
+        report kxl-pygrub-reboot SKIP "(mke2fs, debugfs or sfdisk not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-pygrub-reboot.log
+        why=
+        if pygrub_image pygrub.img regrub >"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+            boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c pygrub.cfg
+            [ $rc = 0 ] || why="$why kxl-rc=$rc"
+            [ "$(count "$MARK" "$log")" = 2 ] || why="$why markers=$(count "$MARK" "$log")"
+            grep -q 'KXL-REGRUB: regrub done' "$log" || why="$why not-rewritten"
+            [ "$(count 'bootloader: kernel .*:/boot/vmlinuz-kxl' "$log")" -ge 2 ] || why="$why bootloader-notes=$(count 'bootloader: kernel' "$log")"
+            v=$(sed -n 's/^KXL-CMDLINE: //p' "$log" | tr -d '\r' | tail -n 1)
+            case " $v " in *" kxl.test=poweroff kxl.boot=second "*) ;; *) why="$why second-cmdline:'$v'" ;; esac
+        else
+            why=" image"; show_log "$LOGS/kxl-pygrub-reboot-prep.log"
+        fi
+        rm -f pygrub.img
+        flog=$LOGS/kxl-pygrub-reboot-fail.log
+        if [ -z "$why" ] && pygrub_image pygrub.img ungrub >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+            boot_fg "$flog" "$BOOT_TIMEOUT" "$KXL" create -F -c pygrub.cfg
+            [ $rc = 1 ] || why="$why fail-rc=$rc"
+            [ "$(count "$MARK" "$flog")" = 1 ] || why="$why fail-markers=$(count "$MARK" "$flog")"
+            grep -q 'reboot failed, the domain is destroyed: .*pygrub.img: bootloader: ' "$flog" || why="$why no-reboot-error"
+        fi
+        rm -f pygrub.img
+        if [ -z "$why" ]; then
+            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry; a reboot without grub.cfg failed with its reason) $(secs "$t0")s"
+        else
+            report kxl-pygrub-reboot FAIL "(${why# })"; show_log "$log"; [ -f "$flog" ] && show_log "$flog"
+        fi
     fi
 fi
 if ! kxl_skip kxl-pygrub-qcow2; then
