@@ -109,6 +109,8 @@ struct bl_request {
 	const char *args;	/* --args */
 	const char *cmdline;	/* the interactive menu's edited command line: replaces
 				 * the entry's arguments and --args, or NULL */
+	int isconfig;		/* pygrub's --isconfig: fd is a GRUB 2 menu file, not a
+				 * disk; the entry is chosen and named, nothing copied */
 	int list;		/* BL_LIST_TEXT (-l): print the entries to listfd;
 				 * BL_LIST_MENU: the menu for the interactive menu (tmenu.c) */
 	int listfd;

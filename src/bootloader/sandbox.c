@@ -285,7 +285,7 @@ int bl_find_sandboxed(int fd, const struct bl_request *rq, int kfd, int rfd,
 		    c->kernel_size > BL_KERNEL_MAX || c->ramdisk_size > BL_RAMDISK_MAX ||
 		    strlen(c->args) >= BL_CMDLINE_MAX || strchr(c->args, '\n'))
 			snprintf(err, errlen, "the disk reader's result does not match what it wrote");
-		else if (!rq->list && c->kernel_size == 0)
+		else if (!rq->list && !rq->isconfig && c->kernel_size == 0)
 			snprintf(err, errlen, "%s: the kernel is an empty file", c->kernel);
 		else {
 			*out = *c;

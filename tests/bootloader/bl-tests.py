@@ -447,6 +447,50 @@ def main():
     refuse('a swap partition', disk('swap', [xfs]), r'unsupported filesystem swap on partition 1')
     refuse('--offset past the end', deb, r'past the end', extra=['--offset=999999999999'])
     refuse('--entry naming nothing', deb, r'no boot entry', extra=['--entry=nope'])
+    isconfig()
+
+
+def isconfig():
+    """--isconfig: the file is a menu read as grub.cfg (pygrub's first
+    parser); the chosen entry is printed as pygrub prints it."""
+    cfg = os.path.join(TMP, 'isconfig.cfg')
+    with open(cfg, 'w') as f:
+        f.write("set default=\"1\"\n"
+                "menuentry 'A' {\n linux /boot/vmlinuz-a root=/dev/xvda1 ro quiet\n"
+                " initrd /boot/initrd-a\n}\n"
+                "menuentry 'B' --id b-id {\n\tlinux\t/boot/vmlinuz-b root=/dev/xvda1 ro single\n"
+                "\tinitrd\t/boot/initrd-b\n}\n"
+                "menuentry 'C' {\n\tlinux\t/boot/vmlinuz-c\n}\n")
+    want = {
+        (): '  kernel: /boot/vmlinuz-b\n  initrd: /boot/initrd-b\n  args: root=/dev/xvda1 ro single\n',
+        ('--entry=0',): '  kernel: /boot/vmlinuz-a\n  initrd: /boot/initrd-a\n  args: root=/dev/xvda1 ro quiet\n',
+        ('--entry=2',): '  kernel: /boot/vmlinuz-c\n  args: \n',
+        ('--args=x=1',): '  kernel: /boot/vmlinuz-b\n  initrd: /boot/initrd-b\n  args: root=/dev/xvda1 ro single x=1\n',
+    }
+    for extra, text in want.items():
+        r = subprocess.run([KXL, '-q', '--isconfig'] + list(extra) + [cfg], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        ok(r.returncode == 0 and r.stdout == text, '--isconfig %s' % ' '.join(extra),
+           'rc=%d out=%r err=%r' % (r.returncode, r.stdout, r.stderr))
+        if HAVE_PYGRUB:
+            p = subprocess.run([PYGRUB, '-q', '--isconfig'] + list(extra) + [cfg], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            ok(p.returncode == 0 and p.stdout == r.stdout, '--isconfig %s: as pygrub' % ' '.join(extra),
+               'pygrub rc=%d out=%r, kxl %r' % (p.returncode, p.stdout, r.stdout))
+    bad = os.path.join(TMP, 'isconfig-bad.cfg')
+    with open(bad, 'w') as f:
+        f.write('menuentry x {\n')
+    big = os.path.join(TMP, 'isconfig-big.cfg')
+    with open(big, 'wb') as f:
+        f.write(b'#' * ((1 << 20) + 1))
+    for name, path, msg in (('an unclosed block', bad, 'end of file inside'),
+                            ('a 1 MiB + 1 file', big, 'larger than 1048576 bytes'),
+                            ('a directory', TMP, '--isconfig takes a configuration file'),
+                            ('a device', '/dev/null', '--isconfig takes a configuration file')):
+        r = subprocess.run([KXL, '-q', '--isconfig', path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        ok(r.returncode == 1 and msg in r.stderr and len(r.stderr.splitlines()) == 1 and not r.stdout,
+           '--isconfig refuses %s' % name, 'rc=%d out=%r err=%r' % (r.returncode, r.stdout, r.stderr))
 
 
 def bench():
