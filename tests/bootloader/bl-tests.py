@@ -268,6 +268,7 @@ def main():
     expect('debian grub.cfg, MBR, default entry', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet')
     expect('debian, sxp output', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet', fmt='sxp')
     expect('debian, simple0 output', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet', fmt='simple0')
+    blockdev(deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet')
     expect('debian, --entry=0 --args appended', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet xen=1',
            extra=['--entry=0', '--args=xen=1'])
     expect('debian, --entry by title of the top entry', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet',
@@ -448,6 +449,29 @@ def main():
     refuse('--offset past the end', deb, r'past the end', extra=['--offset=999999999999'])
     refuse('--entry naming nothing', deb, r'no boot entry', extra=['--entry=nope'])
     isconfig()
+
+
+def blockdev(img, kernel, ramdisk, args):
+    """The same disk as a block device (a read-only loop device), as a
+    phy: first disk is; skipped, saying why, where no loop device can be had."""
+    why = None
+    if os.geteuid() != 0:
+        why = 'not root'
+    elif not shutil.which('losetup'):
+        why = 'no losetup'
+    else:
+        p = subprocess.run(['losetup', '-r', '-f', '--show', img], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            why = 'losetup: ' + p.stderr.strip()
+    if why:
+        ok(True, 'debian on a loop block device # SKIP %s' % why)
+        return
+    dev = p.stdout.strip()
+    try:
+        expect('debian on a loop block device (%s)' % dev, dev, kernel, ramdisk, args)
+    finally:
+        subprocess.run(['losetup', '-d', dev])
 
 
 def isconfig():
