@@ -116,6 +116,31 @@ if plan:
     ok(cl and int(cl[0]['size'], 16) == len('root=/dev/xvda1 ro  console=hvc0') + 1,
        'the command line is the entry\'s', json.dumps(cl))
 
+# the same disk as a block device (a read-only loop device, phy: as xl
+# writes it): check and layout read the kernel from it
+why = ('not root' if os.geteuid() != 0 else 'no losetup' if not shutil.which('losetup') else None)
+if not why:
+    lo = run('losetup', '-r', '-f', '--show', img)
+    why = None if lo.returncode == 0 else 'losetup: ' + lo.stderr.strip()
+if why:
+    ok(True, 'a block device as the first disk # SKIP %s' % why)
+else:
+    dev = lo.stdout.strip()
+    try:
+        c = os.path.join(TMP, 'blockdev.cfg')
+        with open(c, 'w') as f:
+            f.write('name = "blockdev"\ntype = "pvh"\nmemory = 64\nbootloader = "pygrub"\n'
+                    'disk = [ "phy:%s,xvda,r" ]\n' % dev)
+        r = run(KXL, 'check', c)
+        ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0 (%d bytes)' % (dev, ksize) in r.stderr,
+           'check reads the kernel from a block device as the first disk (%s)' % dev, r.stdout + r.stderr)
+        plan, r = layout(c)
+        ok(plan is not None and region(plan, 'kernel PT_LOAD') and
+           all(g['source'] == dev + ':/boot/vmlinuz-1.0' for g in region(plan, 'kernel PT_LOAD')),
+           'layout builds from the block device\'s kernel', r.stderr)
+    finally:
+        run('losetup', '-d', dev)
+
 # every name of pygrub is kxl's own; kxl-bootloader too
 for i, name in enumerate(['/usr/bin/pygrub', '/usr/lib/xen-4.17/bin/pygrub', 'kxl-bootloader']):
     r = run(KXL, 'check', cfg('name%d' % i, img, bootloader=name))
