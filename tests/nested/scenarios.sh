@@ -592,7 +592,8 @@ fi
 # The bootloader runs again at each reboot, as libxl runs pygrub at every
 # build: the guest rewrites its default entry's command line in grub.cfg
 # (kxl.test=regrub -> kxl.test=poweroff kxl.boot=second) and reboots; the
-# second boot must show the new command line and power off. Then a guest
+# second boot must show the new command line and power off; the same with
+# create in the background (the monitor runs it). Then a guest
 # that deletes its grub.cfg and kernel before it reboots: the reboot fails,
 # the domain is destroyed and kxl create says why (libxl fails it too).
 if ! kxl_skip kxl-pygrub-reboot; then
@@ -601,7 +602,7 @@ if ! kxl_skip kxl-pygrub-reboot; then
     else
         t0=$(now_cs)
         log=$LOGS/kxl-pygrub-reboot.log
-        why=
+        why=; failmsg=; blog=
         if pygrub_image pygrub.img regrub >"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
             boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c pygrub.cfg
             [ $rc = 0 ] || why="$why kxl-rc=$rc"
@@ -620,12 +621,35 @@ if ! kxl_skip kxl-pygrub-reboot; then
             [ $rc = 1 ] || why="$why fail-rc=$rc"
             [ "$(count "$MARK" "$flog")" = 1 ] || why="$why fail-markers=$(count "$MARK" "$flog")"
             grep -q 'reboot failed, the domain is destroyed: .*pygrub.img: bootloader: ' "$flog" || why="$why no-reboot-error"
+            failmsg=$(grep -o 'reboot failed.*' "$flog" | head -n 1)
+        fi
+        rm -f pygrub.img
+        # and in the background: the monitor (a fork of create) runs it
+        blog=$LOGS/kxl-pygrub-reboot-bg.log
+        if [ -z "$why" ] && pygrub_image pygrub.img regrub >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+            rm -f /run/kxl/log/nested-pygrub.console.log*
+            if timeout 60 "$KXL" create pygrub.cfg </dev/null >"$blog" 2>&1; then
+                i=0
+                while "$KXL" list 2>/dev/null | grep -q nested-pygrub && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+                    sleep 0.5; i=$((i + 1))
+                done
+                "$KXL" list 2>/dev/null | grep -q nested-pygrub && { why="$why bg-still-running"; "$KXL" destroy nested-pygrub >/dev/null 2>&1; }
+                clog=$LOGS/kxl-pygrub-reboot-bg-console.log
+                cp /run/kxl/log/nested-pygrub.console.log "$clog" 2>/dev/null || why="$why bg-no-console-log"
+                [ "$(count "$MARK" "$clog")" = 2 ] || why="$why bg-markers=$(count "$MARK" "$clog")"
+                v=$(sed -n 's/^KXL-CMDLINE: //p' "$clog" | tr -d '\r' | tail -n 1)
+                case " $v " in *" kxl.test=poweroff kxl.boot=second "*) ;; *) why="$why bg-second-cmdline:'$v'" ;; esac
+                grep 'bootloader: kernel' /run/kxl/log/nested-pygrub.log >>"$blog" 2>/dev/null
+            else
+                why="$why bg-create-failed"
+            fi
         fi
         rm -f pygrub.img
         if [ -z "$why" ]; then
-            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry; a reboot without grub.cfg failed with its reason) $(secs "$t0")s"
+            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry, in the foreground and in the background; a reboot without grub.cfg failed: $failmsg) $(secs "$t0")s"
         else
             report kxl-pygrub-reboot FAIL "(${why# })"; show_log "$log"; [ -f "$flog" ] && show_log "$flog"
+            [ -f "$blog" ] && show_log "$blog"; [ -f "$LOGS/kxl-pygrub-reboot-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-reboot-bg-console.log"
         fi
     fi
 fi
