@@ -24,7 +24,9 @@
 static const struct { const char *path; enum bl_kind kind; } menus[] = {
 	{ "/boot/grub/grub.cfg", BL_GRUB2 }, { "/grub/grub.cfg", BL_GRUB2 },
 	{ "/boot/grub2/grub.cfg", BL_GRUB2 }, { "/grub2/grub.cfg", BL_GRUB2 },
-	{ "/boot/isolinux/isolinux.cfg", BL_EXTLINUX }, { "/boot/extlinux/extlinux.conf", BL_EXTLINUX },
+	{ "/boot/isolinux/isolinux.cfg", BL_EXTLINUX },
+	{ "/isolinux/isolinux.cfg", BL_EXTLINUX },	/* installer ISOs; pygrub does not look here */
+	{ "/boot/extlinux/extlinux.conf", BL_EXTLINUX },
 	{ "/boot/extlinux.conf", BL_EXTLINUX }, { "/extlinux/extlinux.conf", BL_EXTLINUX },
 	{ "/extlinux.conf", BL_EXTLINUX },
 	{ "/boot/grub/menu.lst", BL_GRUB1 }, { "/boot/grub/grub.conf", BL_GRUB1 },
