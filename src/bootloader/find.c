@@ -96,7 +96,8 @@ static int add_bls(struct bl_fs *fs, struct bl_menu *m, int at, const char *env,
 		m->entries = xrealloc(m->entries, (size_t)(m->nentries + b.nentries + 1) * sizeof(*m->entries));
 		memmove(&m->entries[at + b.nentries], &m->entries[at],
 			(size_t)(m->nentries - at) * sizeof(*m->entries));
-		memcpy(&m->entries[at], b.entries, (size_t)b.nentries * sizeof(*b.entries));
+		if (b.nentries)	/* (an empty entries directory: b.entries is NULL) */
+			memcpy(&m->entries[at], b.entries, (size_t)b.nentries * sizeof(*b.entries));
 		m->nentries += b.nentries;
 		free(b.entries);
 		b.entries = NULL;
