@@ -141,6 +141,29 @@ else:
     finally:
         run('losetup', '-d', dev)
 
+# an installer-style ISO 9660 image as a devtype=cdrom first disk
+if not shutil.which('xorriso'):
+    ok(True, 'an ISO 9660 cdrom as the first disk # SKIP no xorriso')
+else:
+    root = os.path.join(TMP, 'iso.d')
+    os.makedirs(os.path.join(root, 'boot/grub'))
+    shutil.copy(GUEST, os.path.join(root, 'boot/vmlinuz-1.0'))
+    with open(os.path.join(root, 'boot/initrd.img-1.0'), 'wb') as f:
+        f.write(INITRD)
+    with open(os.path.join(root, 'boot/grub/grub.cfg'), 'w') as f:
+        f.write(GRUB)
+    iso = os.path.join(TMP, 'cd.iso')
+    subprocess.run(['xorriso', '-as', 'mkisofs', '-R', '-J', '-o', iso, root], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    c = os.path.join(TMP, 'cdrom.cfg')
+    with open(c, 'w') as f:
+        f.write('name = "cdrom"\ntype = "pvh"\nmemory = 64\nbootloader = "pygrub"\n'
+                'disk = [ "%s,raw,xvdc,r,devtype=cdrom" ]\n' % iso)
+    r = run(KXL, 'check', c)
+    ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0 (%d bytes), ramdisk %s:/boot/initrd.img-1.0'
+       % (iso, ksize, iso) in r.stderr, 'check reads the kernel from an ISO 9660 cdrom first disk',
+       r.stdout + r.stderr)
+
 # every name of pygrub is kxl's own; kxl-bootloader too
 for i, name in enumerate(['/usr/bin/pygrub', '/usr/lib/xen-4.17/bin/pygrub', 'kxl-bootloader']):
     r = run(KXL, 'check', cfg('name%d' % i, img, bootloader=name))
