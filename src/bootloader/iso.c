@@ -8,7 +8,8 @@
  * (src/bootloader/meson.build), and the wrappers below turn the one name
  * "kxlfd:FD:OFFSET:SIZE" into a stdio stream over that descriptor
  * (fopencookie), reading with pread() within [OFFSET, OFFSET + SIZE) only;
- * every other name goes to the real fopen() and stat(). No open(2) is
+ * every other name goes to the real fopen() and stat() (calloc is wrapped
+ * too, below). No open(2) is
  * made, so no host file can be reached, and reads cannot leave the
  * partition. File contents are copied by the kernel (sendfile) from the
  * file's extent into the destination, after its bounds are checked.
@@ -124,6 +125,28 @@ int __wrap_stat(const char *path, struct stat *st)
 	return 0;
 }
 
+/* While libiso9660 runs (iso_active), one allocation is capped: it callocs
+ * a directory's recorded size (up to 4 GiB) before it reads it, and then
+ * walks the whole buffer even when the image was shorter. The sandbox's
+ * RLIMIT_AS stops the largest; the cap (calloc wrapped like fopen, passed
+ * straight through otherwise) keeps every build fast, sanitizers included,
+ * which lift that limit. */
+#define ISO_ALLOC_MAX (16u << 20)
+static int iso_active;
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	size_t total;
+	if (iso_active && (__builtin_mul_overflow(n, size, &total) || total > ISO_ALLOC_MAX)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
 /* libcdio's messages: the last one is kept for the error, none printed. */
 static char last_msg[160];
 
@@ -142,7 +165,9 @@ int bl_iso_open(int fd, uint64_t off, uint64_t size, struct bl_iso **out, char *
 	last_msg[0] = 0;
 	snprintf(name, sizeof(name), "kxlfd:%d:%llu:%llu", fd, (unsigned long long)off,
 		 (unsigned long long)size);
+	iso_active = 1;
 	iso9660_t *iso = iso9660_open_ext(name, ISO_EXTENSION_ALL);
+	iso_active = 0;
 	if (!iso) {
 		snprintf(err, errlen, "libiso9660 cannot read the volume descriptors%s%s",
 			 last_msg[0] ? ": " : "", last_msg);
@@ -173,7 +198,9 @@ static iso9660_stat_t *lookup(struct bl_iso *b, const char *path, char *err, siz
 		return NULL;
 	}
 	last_msg[0] = 0;
+	iso_active = 1;
 	iso9660_stat_t *st = iso9660_ifs_stat_translate(b->iso, path);
+	iso_active = 0;
 	if (!st) {
 		snprintf(err, errlen, "%s: no such file", path);
 		return NULL;
@@ -307,14 +334,18 @@ static int cmp_str(const void *a, const void *b)
 
 int bl_iso_list(struct bl_iso *b, const char *dir, char **out, char *err, size_t errlen)
 {
+	iso_active = 1;
 	iso9660_stat_t *st = iso9660_ifs_stat_translate(b->iso, dir);
+	iso_active = 0;
 	bool isdir = st && st->type == _STAT_DIR;
 	iso9660_stat_free(st);
 	if (!isdir) {
 		snprintf(err, errlen, "%s: %s", dir, st ? "not a directory" : "no such directory");
 		return -1;
 	}
+	iso_active = 1;
 	CdioISO9660FileList_t *l = iso9660_ifs_readdir(b->iso, dir);
+	iso_active = 0;
 	if (!l) {
 		snprintf(err, errlen, "%s: libiso9660 cannot read the directory", dir);
 		return -1;
