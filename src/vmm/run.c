@@ -3,7 +3,8 @@
  * forks the guest-facing child (child.c) for each boot, forwards the
  * monitor's control commands to it, and applies on_poweroff, on_reboot and
  * on_crash when the child reports a stop: destroy, restart and
- * rename-restart (a fresh image, a fresh child), preserve (the stopped
+ * rename-restart (a fresh image, a fresh child; spec->reboot_boot, when
+ * set, renews the boot sources first: create's bootloader), preserve (the stopped
  * child stays, paused, until a signal or a destroy command), and the
  * coredump-* actions (the child sends its vCPU state, the parent writes
  * the core from the shared guest memory). Foreground signals (SIGINT,
