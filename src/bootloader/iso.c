@@ -337,10 +337,10 @@ int bl_iso_list(struct bl_iso *b, const char *dir, char **out, char *err, size_t
 	iso_active = 1;
 	iso9660_stat_t *st = iso9660_ifs_stat_translate(b->iso, dir);
 	iso_active = 0;
-	bool isdir = st && st->type == _STAT_DIR;
+	bool found = st != NULL, isdir = st && st->type == _STAT_DIR;
 	iso9660_stat_free(st);
 	if (!isdir) {
-		snprintf(err, errlen, "%s: %s", dir, st ? "not a directory" : "no such directory");
+		snprintf(err, errlen, "%s: %s", dir, found ? "not a directory" : "no such directory");
 		return -1;
 	}
 	iso_active = 1;
