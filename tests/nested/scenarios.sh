@@ -593,7 +593,7 @@ fi
 # build: the guest rewrites its default entry's command line in grub.cfg
 # (kxl.test=regrub -> kxl.test=poweroff kxl.boot=second) and reboots; the
 # second boot must show the new command line and power off; the same with
-# create in the background (the monitor runs it). Then a guest
+# create in the background (the monitor runs it, on a qcow2 image). Then a guest
 # that deletes its grub.cfg and kernel before it reboots: the reboot fails,
 # the domain is destroyed and kxl create says why (libxl fails it too).
 if ! kxl_skip kxl-pygrub-reboot; then
@@ -624,29 +624,37 @@ if ! kxl_skip kxl-pygrub-reboot; then
             failmsg=$(grep -o 'reboot failed.*' "$flog" | head -n 1)
         fi
         rm -f pygrub.img
-        # and in the background: the monitor (a fork of create) runs it
+        # and in the background: the monitor (a fork of create) runs it,
+        # on a qcow2 image where qemu-img and qemu-storage-daemon are here
+        # (the monitor starts the read-only export itself), else raw
         blog=$LOGS/kxl-pygrub-reboot-bg.log
+        bcfg=pygrub.cfg; bname=nested-pygrub; bkind=raw
         if [ -z "$why" ] && pygrub_image pygrub.img regrub >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
-            rm -f /run/kxl/log/nested-pygrub.console.log*
-            if timeout 60 "$KXL" create pygrub.cfg </dev/null >"$blog" 2>&1; then
+            if [ -x ./qemu-img ] && [ -x ./qemu-storage-daemon ] &&
+               ./qemu-img convert -f raw -O qcow2 pygrub.img pygrub.qcow2 >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+                bcfg=pygrub-qcow2.cfg; bname=nested-pygrub-qcow2; bkind=qcow2
+            fi
+            rm -f /run/kxl/log/$bname.console.log*
+            if timeout 60 "$KXL" create $bcfg </dev/null >"$blog" 2>&1; then
                 i=0
-                while "$KXL" list 2>/dev/null | grep -q nested-pygrub && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+                while "$KXL" list 2>/dev/null | grep -q $bname && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
                     sleep 0.5; i=$((i + 1))
                 done
-                "$KXL" list 2>/dev/null | grep -q nested-pygrub && { why="$why bg-still-running"; "$KXL" destroy nested-pygrub >/dev/null 2>&1; }
+                "$KXL" list 2>/dev/null | grep -q $bname && { why="$why bg-still-running"; "$KXL" destroy $bname >/dev/null 2>&1; }
                 clog=$LOGS/kxl-pygrub-reboot-bg-console.log
-                cp /run/kxl/log/nested-pygrub.console.log "$clog" 2>/dev/null || why="$why bg-no-console-log"
+                cp /run/kxl/log/$bname.console.log "$clog" 2>/dev/null || why="$why bg-no-console-log"
                 [ "$(count "$MARK" "$clog")" = 2 ] || why="$why bg-markers=$(count "$MARK" "$clog")"
                 v=$(sed -n 's/^KXL-CMDLINE: //p' "$clog" | tr -d '\r' | tail -n 1)
                 case " $v " in *" kxl.test=poweroff kxl.boot=second "*) ;; *) why="$why bg-second-cmdline:'$v'" ;; esac
-                grep 'bootloader: kernel' /run/kxl/log/nested-pygrub.log >>"$blog" 2>/dev/null
+                grep 'bootloader: kernel' /run/kxl/log/$bname.log >>"$blog" 2>/dev/null
             else
                 why="$why bg-create-failed"
             fi
+            ps | grep -q '[q]emu-storage-daemon' && why="$why qemu-storage-daemon-left-running"
         fi
-        rm -f pygrub.img
+        rm -f pygrub.img pygrub.qcow2
         if [ -z "$why" ]; then
-            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry, in the foreground and in the background; a reboot without grub.cfg failed: $failmsg) $(secs "$t0")s"
+            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry, in the foreground (raw) and in the background ($bkind); a reboot without grub.cfg failed: $failmsg) $(secs "$t0")s"
         else
             report kxl-pygrub-reboot FAIL "(${why# })"; show_log "$log"; [ -f "$flog" ] && show_log "$flog"
             [ -f "$blog" ] && show_log "$blog"; [ -f "$LOGS/kxl-pygrub-reboot-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-reboot-bg-console.log"
