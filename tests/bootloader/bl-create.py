@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 KXL, GUEST = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix='kxl-bl-create-')
@@ -243,6 +244,26 @@ if qemu:
         ok(not left, 'qemu-storage-daemon\'s directory is removed', left)
         r = run('ps', '-eo', 'args')
         ok(q not in r.stdout, 'qemu-storage-daemon has ended', r.stdout)
+        # the image in use with its write lock held, as the domain's own
+        # daemon holds it at a reboot: still read (force-share)
+        sock = os.path.join(TMP, 'nbd.sock')
+        holder = subprocess.Popen(['qemu-storage-daemon', '--blockdev',
+                                   'driver=file,node-name=f,filename=' + q, '--blockdev',
+                                   'driver=qcow2,node-name=d,file=f', '--nbd-server',
+                                   'addr.type=unix,addr.path=' + sock, '--export',
+                                   'type=nbd,id=e,node-name=d,writable=on'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.02)
+            r = run(KXL, 'check', p)
+            ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0' % q in r.stderr,
+               'a qcow2 disk whose write lock another qemu-storage-daemon holds', r.stdout + r.stderr)
+        finally:
+            holder.kill()
+            holder.wait()
         # not root: the daemon gets a user namespace of its own for the mount
         if os.geteuid() == 0 and shutil.which('setpriv'):
             os.chmod(TMP, 0o755)
