@@ -228,6 +228,17 @@ struct kxl_vmm_spec {
 	int (*runner)(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
 		      struct kxl_diag *d);
 	const void *runner_arg;
+
+	/* Called before each build after the first (a restart) with a copy of
+	 * boot to update: kxl create runs the bootloader again there, as libxl
+	 * does at every build, so that a guest that installed a new kernel
+	 * boots it. What it puts in *b must stay valid until its next call or
+	 * the end of the run. Its notes go to log_fd. Returns 0, or -1 with an
+	 * error in d: the restart fails and kxl_vmm_run returns -1 (the domain
+	 * is destroyed, as libxl's failed reboot). NULL: every boot builds
+	 * from boot. */
+	int (*reboot_boot)(void *arg, struct kxl_boot_spec *b, struct kxl_diag *d);
+	void *reboot_arg;
 };
 
 struct kxl_vmm_result {

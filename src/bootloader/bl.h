@@ -2,7 +2,8 @@
  * bl.h: kxl's bootloader (issue 16), the pygrub replacement. Menus are
  * parsed by pure functions over a buffer (grub2.c, extlinux.c, grub1.c,
  * bls.c) into one menu model (menu.c); disk.c finds the partitions with
- * libblkid and reads ext2/3/4 through libext2fs over the image descriptor;
+ * libblkid and reads ext2/3/4 through libext2fs over the image descriptor,
+ * and ISO 9660 through libiso9660 (iso.c);
  * sandbox.c runs all of that in a deprivileged child; export.c reads QEMU's
  * image formats through qemu-storage-daemon; tmenu.c is the interactive
  * menu; boot.c is kxl create's use of it all (include/kxl/bootloader.h).
@@ -78,7 +79,7 @@ void bl_menu_list(const struct bl_menu *m, void (*fn)(const struct bl_entry *, c
 char *bl_strip_device(const char *path);
 
 /* ---- disk.c: partitions and files ---- */
-struct bl_fs;			/* an open ext2/3/4 filesystem */
+struct bl_fs;			/* an open ext2/3/4 or ISO 9660 filesystem */
 struct bl_part { uint64_t off, size; int number; };	/* number 0 = whole disk */
 
 /* Lists where filesystems may be: the partitions libblkid finds, or the
@@ -101,6 +102,19 @@ int bl_fs_copy(struct bl_fs *fs, const char *path, int outfd, uint64_t max, uint
  * NUL-separated in *out. Returns the count or -1. */
 int bl_fs_list(struct bl_fs *fs, const char *dir, char **out, char *err, size_t errlen);
 
+/* ---- iso.c: ISO 9660 through libiso9660, for disk.c ----
+ * The same operations as bl_fs_* on an ISO 9660 filesystem at [off, off +
+ * size) of fd. */
+struct bl_iso;
+int bl_iso_open(int fd, uint64_t off, uint64_t size, struct bl_iso **out, char *err, size_t errlen);
+void bl_iso_close(struct bl_iso *b);
+int bl_iso_exists(struct bl_iso *b, const char *path);
+int bl_iso_read(struct bl_iso *b, const char *path, uint64_t max, char **out, size_t *len,
+		char *err, size_t errlen);
+int bl_iso_copy(struct bl_iso *b, const char *path, int outfd, uint64_t max, uint64_t *total,
+		char *err, size_t errlen);
+int bl_iso_list(struct bl_iso *b, const char *dir, char **out, char *err, size_t errlen);
+
 /* ---- find.c: the whole search, as the sandboxed child runs it ---- */
 struct bl_request {
 	uint64_t offset;	/* --offset, or UINT64_MAX for "probe" */
@@ -109,6 +123,8 @@ struct bl_request {
 	const char *args;	/* --args */
 	const char *cmdline;	/* the interactive menu's edited command line: replaces
 				 * the entry's arguments and --args, or NULL */
+	int isconfig;		/* pygrub's --isconfig: fd is a GRUB 2 menu file, not a
+				 * disk; the entry is chosen and named, nothing copied */
 	int list;		/* BL_LIST_TEXT (-l): print the entries to listfd;
 				 * BL_LIST_MENU: the menu for the interactive menu (tmenu.c) */
 	int listfd;

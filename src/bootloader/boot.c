@@ -5,8 +5,9 @@
  * QEMU's formats through qemu-storage-daemon's read-only export, export.c); the sandboxed reader
  * (sandbox.c) gets only that descriptor and two fresh memfds, which it
  * fills with the chosen entry's kernel and its ramdisks. The builder then
- * reads the memfds by descriptor, at every boot of the domain (a reboot
- * boots the same kernel). The request is built as libxl builds pygrub's
+ * reads the memfds by descriptor; kxl create runs this again (without the
+ * menu) at each restart of the domain, as libxl runs pygrub at every build
+ * (src/cli/run.c, kxl_vmm_spec.reboot_boot). The request is built as libxl builds pygrub's
  * argv: kernel=, ramdisk= and cmdline= first (--kernel=, --ramdisk=,
  * --args=), then bootloader_args, the later option winning.
  */

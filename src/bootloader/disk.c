@@ -2,7 +2,7 @@
  * disk.c: the guest's disk as the boot loader sees it. libblkid lists the
  * partitions (MBR with logical partitions, GPT with its CRCs checked:
  * libblkid validates, kxl parses nothing itself) and names each one's
- * filesystem; libext2fs reads ext2/3/4. libext2fs reaches the disk through
+ * filesystem; libext2fs reads ext2/3/4 (and iso.c ISO 9660). libext2fs reaches the disk through
  * kxl's own io_manager, a few lines of pread() on the descriptor the parent
  * opened, at the partition's offset and bounded by its size: unix_io_manager
  * would need open(2) on a path, which the sandbox forbids (and a path could
@@ -32,6 +32,7 @@
 
 struct bl_fs {
 	ext2_filsys fs;
+	struct bl_iso *iso;	/* ISO 9660 instead (iso.c); fs is NULL then */
 	int fd;
 	uint64_t off, size;
 };
@@ -195,7 +196,8 @@ int bl_partitions(int fd, uint64_t disksize, struct bl_part *v, int max, char *e
 			continue;
 		blkid_loff_t start = blkid_partition_get_start(par);
 		blkid_loff_t size = blkid_partition_get_size(par);
-		if (start <= 0 || size <= 0 || (uint64_t)start > disksize / 512 ||
+		/* (an isohybrid image's partition 1 starts at 0: the ISO itself) */
+		if (start < 0 || size <= 0 || (uint64_t)start > disksize / 512 ||
 		    (uint64_t)size > disksize / 512 - (uint64_t)start)
 			continue;	/* past the end of the disk: nothing to read there */
 		v[n].off = (uint64_t)start * 512;
@@ -247,6 +249,25 @@ int bl_fs_open(int fd, const struct bl_part *part, struct bl_fs **fsp, char *err
 			 part->number ? "" : " (and no partition table that libblkid accepts)");
 		return -1;
 	}
+	if (!strcmp(typebuf, "iso9660") || !strcmp(typebuf, "udf")) {
+		/* (a UDF bridge disc has ISO 9660's descriptors too) */
+		struct bl_iso *iso;
+		char e[BL_ERRLEN];
+		if (bl_iso_open(fd, part->off, part->size, &iso, e, sizeof(e)) < 0) {
+			if (!strcmp(typebuf, "udf"))
+				snprintf(err, errlen, "unsupported filesystem udf on %s", where);
+			else
+				snprintf(err, errlen, "iso9660 on %s: %s", where, e);
+			return -1;
+		}
+		struct bl_fs *b = xcalloc(1, sizeof(*b));
+		b->iso = iso;
+		b->fd = fd;
+		b->off = part->off;
+		b->size = part->size;
+		*fsp = b;
+		return 0;
+	}
 	if (strcmp(typebuf, "ext2") && strcmp(typebuf, "ext3") && strcmp(typebuf, "ext4") &&
 	    strcmp(typebuf, "ext4dev")) {
 		snprintf(err, errlen, "unsupported filesystem %s on %s", typebuf, where);
@@ -275,7 +296,10 @@ void bl_fs_close(struct bl_fs *fs)
 {
 	if (!fs)
 		return;
-	ext2fs_close_free(&fs->fs);
+	if (fs->iso)
+		bl_iso_close(fs->iso);
+	else
+		ext2fs_close_free(&fs->fs);
 	free(fs);
 }
 
@@ -310,6 +334,8 @@ int bl_fs_exists(struct bl_fs *b, const char *path)
 	ext2_ino_t ino;
 	struct ext2_inode inode;
 	char err[BL_ERRLEN];
+	if (b->iso)
+		return bl_iso_exists(b->iso, path);
 	return lookup(b, path, &ino, &inode, err, sizeof(err)) == 0;
 }
 
@@ -426,6 +452,8 @@ int bl_fs_copy(struct bl_fs *b, const char *path, int outfd, uint64_t max, uint6
 {
 	ext2_ino_t ino;
 	struct ext2_inode inode;
+	if (b->iso)
+		return bl_iso_copy(b->iso, path, outfd, max, total, err, errlen);
 	if (lookup(b, path, &ino, &inode, err, errlen) < 0)
 		return -1;
 	uint64_t size = EXT2_I_SIZE(&inode);
@@ -486,6 +514,8 @@ int bl_fs_read(struct bl_fs *b, const char *path, uint64_t max, char **out, size
 {
 	ext2_ino_t ino;
 	struct ext2_inode inode;
+	if (b->iso)
+		return bl_iso_read(b->iso, path, max, out, len, err, errlen);
 	if (lookup(b, path, &ino, &inode, err, errlen) < 0)
 		return -1;
 	uint64_t size = EXT2_I_SIZE(&inode);
@@ -548,6 +578,8 @@ int bl_fs_list(struct bl_fs *b, const char *dir, char **out, char *err, size_t e
 {
 	ext2_ino_t ino;
 	struct ext2_inode inode;
+	if (b->iso)
+		return bl_iso_list(b->iso, dir, out, err, errlen);
 	errcode_t e = ext2fs_namei_follow(b->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, dir, &ino);
 	if (!e)
 		e = ext2fs_read_inode(b->fs, ino, &inode);

@@ -135,9 +135,13 @@ int bl_export_open(const char *path, const char *driver, struct bl_export *x, ch
 	if (mfd >= 0)
 		close(mfd);
 	struct sbuf f = { 0 }, fm = { 0 }, exp = { 0 };
-	sbuf_adds(&f, "driver=file,node-name=file0,read-only=on,filename=");
+	/* force-share (qemu-img's -U): at a reboot the domain's own
+	 * qemu-storage-daemon (the VMM's NBD export) still holds the image's
+	 * write lock; the guest is stopped and flushed its writes before it
+	 * rebooted, so a read-only look is consistent, as libxl's pygrub run */
+	sbuf_adds(&f, "driver=file,node-name=file0,read-only=on,force-share=on,filename=");
 	opt_add(&f, path);
-	sbuf_printf(&fm, "driver=%s,node-name=disk0,file=file0,read-only=on", driver);
+	sbuf_printf(&fm, "driver=%s,node-name=disk0,file=file0,read-only=on,force-share=on", driver);
 	/* not root: allow_other would confine the export to the daemon's user
 	 * namespace; without it the caller's user (the same outside) may read */
 	sbuf_printf(&exp, "type=fuse,id=export0,node-name=disk0,writable=off,allow-other=%s,mountpoint=",

@@ -24,7 +24,9 @@
 static const struct { const char *path; enum bl_kind kind; } menus[] = {
 	{ "/boot/grub/grub.cfg", BL_GRUB2 }, { "/grub/grub.cfg", BL_GRUB2 },
 	{ "/boot/grub2/grub.cfg", BL_GRUB2 }, { "/grub2/grub.cfg", BL_GRUB2 },
-	{ "/boot/isolinux/isolinux.cfg", BL_EXTLINUX }, { "/boot/extlinux/extlinux.conf", BL_EXTLINUX },
+	{ "/boot/isolinux/isolinux.cfg", BL_EXTLINUX },
+	{ "/isolinux/isolinux.cfg", BL_EXTLINUX },	/* installer ISOs; pygrub does not look here */
+	{ "/boot/extlinux/extlinux.conf", BL_EXTLINUX },
 	{ "/boot/extlinux.conf", BL_EXTLINUX }, { "/extlinux/extlinux.conf", BL_EXTLINUX },
 	{ "/extlinux.conf", BL_EXTLINUX },
 	{ "/boot/grub/menu.lst", BL_GRUB1 }, { "/boot/grub/grub.conf", BL_GRUB1 },
@@ -94,7 +96,8 @@ static int add_bls(struct bl_fs *fs, struct bl_menu *m, int at, const char *env,
 		m->entries = xrealloc(m->entries, (size_t)(m->nentries + b.nentries + 1) * sizeof(*m->entries));
 		memmove(&m->entries[at + b.nentries], &m->entries[at],
 			(size_t)(m->nentries - at) * sizeof(*m->entries));
-		memcpy(&m->entries[at], b.entries, (size_t)b.nentries * sizeof(*b.entries));
+		if (b.nentries)	/* (an empty entries directory: b.entries is NULL) */
+			memcpy(&m->entries[at], b.entries, (size_t)b.nentries * sizeof(*b.entries));
 		m->nentries += b.nentries;
 		free(b.entries);
 		b.entries = NULL;
@@ -234,6 +237,9 @@ static void menu_entry(const struct bl_entry *e, const char *path, void *arg)
 	free(b.s);
 }
 
+static int join_args(const char *args, const char *extra, struct bl_choice *out, char *err,
+		     size_t errlen);
+
 static char *abs_path(const char *p)
 {
 	return p[0] == '/' ? xstrdup(p) : xasprintf("/%s", p);
@@ -263,6 +269,13 @@ static int deliver(struct bl_fs *fs, const char *kernel, char *const *initrd, in
 	}
 	out->has_ramdisk = ninitrd > 0;
 	out->ramdisk_size = rs;
+	return join_args(args, extra, out, err, errlen);
+}
+
+/* The entry's arguments and --args into out->args, checked. */
+static int join_args(const char *args, const char *extra, struct bl_choice *out, char *err,
+		     size_t errlen)
+{
 	struct sbuf a = { 0 };
 	sbuf_add(&a, "", 0);
 	if (args)
@@ -283,6 +296,54 @@ static int deliver(struct bl_fs *fs, const char *kernel, char *const *initrd, in
 	return 0;
 }
 
+/* --isconfig, pygrub's debugging aid: fd is a menu file that pygrub reads
+ * as GRUB 2's grub.cfg (its first parser); the chosen entry's kernel,
+ * ramdisks and arguments are named in out, and no file is read. */
+static int from_config(int fd, const struct bl_request *rq, struct bl_choice *out,
+		       char *err, size_t errlen)
+{
+	char *buf = xmalloc(BL_CONFIG_MAX + 1);
+	size_t len = 0;
+	while (len <= BL_CONFIG_MAX) {
+		ssize_t r = pread(fd, buf + len, BL_CONFIG_MAX + 1 - len, (off_t)len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "the configuration file: %s", strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > BL_CONFIG_MAX) {
+		snprintf(err, errlen, "the configuration file is larger than %u bytes", BL_CONFIG_MAX);
+		free(buf);
+		return -1;
+	}
+	struct bl_menu m;
+	char e[BL_ERRLEN];
+	int rc = bl_parse_grub2(buf, len, NULL, 0, &m, e, sizeof(e));
+	free(buf);
+	const struct bl_entry *en = rc < 0 ? NULL : bl_menu_select(&m, rq->entry, e, sizeof(e));
+	rc = -1;
+	if (!en || !en->kernel) {
+		snprintf(err, errlen, "%s", en ? "the chosen entry has no kernel" : e);
+	} else if (join_args(en->args, rq->args, out, err, errlen) == 0) {
+		snprintf(out->kernel, sizeof(out->kernel), "%s", en->kernel);
+		for (int i = 0; i < en->ninitrd; i++) {
+			size_t l = strlen(out->ramdisk);
+			snprintf(out->ramdisk + l, sizeof(out->ramdisk) - l, "%s%s", i ? " " : "",
+				 en->initrd[i]);
+		}
+		out->has_ramdisk = en->ninitrd > 0;
+		rc = 0;
+	}
+	bl_menu_free(&m);
+	return rc;
+}
+
 int bl_find(int fd, const struct bl_request *rq, int kfd, int rfd, struct bl_choice *out,
 	    char *err, size_t errlen)
 {
@@ -292,6 +353,8 @@ int bl_find(int fd, const struct bl_request *rq, int kfd, int rfd, struct bl_cho
 	char first_err[BL_ERRLEN] = "";
 
 	memset(out, 0, sizeof(*out));
+	if (rq->isconfig)
+		return from_config(fd, rq, out, err, errlen);
 	if (disk_size(fd, &size, err, errlen) < 0)
 		return -1;
 	if (rq->offset != UINT64_MAX) {

@@ -8,7 +8,8 @@
  * pygrub), simple (one "key value" per line) or simple0 (NUL-separated),
  * each list ended by an empty record. A value a format cannot carry is
  * refused. Any failure is one line on stderr, exit status 1, and no file
- * left behind.
+ * left behind. --isconfig (pygrub's debugging aid) reads a menu file
+ * instead of a disk and prints the chosen entry as pygrub does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: %s [-q|--quiet] [-i|--interactive] [-l|--list-entries] [-n|--not-really]\n"
 		"  [--output=FILE] [--output-format=sxp|simple|simple0] [--output-directory=DIR]\n"
 		"  [--entry=ENTRY] [--kernel=PATH] [--ramdisk=PATH] [--args=ARGS] [--offset=BYTES]\n"
-		"  [--timeout=SECONDS] DISK\n", prog);
+		"  [--timeout=SECONDS] DISK\n"
+		"       %s --isconfig [--entry=ENTRY] [--args=ARGS] MENU-FILE\n", prog, prog);
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 			if (*end || !*optarg)
 				return fail("runas value must be an integer user id");
 			break;	/* the reader is always deprivileged */
-		case O_ISCONFIG: return fail("--isconfig is not supported");
+		case O_ISCONFIG: rq.isconfig = 1; break;
 		case O_TIMEOUT:
 			timeout_s = atoi(optarg);
 			if (timeout_s <= 0 || timeout_s > 3600)
@@ -168,6 +170,27 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return fail("%s: %s", disk, strerror(errno));
 	struct stat st;
+	if (rq.isconfig) {
+		/* pygrub's debugging aid: DISK is a menu file, read (as pygrub
+		 * does) as GRUB 2's grub.cfg by the sandboxed reader; the chosen
+		 * entry is printed as pygrub prints it, no file is made */
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return fail("%s: --isconfig takes a configuration file", disk);
+		char err[BL_ERRLEN];
+		struct bl_choice ch;
+		int k = memfd_create("kxl-kernel", MFD_CLOEXEC), r = memfd_create("kxl-ramdisk", MFD_CLOEXEC);
+		if (k < 0 || r < 0)
+			return fail("memfd_create: %s", strerror(errno));
+		if (bl_find_sandboxed(fd, &rq, k, r, &ch, timeout_s * 1000, err, sizeof(err)) < 0)
+			return fail("%s: %s", disk, err);
+		printf("  kernel: %s\n", ch.kernel);
+		if (ch.has_ramdisk)
+			printf("  initrd: %s\n", ch.ramdisk);
+		printf("  args: %s\n", ch.args);
+		if (fflush(stdout) != 0)
+			return fail("writing the result: %s", strerror(errno));
+		return 0;
+	}
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)))
 		return fail("%s: not a disk image or block device", disk);
 	int outfd = 1;

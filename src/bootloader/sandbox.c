@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <linux/blkzoned.h>
+#include <linux/cdrom.h>
+#include <linux/fd.h>
 #include <linux/fs.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -85,6 +88,12 @@ static const struct allowed allowed[] = {
 /* ioctls on the image, and only those that ask a block device its geometry. */
 static const unsigned long ioctls[] = { BLKGETSIZE64, BLKSSZGET, BLKPBSZGET, BLKIOMIN, BLKIOOPT,
 					 BLKALIGNOFF, BLKGETSIZE };
+/* Questions libblkid asks a block device and does without when they fail
+ * (ENOTTY): is it a floppy, a CD-ROM (and its last session), zoned, which
+ * media generation. */
+static const unsigned long soft_ioctls[] = { FDGETFDCSTAT, FDGETPRM, CDROM_GET_CAPABILITY,
+					     CDROM_DRIVE_STATUS, CDROM_LAST_WRITTEN, CDROMMULTISESSION,
+					     BLKGETZONESZ, BLKREPORTZONE, BLKGETDISKSEQ };
 
 static int install_seccomp(void)
 {
@@ -99,9 +108,13 @@ static int install_seccomp(void)
 	for (size_t i = 0; !r && i < ARRAY_SIZE(ioctls); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
-	/* other ioctls (libblkid asks CD-ROM and floppy questions) fail softly */
-	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
+	/* libblkid's other questions fail softly. Each by its number: a rule
+	 * for ioctl without a condition would take the place of the allowed
+	 * ones above (libseccomp), and a block device could not be asked its
+	 * size; any other ioctl takes the default action. */
+	for (size_t i = 0; !r && i < ARRAY_SIZE(soft_ioctls); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, soft_ioctls[i]));
 	/* open fails softly too: libblkid tries sysfs for block devices */
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
@@ -285,7 +298,7 @@ int bl_find_sandboxed(int fd, const struct bl_request *rq, int kfd, int rfd,
 		    c->kernel_size > BL_KERNEL_MAX || c->ramdisk_size > BL_RAMDISK_MAX ||
 		    strlen(c->args) >= BL_CMDLINE_MAX || strchr(c->args, '\n'))
 			snprintf(err, errlen, "the disk reader's result does not match what it wrote");
-		else if (!rq->list && c->kernel_size == 0)
+		else if (!rq->list && !rq->isconfig && c->kernel_size == 0)
 			snprintf(err, errlen, "%s: the kernel is an empty file", c->kernel);
 		else {
 			*out = *c;

@@ -274,6 +274,57 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 	return code;
 }
 
+/* The bootloader at each restart, as libxl runs it at every build: a guest
+ * that installed a new kernel (or changed its grub.cfg) and rebooted boots
+ * what its disk now says, chosen as at the first boot but without the menu
+ * (the default, or bootloader_args' --entry). The monitor of a background
+ * domain is a fork of this process and has its own copy. */
+struct reboot_bl {
+	const struct kxl_domain *dom;
+	const struct kxl_domain_disks *disks;
+	struct kxl_bootloader *first;	/* the first boot's, freed at the first restart */
+	struct kxl_bootloader bl;	/* the last restart's memfds and names */
+	struct kxl_boot_module *mods;	/* the last restart's module list */
+	char *cmdline;			/* its command line with the guest's disk names */
+};
+
+static void reboot_bl_free(struct reboot_bl *rb)
+{
+	kxl_bootloader_free(&rb->bl);
+	free(rb->mods);
+	free(rb->cmdline);
+	rb->mods = NULL;
+	rb->cmdline = NULL;
+}
+
+static int reboot_bootloader(void *arg, struct kxl_boot_spec *b, struct kxl_diag *d)
+{
+	struct reboot_bl *rb = arg;
+	struct kxl_boot_spec t = *b;
+	t.modules = NULL;	/* kxl_bootloader_boot frees it and makes its own */
+	struct kxl_bootloader nbl;
+	if (kxl_bootloader_boot(rb->dom, false, &t, &nbl, d)) {
+		free((void *)t.modules);
+		kxl_bootloader_free(&nbl);
+		return -1;
+	}
+	char *cmd = nbl.cmdline ? kxl_cmdline_map_disks(nbl.cmdline, rb->disks->v, rb->disks->n, d) : NULL;
+	if (cmd)
+		t.cmdline = cmd;
+	reboot_bl_free(rb);	/* the previous build is done with them */
+	if (rb->first) {
+		/* the first boot's memfds too (spec->boot is not built from again:
+		 * every restart comes here first) */
+		kxl_bootloader_free(rb->first);
+		rb->first = NULL;
+	}
+	rb->bl = nbl;
+	rb->mods = (struct kxl_boot_module *)t.modules;
+	rb->cmdline = cmd;
+	*b = t;
+	return 0;
+}
+
 int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused,
 		   bool quiet, const char *boot_protocol)
 {
@@ -330,6 +381,12 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.localtime = ld->dom.localtime;
 	spec.rtc_timeoffset = ld->dom.rtc_timeoffset;
 	spec.start_paused = paused;
+	struct reboot_bl rb = { .dom = &ld->dom, .disks = &disks, .first = &bl,
+				.bl = { .kernel_fd = -1, .ramdisk_fd = -1 } };
+	if (ld->dom.bootloader) {
+		spec.reboot_boot = reboot_bootloader;
+		spec.reboot_arg = &rb;
+	}
 	if (!foreground) {
 		int code = run_background(ld, &spec, kvm, console, quiet);
 		free(kvm);
@@ -355,6 +412,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (!r && !quiet)
 		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
 	kxl_vmm_result_free(&res);
+	reboot_bl_free(&rb);
 	cli_boot_spec_free(&spec.boot, &bl);
 	kxl_domain_disks_free(&disks);
 	kxl_domain_nics_free(&nics);

@@ -98,8 +98,9 @@ int life_start(struct life_state *st, const struct life_create *c, unsigned *dom
 		if (q != 0)
 			_exit(q < 0 ? 1 : 0);
 		prctl(PR_SET_NAME, "kxl-monitor");
-		/* and the bootloader's memfds: the kernel and ramdisk are read
-		 * from them at every boot */
+		/* and the bootloader's memfds: the first boot's kernel and
+		 * ramdisk (a restart runs the bootloader again, on the disk's
+		 * path: kxl_vmm_spec.reboot_boot) */
 		const struct kxl_boot_spec *bs = &c->spec->boot;
 		int keep[4] = { sp[1], claim.lockfd, -1, -1 };
 		if (bs->kernel_from_fd)

@@ -3,7 +3,8 @@
  * forks the guest-facing child (child.c) for each boot, forwards the
  * monitor's control commands to it, and applies on_poweroff, on_reboot and
  * on_crash when the child reports a stop: destroy, restart and
- * rename-restart (a fresh image, a fresh child), preserve (the stopped
+ * rename-restart (a fresh image, a fresh child; spec->reboot_boot, when
+ * set, renews the boot sources first: create's bootloader), preserve (the stopped
  * child stays, paused, until a signal or a destroy command), and the
  * coredump-* actions (the child sends its vCPU state, the parent writes
  * the core from the shared guest memory). Foreground signals (SIGINT,
@@ -630,8 +631,30 @@ static int boot_start(struct run *r)
 			;
 	r->nr_zombies = 0;
 
-	size_t before = r->d->n;
 	struct kxl_boot_spec boot = s->boot;
+	if (r->gen > 0 && s->reboot_boot) {
+		/* the boot sources again (the bootloader, as libxl at each build) */
+		struct kxl_diag hd;
+		kxl_diag_init(&hd);
+		int hr = s->reboot_boot(s->reboot_arg, &boot, &hd);
+		bool said = false;
+		for (size_t i = 0; i < hd.n; i++) {
+			if (hd.v[i].sev != KXL_ERROR) {
+				note(r, "%s\n", hd.v[i].msg);
+			} else if (!said) {
+				kxl_err(r->d, "reboot failed, the domain is destroyed: %s", hd.v[i].msg);
+				said = true;
+			}
+		}
+		kxl_diag_free(&hd);
+		if (hr < 0) {
+			if (!said)
+				kxl_err(r->d, "reboot failed, the domain is destroyed: its boot sources "
+					"could not be read again");
+			return -1;
+		}
+	}
+	size_t before = r->d->n;
 	boot.nr_virtio_mmio = r->nr_vdevs;	/* the DSDT describes each window */
 	int built = kxl_boot_build(&boot, &r->img, r->d);
 	boot_messages(r, before);

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 KXL, GUEST = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix='kxl-bl-create-')
@@ -116,6 +117,54 @@ if plan:
     ok(cl and int(cl[0]['size'], 16) == len('root=/dev/xvda1 ro  console=hvc0') + 1,
        'the command line is the entry\'s', json.dumps(cl))
 
+# the same disk as a block device (a read-only loop device, phy: as xl
+# writes it): check and layout read the kernel from it
+why = ('not root' if os.geteuid() != 0 else 'no losetup' if not shutil.which('losetup') else None)
+if not why:
+    lo = run('losetup', '-r', '-f', '--show', img)
+    why = None if lo.returncode == 0 else 'losetup: ' + lo.stderr.strip()
+if why:
+    ok(True, 'a block device as the first disk # SKIP %s' % why)
+else:
+    dev = lo.stdout.strip()
+    try:
+        c = os.path.join(TMP, 'blockdev.cfg')
+        with open(c, 'w') as f:
+            f.write('name = "blockdev"\ntype = "pvh"\nmemory = 64\nbootloader = "pygrub"\n'
+                    'disk = [ "phy:%s,xvda,r" ]\n' % dev)
+        r = run(KXL, 'check', c)
+        ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0 (%d bytes)' % (dev, ksize) in r.stderr,
+           'check reads the kernel from a block device as the first disk (%s)' % dev, r.stdout + r.stderr)
+        plan, r = layout(c)
+        ok(plan is not None and region(plan, 'kernel PT_LOAD') and
+           all(g['source'] == dev + ':/boot/vmlinuz-1.0' for g in region(plan, 'kernel PT_LOAD')),
+           'layout builds from the block device\'s kernel', r.stderr)
+    finally:
+        run('losetup', '-d', dev)
+
+# an installer-style ISO 9660 image as a devtype=cdrom first disk
+if not shutil.which('xorriso'):
+    ok(True, 'an ISO 9660 cdrom as the first disk # SKIP no xorriso')
+else:
+    root = os.path.join(TMP, 'iso.d')
+    os.makedirs(os.path.join(root, 'boot/grub'))
+    shutil.copy(GUEST, os.path.join(root, 'boot/vmlinuz-1.0'))
+    with open(os.path.join(root, 'boot/initrd.img-1.0'), 'wb') as f:
+        f.write(INITRD)
+    with open(os.path.join(root, 'boot/grub/grub.cfg'), 'w') as f:
+        f.write(GRUB)
+    iso = os.path.join(TMP, 'cd.iso')
+    subprocess.run(['xorriso', '-as', 'mkisofs', '-R', '-J', '-o', iso, root], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    c = os.path.join(TMP, 'cdrom.cfg')
+    with open(c, 'w') as f:
+        f.write('name = "cdrom"\ntype = "pvh"\nmemory = 64\nbootloader = "pygrub"\n'
+                'disk = [ "%s,raw,xvdc,r,devtype=cdrom" ]\n' % iso)
+    r = run(KXL, 'check', c)
+    ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0 (%d bytes), ramdisk %s:/boot/initrd.img-1.0'
+       % (iso, ksize, iso) in r.stderr, 'check reads the kernel from an ISO 9660 cdrom first disk',
+       r.stdout + r.stderr)
+
 # every name of pygrub is kxl's own; kxl-bootloader too
 for i, name in enumerate(['/usr/bin/pygrub', '/usr/lib/xen-4.17/bin/pygrub', 'kxl-bootloader']):
     r = run(KXL, 'check', cfg('name%d' % i, img, bootloader=name))
@@ -195,6 +244,26 @@ if qemu:
         ok(not left, 'qemu-storage-daemon\'s directory is removed', left)
         r = run('ps', '-eo', 'args')
         ok(q not in r.stdout, 'qemu-storage-daemon has ended', r.stdout)
+        # the image in use with its write lock held, as the domain's own
+        # daemon holds it at a reboot: still read (force-share)
+        sock = os.path.join(TMP, 'nbd.sock')
+        holder = subprocess.Popen(['qemu-storage-daemon', '--blockdev',
+                                   'driver=file,node-name=f,filename=' + q, '--blockdev',
+                                   'driver=qcow2,node-name=d,file=f', '--nbd-server',
+                                   'addr.type=unix,addr.path=' + sock, '--export',
+                                   'type=nbd,id=e,node-name=d,writable=on'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.02)
+            r = run(KXL, 'check', p)
+            ok(r.returncode == 0 and 'bootloader: kernel %s:/boot/vmlinuz-1.0' % q in r.stderr,
+               'a qcow2 disk whose write lock another qemu-storage-daemon holds', r.stdout + r.stderr)
+        finally:
+            holder.kill()
+            holder.wait()
         # not root: the daemon gets a user namespace of its own for the mount
         if os.geteuid() == 0 and shutil.which('setpriv'):
             os.chmod(TMP, 0o755)

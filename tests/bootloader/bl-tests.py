@@ -268,6 +268,7 @@ def main():
     expect('debian grub.cfg, MBR, default entry', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet')
     expect('debian, sxp output', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet', fmt='sxp')
     expect('debian, simple0 output', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet', fmt='simple0')
+    blockdev(deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet')
     expect('debian, --entry=0 --args appended', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet xen=1',
            extra=['--entry=0', '--args=xen=1'])
     expect('debian, --entry by title of the top entry', deb, K, R, 'root=UUID=1234 ro  console=hvc0 quiet',
@@ -447,6 +448,170 @@ def main():
     refuse('a swap partition', disk('swap', [xfs]), r'unsupported filesystem swap on partition 1')
     refuse('--offset past the end', deb, r'past the end', extra=['--offset=999999999999'])
     refuse('--entry naming nothing', deb, r'no boot entry', extra=['--entry=nope'])
+    isconfig()
+    iso9660()
+
+
+def blockdev(img, kernel, ramdisk, args):
+    """The same disk as a block device (a read-only loop device), as a
+    phy: first disk is; skipped, saying why, where no loop device can be had."""
+    why = None
+    if os.geteuid() != 0:
+        why = 'not root'
+    elif not shutil.which('losetup'):
+        why = 'no losetup'
+    else:
+        p = subprocess.run(['losetup', '-r', '-f', '--show', img], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            why = 'losetup: ' + p.stderr.strip()
+    if why:
+        ok(True, 'debian on a loop block device # SKIP %s' % why)
+        return
+    dev = p.stdout.strip()
+    try:
+        expect('debian on a loop block device (%s)' % dev, dev, kernel, ramdisk, args)
+    finally:
+        subprocess.run(['losetup', '-d', dev])
+
+
+def mkiso(name, files, opts=('-R', '-J')):
+    """An ISO 9660 image of files (tree()'s form) made by xorriso."""
+    iso = os.path.join(TMP, name + '.iso')
+    run('xorriso', '-as', 'mkisofs', *opts, '-o', iso, tree(name + '-iso', files))
+    return iso
+
+
+def iso_record(img, name):
+    """Offset of the directory record whose name is exactly name (bytes)."""
+    with open(img, 'rb') as f:
+        data = f.read()
+    i = data.find(bytes([len(name)]) + name)
+    assert i >= 32, name
+    return i - 32
+
+
+def iso_patch(img, name, field, value):
+    """Sets a both-endian field (extent at 2, size at 10) of a record."""
+    out = img[:-4] + '-' + field + '.iso'
+    shutil.copy(img, out)
+    at = iso_record(out, name) + {'extent': 2, 'size': 10}[field]
+    with open(out, 'r+b') as f:
+        f.seek(at)
+        f.write(struct.pack('<I', value) + struct.pack('>I', value))
+    return out
+
+
+def iso9660():
+    """ISO 9660 through libiso9660: images made by xorriso, as whole disks,
+    isohybrid-style (an MBR whose partition 1 starts at sector 0) and inside
+    a partition; compared with pygrub where pygrub reads them; hostile ones
+    refused cleanly."""
+    if not shutil.which('xorriso'):
+        ok(True, 'ISO 9660 # SKIP no xorriso (install-deps TEST has it)')
+        return
+    grub = ("set default=1\nmenuentry 'Try' {\n linux /live/vmlinuz boot=live\n initrd /live/initrd.gz\n}\n"
+            "menuentry 'Install' {\n linux /install/vmlinuz priority=low\n initrd /install/initrd.gz\n}\n")
+    files = {'/boot/grub/grub.cfg': grub.encode(), '/live/vmlinuz': R, '/live/initrd.gz': b'live',
+             '/install/vmlinuz': K, '/install/initrd.gz': R[:4096]}
+    rr = mkiso('rr', files)
+    expect('ISO 9660 (Rock Ridge, Joliet), grub.cfg, whole disk', rr, K, R[:4096], 'priority=low')
+    plain = mkiso('plain', files, opts=())
+    expect('ISO 9660 level 1 names only', plain, K, R[:4096], 'priority=low')
+    joliet = mkiso('joliet', files, opts=('-J',))
+    expect('ISO 9660 with Joliet only', joliet, K, R[:4096], 'priority=low', extra=['--entry=1'])
+    # isohybrid-style: an MBR in the system area, partition 1 from sector 0
+    hyb = os.path.join(TMP, 'hybrid.iso')
+    shutil.copy(rr, hyb)
+    with open(hyb, 'r+b') as f:
+        mbr = bytearray(512)
+        struct.pack_into('<B3sB3sII', mbr, 446, 0x80, b'\0\0\0', 0x17, b'\0\0\0', 0,
+                         os.path.getsize(hyb) // 512)
+        mbr[510:512] = b'\x55\xaa'
+        f.write(mbr)
+    expect('ISO 9660 isohybrid (partition 1 at sector 0)', hyb, K, R[:4096], 'priority=low')
+    part = disk('isopart', [rr])
+    expect('ISO 9660 inside an MBR partition', part, K, R[:4096], 'priority=low', pygrub=False)
+    iso_lx = mkiso('isolinux', {'/isolinux/isolinux.cfg': b'DEFAULT inst\nLABEL inst\n KERNEL /install/vmlinuz\n'
+                                b' APPEND initrd=/install/initrd.gz auto=true\n',
+                                '/install/vmlinuz': K, '/install/initrd.gz': R})
+    expect('ISO 9660 with /isolinux/isolinux.cfg (pygrub does not look there)', iso_lx, K, R,
+           'auto=true', pygrub=False)
+    # hostile images
+    bad = os.path.join(TMP, 'bad-vd.iso')
+    shutil.copy(plain, bad)
+    with open(bad, 'r+b') as f:
+        f.seek(16 * 2048)
+        f.write(b'\x01CD001\x01\x00' + os.urandom(2040))   # the signature kept, the rest garbage
+    refuse('ISO 9660 with a garbage primary volume descriptor', bad,
+           r'iso9660 on the whole disk|no filesystem|no boot menu')
+    zero = os.path.join(TMP, 'zero-vd.iso')
+    shutil.copy(plain, zero)
+    with open(zero, 'r+b') as f:
+        f.seek(16 * 2048)
+        f.write(bytes(2048 * 4))
+    refuse('ISO 9660 with zeroed volume descriptors', zero, r'no filesystem')
+    refuse('ISO 9660 file of 4 GiB', iso_patch(plain, b'VMLINUZ.;1', 'size', 0xfffffff0),
+           r'past the end of the filesystem|more than')
+    refuse('ISO 9660 file past the end of the image', iso_patch(plain, b'VMLINUZ.;1', 'extent', 0x7fffff00),
+           r'past the end of the filesystem')
+    with open(plain, 'rb') as f:
+        f.seek(16 * 2048 + 156 + 2)
+        root_extent = struct.unpack('<I', f.read(4))[0]
+    refuse('ISO 9660 directory that is its own ancestor (a loop)',
+           iso_patch(plain, b'BOOT', 'extent', root_extent), r'no boot menu')
+    refuse('ISO 9660 directory of 4 GiB', iso_patch(plain, b'BOOT', 'size', 0xfffff800),
+           r'no boot menu|no such file|cannot read|iso9660')
+    big = mkiso('bigcfg', {'/boot/grub/grub.cfg': b'#' * ((1 << 20) + 1), '/live/vmlinuz': R})
+    refuse('ISO 9660 with a grub.cfg over 1 MiB', big, r'more than')
+    dircfg = mkiso('dircfg', {'/boot/grub/grub.cfg/x': b'', '/live/vmlinuz': R})
+    refuse('ISO 9660 whose grub.cfg is a directory', dircfg, r'not a regular file')
+    link = mkiso('link', {'/boot/grub/grub.cfg': b"menuentry 'l' {\n linux /vmlinuz\n}\n",
+                          '/vmlinuz': ('link', '/etc/shadow')})
+    refuse('ISO 9660 kernel that is a symlink to a host file', link, r'symbolic link|no such file')
+
+
+def isconfig():
+    """--isconfig: the file is a menu read as grub.cfg (pygrub's first
+    parser); the chosen entry is printed as pygrub prints it."""
+    cfg = os.path.join(TMP, 'isconfig.cfg')
+    with open(cfg, 'w') as f:
+        f.write("set default=\"1\"\n"
+                "menuentry 'A' {\n linux /boot/vmlinuz-a root=/dev/xvda1 ro quiet\n"
+                " initrd /boot/initrd-a\n}\n"
+                "menuentry 'B' --id b-id {\n\tlinux\t/boot/vmlinuz-b root=/dev/xvda1 ro single\n"
+                "\tinitrd\t/boot/initrd-b\n}\n"
+                "menuentry 'C' {\n\tlinux\t/boot/vmlinuz-c\n}\n")
+    want = {
+        (): '  kernel: /boot/vmlinuz-b\n  initrd: /boot/initrd-b\n  args: root=/dev/xvda1 ro single\n',
+        ('--entry=0',): '  kernel: /boot/vmlinuz-a\n  initrd: /boot/initrd-a\n  args: root=/dev/xvda1 ro quiet\n',
+        ('--entry=2',): '  kernel: /boot/vmlinuz-c\n  args: \n',
+        ('--args=x=1',): '  kernel: /boot/vmlinuz-b\n  initrd: /boot/initrd-b\n  args: root=/dev/xvda1 ro single x=1\n',
+    }
+    for extra, text in want.items():
+        r = subprocess.run([KXL, '-q', '--isconfig'] + list(extra) + [cfg], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        ok(r.returncode == 0 and r.stdout == text, '--isconfig %s' % ' '.join(extra),
+           'rc=%d out=%r err=%r' % (r.returncode, r.stdout, r.stderr))
+        if HAVE_PYGRUB:
+            p = subprocess.run([PYGRUB, '-q', '--isconfig'] + list(extra) + [cfg], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            ok(p.returncode == 0 and p.stdout == r.stdout, '--isconfig %s: as pygrub' % ' '.join(extra),
+               'pygrub rc=%d out=%r, kxl %r' % (p.returncode, p.stdout, r.stdout))
+    bad = os.path.join(TMP, 'isconfig-bad.cfg')
+    with open(bad, 'w') as f:
+        f.write('menuentry x {\n')
+    big = os.path.join(TMP, 'isconfig-big.cfg')
+    with open(big, 'wb') as f:
+        f.write(b'#' * ((1 << 20) + 1))
+    for name, path, msg in (('an unclosed block', bad, 'end of file inside'),
+                            ('a 1 MiB + 1 file', big, 'larger than 1048576 bytes'),
+                            ('a directory', TMP, '--isconfig takes a configuration file'),
+                            ('a device', '/dev/null', '--isconfig takes a configuration file')):
+        r = subprocess.run([KXL, '-q', '--isconfig', path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        ok(r.returncode == 1 and msg in r.stderr and len(r.stderr.splitlines()) == 1 and not r.stdout,
+           '--isconfig refuses %s' % name, 'rc=%d out=%r err=%r' % (r.returncode, r.stdout, r.stderr))
 
 
 def bench():

@@ -6,7 +6,9 @@
  * -DFUZZ_PART: the partition walk first (libblkid: MBR, logical
  * partitions, GPT), then each filesystem; -DFUZZ_EXTFS: the input is one
  * filesystem (--offset=0): libext2fs's superblock, directories, extents,
- * symlinks, then the menu and the copy of the chosen files. Seeds are made
+ * symlinks, then the menu and the copy of the chosen files; -DFUZZ_ISO:
+ * the same with an ISO 9660 image (libiso9660 through iso.c's stream:
+ * volume descriptors, directories, Rock Ridge and Joliet). Seeds are made
  * at test time (run-fuzz-image), never committed.
  */
 #include <stdint.h>
@@ -34,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	if (size && pwrite(fds[0], data, size, 0) != (ssize_t)size)
 		abort();
-#if defined(FUZZ_EXTFS)
+#if defined(FUZZ_EXTFS) || defined(FUZZ_ISO)
 	struct bl_request rq = { .offset = 0, .listfd = -1 };
 #else
 	struct bl_request rq = { .offset = UINT64_MAX, .listfd = -1 };

@@ -237,6 +237,35 @@ virtio)
     echo "KXL-HVC-HELLO written to hvc0" > /dev/hvc0 || echo "KXL-ERROR: no /dev/hvc0"
     sleep 0.5
     poweroff -f ;;
+regrub|ungrub)
+    # issue 16: the bootloader runs again at a reboot. regrub: the disk's
+    # grub.cfg (root=, the first partition) gets a new command line for the
+    # default entry (kxl.test=poweroff kxl.boot=second), ungrub: loses its
+    # grub.cfg and kernel; then the guest reboots.
+    for m in virtio_ring virtio virtio_mmio virtio_blk; do
+        grep -q "^$m " /proc/modules || insmod /lib/modules/$m.ko ||
+            echo "KXL-ERROR: insmod $m"
+    done
+    root=
+    for arg in $(cat /proc/cmdline); do
+        case $arg in root=*) root=${arg#root=} ;; esac
+    done
+    i=0
+    while [ ! -b "$root" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    mkdir -p /mnt
+    if mount -t ext4 "$root" /mnt; then
+        if [ $word = regrub ]; then
+            sed -i 's/kxl.test=regrub/kxl.test=poweroff kxl.boot=second/' /mnt/boot/grub/grub.cfg
+        else
+            rm -f /mnt/boot/grub/grub.cfg /mnt/boot/vmlinuz-kxl /mnt/vmlinuz
+        fi
+        sync
+        umount /mnt || echo "KXL-ERROR: umount"
+        echo "KXL-REGRUB: $word done"
+    else
+        echo "KXL-ERROR: cannot mount $root"
+    fi
+    reboot -f ;;
 reboot)
     reboot -f ;;
 panic)

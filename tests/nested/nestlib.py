@@ -36,6 +36,8 @@ MOD_PATHS = {
     'virtio-rng': 'drivers/char/hw_random/virtio-rng.ko',
     'virtio_console': 'drivers/char/virtio_console.ko',
     'virtio_blk': 'drivers/block/virtio_blk.ko',
+    # issue 16: the host's loop devices (a block device as a pygrub disk)
+    'loop': 'drivers/block/loop.ko',
     # issue 14's network: the guest's virtio_net and what it needs, the
     # host's tap and bridge
     'failover': 'net/core/failover.ko',

@@ -584,8 +584,9 @@ fi
 # entry, hand its kernel and initramfs to the builder and its arguments to
 # the guest, which mounts its root (root=/dev/xvda1: the partition) and
 # writes a file that is read back from the image. pygrub_image FILE makes
-# the image; pygrub_boot NAME CFG IMAGE-TO-RAW boots it and checks.
-pygrub_image() {
+# the image (WORD: the default entry's kxl.test= instead of disk1);
+# pygrub_boot NAME CFG IMAGE-TO-RAW boots it and checks.
+pygrub_image() {	# file [word]
     rm -rf pygrub.d "$1" pygrub.fs
     mkdir -p pygrub.d/boot/grub
     cp vmlinuz pygrub.d/boot/vmlinuz-kxl; cp initrd.cpio pygrub.d/boot/initrd.img-kxl
@@ -615,6 +616,7 @@ submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-a
 	}
 }
 GRUB
+    [ -z "$2" ] || sed -i "s/kxl.test=disk1/kxl.test=$2/" pygrub.d/boot/grub/grub.cfg
     ./mke2fs -q -F -t ext4 -d pygrub.d pygrub.fs 48M &&
         dd if=/dev/zero of="$1" bs=1M count=50 2>/dev/null &&
         echo 'label: dos
@@ -703,6 +705,102 @@ if ! kxl_skip kxl-pygrub-bg; then
             report kxl-pygrub-bg FAIL "(${why# })"; show_log "$log"; [ -f "$LOGS/kxl-pygrub-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-bg-console.log"
         fi
         rm -f pygrub.img
+    fi
+fi
+# The bootloader runs again at each reboot, as libxl runs pygrub at every
+# build: the guest rewrites its default entry's command line in grub.cfg
+# (kxl.test=regrub -> kxl.test=poweroff kxl.boot=second) and reboots; the
+# second boot must show the new command line and power off; the same with
+# create in the background (the monitor runs it, on a qcow2 image). Then a guest
+# that deletes its grub.cfg and kernel before it reboots: the reboot fails,
+# the domain is destroyed and kxl create says why (libxl fails it too).
+if ! kxl_skip kxl-pygrub-reboot; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ]; then
+        report kxl-pygrub-reboot SKIP "(mke2fs, debugfs or sfdisk not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-pygrub-reboot.log
+        why=; failmsg=; blog=
+        if pygrub_image pygrub.img regrub >"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+            boot_fg "$log" "$BOOT_TIMEOUT" "$KXL" create -F -c pygrub.cfg
+            [ $rc = 0 ] || why="$why kxl-rc=$rc"
+            [ "$(count "$MARK" "$log")" = 2 ] || why="$why markers=$(count "$MARK" "$log")"
+            grep -q 'KXL-REGRUB: regrub done' "$log" || why="$why not-rewritten"
+            [ "$(count 'bootloader: kernel .*:/boot/vmlinuz-kxl' "$log")" -ge 2 ] || why="$why bootloader-notes=$(count 'bootloader: kernel' "$log")"
+            v=$(sed -n 's/^KXL-CMDLINE: //p' "$log" | tr -d '\r' | tail -n 1)
+            case " $v " in *" kxl.test=poweroff kxl.boot=second "*) ;; *) why="$why second-cmdline:'$v'" ;; esac
+        else
+            why=" image"; show_log "$LOGS/kxl-pygrub-reboot-prep.log"
+        fi
+        rm -f pygrub.img
+        flog=$LOGS/kxl-pygrub-reboot-fail.log
+        if [ -z "$why" ] && pygrub_image pygrub.img ungrub >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+            boot_fg "$flog" "$BOOT_TIMEOUT" "$KXL" create -F -c pygrub.cfg
+            [ $rc = 1 ] || why="$why fail-rc=$rc"
+            [ "$(count "$MARK" "$flog")" = 1 ] || why="$why fail-markers=$(count "$MARK" "$flog")"
+            grep -q 'reboot failed, the domain is destroyed: .*pygrub.img: bootloader: ' "$flog" || why="$why no-reboot-error"
+            failmsg=$(grep -o 'reboot failed.*' "$flog" | head -n 1)
+        fi
+        rm -f pygrub.img
+        # and in the background: the monitor (a fork of create) runs it,
+        # on a qcow2 image where qemu-img and qemu-storage-daemon are here
+        # (the monitor starts the read-only export itself), else raw
+        blog=$LOGS/kxl-pygrub-reboot-bg.log
+        bcfg=pygrub.cfg; bname=nested-pygrub; bkind=raw
+        if [ -z "$why" ] && pygrub_image pygrub.img regrub >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+            if [ -x ./qemu-img ] && [ -x ./qemu-storage-daemon ] &&
+               ./qemu-img convert -f raw -O qcow2 pygrub.img pygrub.qcow2 >>"$LOGS/kxl-pygrub-reboot-prep.log" 2>&1; then
+                bcfg=pygrub-qcow2.cfg; bname=nested-pygrub-qcow2; bkind=qcow2
+            fi
+            rm -f /run/kxl/log/$bname.console.log*
+            if timeout 60 "$KXL" create $bcfg </dev/null >"$blog" 2>&1; then
+                i=0
+                while "$KXL" list 2>/dev/null | grep -q $bname && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+                    sleep 0.5; i=$((i + 1))
+                done
+                "$KXL" list 2>/dev/null | grep -q $bname && { why="$why bg-still-running"; "$KXL" destroy $bname >/dev/null 2>&1; }
+                clog=$LOGS/kxl-pygrub-reboot-bg-console.log
+                cp /run/kxl/log/$bname.console.log "$clog" 2>/dev/null || why="$why bg-no-console-log"
+                [ "$(count "$MARK" "$clog")" = 2 ] || why="$why bg-markers=$(count "$MARK" "$clog")"
+                v=$(sed -n 's/^KXL-CMDLINE: //p' "$clog" | tr -d '\r' | tail -n 1)
+                case " $v " in *" kxl.test=poweroff kxl.boot=second "*) ;; *) why="$why bg-second-cmdline:'$v'" ;; esac
+                grep 'bootloader: kernel' /run/kxl/log/$bname.log >>"$blog" 2>/dev/null
+            else
+                why="$why bg-create-failed"
+            fi
+            ps | grep -q '[q]emu-storage-daemon' && why="$why qemu-storage-daemon-left-running"
+        fi
+        rm -f pygrub.img pygrub.qcow2
+        if [ -z "$why" ]; then
+            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry, in the foreground (raw) and in the background ($bkind); a reboot without grub.cfg failed: $failmsg) $(secs "$t0")s"
+        else
+            report kxl-pygrub-reboot FAIL "(${why# })"; show_log "$log"; [ -f "$flog" ] && show_log "$flog"
+            [ -f "$blog" ] && show_log "$blog"; [ -f "$LOGS/kxl-pygrub-reboot-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-reboot-bg-console.log"
+        fi
+    fi
+fi
+# A block device as the first disk (phy:, as xl writes it): the same image
+# on a loop device; skipped, saying why, where the host has no loop device.
+if ! kxl_skip kxl-pygrub-loop; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./sfdisk ]; then
+        report kxl-pygrub-loop SKIP "(mke2fs, debugfs or sfdisk not in the payload)"
+    elif ! pygrub_image pygrub.img >"$LOGS/kxl-pygrub-loop-prep.log" 2>&1; then
+        report kxl-pygrub-loop FAIL "(image)"; show_log "$LOGS/kxl-pygrub-loop-prep.log"
+    elif ! { dev=$(losetup -f 2>&1) && losetup "$dev" pygrub.img 2>&1; } >"$LOGS/kxl-pygrub-loop-losetup.log"; then
+        report kxl-pygrub-loop SKIP "(no loop device in the nested host: $(head -c 120 "$LOGS/kxl-pygrub-loop-losetup.log" | tr '\n' ' ')$dev)"
+        rm -f pygrub.img
+    else
+        t0=$(now_cs)
+        sed "s|target=pygrub.img|target=$dev|" pygrub.cfg > pygrub-loop.cfg
+        pygrub_boot kxl-pygrub-loop pygrub-loop.cfg pygrub.img
+        grep -q "bootloader: kernel $dev:/boot/vmlinuz-kxl" "$LOGS/kxl-pygrub-loop.log" || why="$why not-from-$dev"
+        losetup -d "$dev"
+        if [ -z "$why" ] && [ $rc = 0 ]; then
+            report kxl-pygrub-loop PASS "(the kernel read from $dev, root /dev/vda1 on it mounted and written) $(secs "$t0")s"
+        else
+            report kxl-pygrub-loop FAIL "(${why# }, kxl rc=$rc)"; show_log "$LOGS/kxl-pygrub-loop.log"
+        fi
+        rm -f pygrub.img pygrub-loop.cfg
     fi
 fi
 if ! kxl_skip kxl-pygrub-qcow2; then
