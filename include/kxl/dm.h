@@ -117,8 +117,13 @@ const char *kxl_dm_event_key(enum kxl_dm_ev e);
 struct kxl_dm_run_arg {
 	const struct kxl_domain *dom;
 	const struct kxl_cfg *cfg;	/* for messages; may be NULL */
-	const char *dir;	/* a directory of this domain's own: QMP socket, OVMF
-				 * variables (kept across restarts); removed at the end */
+	const char *dir;	/* a directory of this domain's own: QMP socket (and
+				 * the OVMF variables when vars_path is NULL); removed
+				 * at the end */
+	const char *vars_path;	/* OVMF: the domain's lasting variable store, made
+				 * from KXL_OVMF_VARS when missing and kept at the end
+				 * (life_nvram_path); NULL: a copy in dir, removed */
+	enum kxl_action on_watchdog;	/* QEMU's WATCHDOG event */
 };
 int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, struct kxl_diag *d);
 

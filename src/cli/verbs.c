@@ -80,6 +80,8 @@ static const struct cli_opt reboot_opts[] = {
 
 static const struct cli_opt destroy_opts[] = {
 	{ 'f', NULL, NULL, false, "accepted for xl (it is for Domain-0 there)" },
+	{ 'K', "keep-nvram", NULL, true, "keep the domain's OVMF variable store (bios = \"ovmf\"), "
+	  "which destroy otherwise removes" },
 	{ 0, NULL, NULL, false, NULL },
 };
 
@@ -107,7 +109,9 @@ static const struct cli_verb verbs[] = {
 	  NULL, shutdown_opts, CLI_COMPLETE_DOMAIN },
 	{ "reboot", cmd_reboot, "DOMAIN", "reset a domain (its on_reboot action applies)",
 	  NULL, reboot_opts, CLI_COMPLETE_DOMAIN },
-	{ "destroy", cmd_destroy, "DOMAIN", "end a domain at once", NULL, destroy_opts,
+	{ "destroy", cmd_destroy, "DOMAIN", "end a domain at once", "An hvm domain under OVMF keeps "
+	  "its variable store (boot entries, Secure Boot keys) across reboots and creates of its "
+	  "name; destroy removes it unless --keep-nvram.", destroy_opts,
 	  CLI_COMPLETE_DOMAIN },
 	{ "pause", cmd_pause, "DOMAIN", "pause a domain's vCPUs", NULL, NULL, CLI_COMPLETE_DOMAIN },
 	{ "unpause", cmd_unpause, "DOMAIN", "let a paused domain run", NULL, NULL,

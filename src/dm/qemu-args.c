@@ -12,7 +12,10 @@
  * per-domain monitor, guest resets reported instead of done
  * (-action reboot=shutdown, so on_reboot applies) and a pvpanic device
  * with the guest paused at a panic (panic=pause: GUEST_PANICKED, then
- * on_crash decides, preserve included). Never -daemonize: kxl supervises.
+ * on_crash decides, preserve included); a watchdog device the config adds
+ * (device_model_args_hvm, e.g. -device i6300esb) pauses the guest when it
+ * fires (watchdog=pause: WATCHDOG, then on_watchdog decides). Never
+ * -daemonize: kxl supervises.
  */
 #include "dm/dm-int.h"
 
@@ -39,7 +42,7 @@ void dm_fam_always(struct dm *m)
 		dm_pairf(m, "-chardev", "socket,id=kxl-qmp,path=%s,server=on,wait=off",
 			 m->o->qmp_path ? m->o->qmp_path : "@QMP_SOCKET@");
 	dm_pair(m, "-mon", "chardev=kxl-qmp,mode=control");
-	dm_pair(m, "-action", "reboot=shutdown,panic=pause");
+	dm_pair(m, "-action", "reboot=shutdown,panic=pause,watchdog=pause");
 	dm_pair(m, "-device", "pvpanic");
 }
 

@@ -43,6 +43,7 @@ struct dmrun {
 	const struct kxl_dm_run_arg *arg;
 	struct kxl_diag *d;
 	char *qmp_path, *vars_path;
+	bool vars_temp;		/* vars_path is in dir: removed at the end */
 	pid_t pid;
 	int pidfd, errfd, sigfd;
 	char err[ERR_RING];	/* QEMU's last stderr bytes */
@@ -137,16 +138,26 @@ static void quit_qemu(struct dmrun *r)
 	kill_qemu(r);
 }
 
+/* A fresh copy of the pristine store, put in place whole (a temporary
+ * file, then link: never a half-written store, never over an existing one). */
 static int copy_file(const char *from, const char *to, struct kxl_diag *d)
 {
 	char *buf;
 	size_t len;
 	int e = read_file(from, &buf, &len);
 	if (e) return kxl_err(d, "OVMF variable store %s cannot be read: %s", from, strerror(-e));
-	int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len;
+	char *tmp = xasprintf("%s.tmp%ld", to, (long)getpid());
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
 	e = errno;
 	if (fd >= 0) close(fd);
+	if (ok && link(tmp, to) < 0 && errno != EEXIST) {
+		ok = 0;
+		e = errno;
+	}
+	unlink(tmp);
+	free(tmp);
 	free(buf);
 	return ok ? 0 : kxl_err(d, "cannot write %s: %s", to, strerror(e));
 }
@@ -368,9 +379,12 @@ static enum step handle_ctl(struct dmrun *r, struct kxl_vmm_result *res)
 static enum step guest_stopped(struct dmrun *r, enum kxl_dm_ev kind, struct kxl_vmm_result *res)
 {
 	const struct kxl_vmm_spec *s = r->spec;
+	/* a watchdog that fired ends the run as a crash does (exit 4), by
+	 * on_watchdog's action */
 	enum kxl_vmm_outcome o = kind == KXL_DM_EV_POWEROFF ? KXL_VMM_POWEROFF :
 				 kind == KXL_DM_EV_REBOOT ? KXL_VMM_REBOOT : KXL_VMM_CRASH;
-	enum kxl_action act = o == KXL_VMM_POWEROFF ? s->on_poweroff :
+	enum kxl_action act = kind == KXL_DM_EV_WATCHDOG ? r->arg->on_watchdog :
+			      o == KXL_VMM_POWEROFF ? s->on_poweroff :
 			      o == KXL_VMM_REBOOT ? s->on_reboot : s->on_crash;
 	emit(r, KXL_EV_STOPPED, o, kxl_dm_event_key(kind));
 	logf_(r, "%s: guest %s; %s = %s", s->name, kxl_vmm_outcome_name(o), kxl_dm_event_key(kind),
@@ -441,7 +455,6 @@ static enum step loop_once(struct dmrun *r, struct kxl_vmm_result *res)
 		if (got > 0) {
 			enum kxl_dm_ev kind = kxl_dm_event_kind(ev);
 			json_object_put(ev);
-			if (kind == KXL_DM_EV_WATCHDOG) kind = KXL_DM_EV_CRASH;
 			if (kind != KXL_DM_EV_NONE && kind != KXL_DM_EV_HOST && !r->stopped)
 				return guest_stopped(r, kind, res);
 			return GO_ON;
@@ -488,7 +501,9 @@ int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, stru
 		r.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	}
 	if (kxl_dm_uses_ovmf(arg->dom)) {
-		r.vars_path = xasprintf("%s/OVMF_VARS.fd", arg->dir);
+		r.vars_temp = !arg->vars_path;
+		r.vars_path = arg->vars_path ? xstrdup(arg->vars_path) :
+			      xasprintf("%s/OVMF_VARS.fd", arg->dir);
 		if (access(r.vars_path, F_OK) && copy_file(KXL_OVMF_VARS, r.vars_path, d))
 			goto out;
 	}
@@ -521,7 +536,7 @@ out:
 		ns.nics = r.nics;
 		net_hosts_close(&ns, &r.nh);
 	}
-	if (r.vars_path) unlink(r.vars_path);
+	if (r.vars_path && r.vars_temp) unlink(r.vars_path);
 	rmdir(arg->dir);	/* the domain's directory ends with it */
 	free(r.vars_path);
 	free(r.qmp_path);
