@@ -55,6 +55,11 @@ int kxl_dm_args(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 		const struct kxl_dm_opts *o, struct kxl_dm_argv *out, struct kxl_diag *d);
 void kxl_dm_argv_free(struct kxl_dm_argv *a);
 
+/* The QEMU device ID ("ide-NUM", as libxl names it) of the domain's
+ * emulated CD-ROM at vdev into buf; -1 with d set when vdev is none. */
+int kxl_dm_cdrom_id(const struct kxl_domain *dom, const char *vdev, char *buf, size_t len,
+		    struct kxl_diag *d);
+
 /* Whether the domain's firmware is OVMF (it then needs a variable store). */
 bool kxl_dm_uses_ovmf(const struct kxl_domain *dom);
 

@@ -192,12 +192,13 @@ int cmd_trigger(int argc, char **argv)
 		return USAGE_STATUS(u);
 	argv += i - 1;
 	const char *t = argv[2];
-	if (!strcmp(t, "init") || !strcmp(t, "sleep") || !strcmp(t, "s3resume")) {
-		fprintf(stderr, "kxl trigger: `%s' is not supported by kxl (power, reset and nmi are)\n", t);
+	if (!strcmp(t, "init") || !strcmp(t, "sleep")) {
+		fprintf(stderr, "kxl trigger: `%s' is not supported by kxl (power, reset, nmi and "
+			"s3resume are)\n", t);
 		return KXL_EXIT_ERROR;
 	}
-	if (strcmp(t, "power") && strcmp(t, "reset") && strcmp(t, "nmi")) {
-		fprintf(stderr, "kxl trigger: unknown trigger `%s' (power, reset or nmi)\n", t);
+	if (strcmp(t, "power") && strcmp(t, "reset") && strcmp(t, "nmi") && strcmp(t, "s3resume")) {
+		fprintf(stderr, "kxl trigger: unknown trigger `%s' (power, reset, nmi or s3resume)\n", t);
 		return KXL_EXIT_USAGE;
 	}
 	char req[32];

@@ -319,8 +319,91 @@ static void ctl_reply(struct dmrun *r, int status, const char *msg)
 static const struct { enum kxl_vmm_cmd cmd; const char *qmp; } ctl_qmp[] = {
 	{ KXL_CMD_PAUSE, "stop" }, { KXL_CMD_UNPAUSE, "cont" },
 	{ KXL_CMD_POWER, "system_powerdown" }, { KXL_CMD_RESET, "system_reset" },
-	{ KXL_CMD_NMI, "inject-nmi" },
+	{ KXL_CMD_NMI, "inject-nmi" }, { KXL_CMD_WAKEUP, "system_wakeup" },
 };
+
+static int qmp_msg(struct dmrun *r, const char *cmd, json_object *args, json_object **ret,
+		   char *msg, size_t cap)
+{
+	struct kxl_diag tmp;
+	kxl_diag_init(&tmp);
+	int st = kxl_qmp_cmd(&r->q, cmd, args, ret, CMD_TIMEOUT_MS, &tmp);
+	if (st) snprintf(msg, cap, "%s", tmp.n ? tmp.v[0].msg : "failed");
+	kxl_diag_free(&tmp);
+	return st;
+}
+
+/* cd-insert "VDEV PATH" / cd-eject "VDEV": the medium of the IDE CD-ROM
+ * (xl's verbs; the tray is forced open, as a guest may lock it). */
+static int cd_change(struct dmrun *r, bool insert, char *arg, char *msg, size_t cap)
+{
+	char *path = insert ? strchr(arg, ' ') : NULL;
+	if (insert && (!path || path[1] != '/'))
+		return snprintf(msg, cap, "cd-insert needs a device and an absolute file name"), -1;
+	if (path) *path++ = 0;
+	char id[32];
+	struct kxl_diag tmp;
+	kxl_diag_init(&tmp);
+	int st = kxl_dm_cdrom_id(r->arg->dom, arg, id, sizeof(id), &tmp);
+	if (st) snprintf(msg, cap, "%s", tmp.v[0].msg);
+	kxl_diag_free(&tmp);
+	if (st) return -1;
+	if (insert && access(path, R_OK))
+		return snprintf(msg, cap, "%s cannot be read: %s", path, strerror(errno)), -1;
+	json_object *args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(id));
+	json_object_object_add(args, "force", json_object_new_boolean(1));
+	if (insert) {
+		json_object_object_add(args, "filename", json_object_new_string(path));
+		json_object_object_add(args, "format", json_object_new_string("raw"));
+	}
+	if (qmp_msg(r, insert ? "blockdev-change-medium" : "eject", args, NULL, msg, cap))
+		return -1;
+	snprintf(msg, cap, insert ? "inserted" : "ejected");
+	return 0;
+}
+
+/* query-vnc: "HOST:PORT" of QEMU's VNC server. */
+static int vnc_addr(struct dmrun *r, char *msg, size_t cap)
+{
+	json_object *ret = NULL, *v;
+	if (qmp_msg(r, "query-vnc", NULL, &ret, msg, cap)) return -1;
+	const char *host = json_object_object_get_ex(ret, "host", &v) ? json_object_get_string(v) : NULL;
+	const char *port = json_object_object_get_ex(ret, "service", &v) ? json_object_get_string(v) : NULL;
+	bool on = json_object_object_get_ex(ret, "enabled", &v) && json_object_get_boolean(v);
+	int st = on && host && port ? 0 : -1;
+	if (st) snprintf(msg, cap, "the domain has no VNC server (vnc = 1 gives it one)");
+	else snprintf(msg, cap, "%s:%s", host, port);
+	json_object_put(ret);
+	return st;
+}
+
+/* query-chardev: the pty of the first serial port (QEMU's chardev serial0,
+ * which the config's serial = "pty" makes). */
+static int serial_pty(struct dmrun *r, char *msg, size_t cap)
+{
+	json_object *ret = NULL, *v;
+	if (qmp_msg(r, "query-chardev", NULL, &ret, msg, cap)) return -1;
+	int st = -1;
+	snprintf(msg, cap, "COM1 is kxl's console");
+	size_t n = json_object_is_type(ret, json_type_array) ? json_object_array_length(ret) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(ret, i);
+		const char *label = json_object_object_get_ex(c, "label", &v) ? json_object_get_string(v) : "";
+		const char *file = json_object_object_get_ex(c, "filename", &v) ? json_object_get_string(v) : "";
+		if (!label || strcmp(label, "serial0")) continue;
+		if (file && !strncmp(file, "pty:", 4) && file[4] == '/') {
+			snprintf(msg, cap, "%s", file + 4);
+			st = 0;
+		} else {
+			snprintf(msg, cap, "the first serial port is `%s', not a pty: kxl console cannot "
+				 "reach it", file ? file : "?");
+		}
+		break;
+	}
+	json_object_put(ret);
+	return st;
+}
 
 static enum step handle_ctl(struct dmrun *r, struct kxl_vmm_result *res)
 {
@@ -351,8 +434,18 @@ static enum step handle_ctl(struct dmrun *r, struct kxl_vmm_result *res)
 		ctl_reply(r, 0, r->paused || r->stopped ? "paused" : "running");
 		return GO_ON;
 	}
+	if (req.cmd == KXL_CMD_VNC || req.cmd == KXL_CMD_SERIAL) {
+		int st = req.cmd == KXL_CMD_VNC ? vnc_addr(r, msg, sizeof(msg)) :
+			 serial_pty(r, msg, sizeof(msg));
+		ctl_reply(r, st, msg);
+		return GO_ON;
+	}
 	if (r->stopped) {
 		ctl_reply(r, -1, "the guest has stopped (preserved); only destroy and dump-core apply");
+		return GO_ON;
+	}
+	if (req.cmd == KXL_CMD_CD_INSERT || req.cmd == KXL_CMD_CD_EJECT) {
+		ctl_reply(r, cd_change(r, req.cmd == KXL_CMD_CD_INSERT, req.arg, msg, sizeof(msg)), msg);
 		return GO_ON;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_qmp); i++) {
