@@ -125,7 +125,7 @@ static const struct cli_verb verbs[] = {
 	  NULL, CLI_COMPLETE_DOMAIN },
 	{ "cd-insert", cmd_cd_insert, "DOMAIN VDEV TARGET",
 	  "put the image TARGET into an hvm domain's CD-ROM drive VDEV",
-	  "VDEV is a disk of the config with devtype=cdrom (an empty one: \"hdc:cdrom,r\"); TARGET "
+	  "VDEV is a disk of the config with devtype=cdrom (an empty one: \",,hdc,cdrom\"); TARGET "
 	  "a raw image (ISO; xl's raw: prefix is accepted), opened by QEMU. The tray is forced "
 	  "open first. A pvh domain has no CD-ROM drive.", NULL, CLI_COMPLETE_DOMAIN },
 	{ "cd-eject", cmd_cd_eject, "DOMAIN VDEV", "empty an hvm domain's CD-ROM drive VDEV",

@@ -59,7 +59,7 @@ int kxl_dm_cdrom_id(const struct kxl_domain *dom, const char *vdev, char *buf, s
 		return 0;
 	}
 	return kxl_err(d, "the domain has no disk %s (a CD-ROM is a disk with devtype=cdrom; an "
-		       "empty one is \"%s:cdrom,r\")", vdev, vdev);
+		       "empty one is \",,%s,cdrom\")", vdev, vdev);
 }
 
 void dm_fam_disks(struct dm *m)
