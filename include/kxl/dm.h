@@ -36,6 +36,8 @@ struct kxl_dm_opts {
 	const struct kxl_vmm_nic *nics;
 	size_t nr_nics;
 	long long now;		/* seconds since the epoch, for rtc_timeoffset */
+	const char *chroot_dir;	/* dm_restrict: QEMU's empty root, or NULL */
+	bool unprivileged;	/* kxl is not root: no -runas/-chroot (a warning) */
 };
 
 struct kxl_dm_argv {

@@ -179,7 +179,8 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 		cli_print_diag(&ld->diag, false);
 		return KXL_EXIT_ERROR;
 	}
-	struct kxl_dm_opts o = { .qmp_fd = -1, .nics = nics.v, .nr_nics = nics.n };
+	struct kxl_dm_opts o = { .qmp_fd = -1, .nics = nics.v, .nr_nics = nics.n,
+				 .unprivileged = geteuid() != 0 };
 	struct kxl_dm_argv a;
 	if (kxl_dm_args(&ld->dom, &ld->cfg, &o, &a, &ld->diag)) {
 		cli_print_diag(&ld->diag, false);

@@ -8,7 +8,8 @@
  *
  * Always there, whatever the config: QEMU starts paused (-S) and stays
  * when the guest powers off (-no-shutdown), with no default devices and no
- * user config files, QEMU's strictest sandbox, a QMP socket for the
+ * user config files, QEMU's strictest sandbox (set*id allowed when it
+ * switches users, -runas, as libxl does), a QMP socket for the
  * per-domain monitor, guest resets reported instead of done
  * (-action reboot=shutdown, so on_reboot applies) and a pvpanic device
  * with the guest paused at a panic (panic=pause: GUEST_PANICKED, then
@@ -25,7 +26,7 @@
 #include "util/util.h"
 
 #define QEMU_DEFAULT "qemu-system-x86_64"
-#define SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+#define SANDBOX "on,obsolete=deny,elevateprivileges=%s,spawn=deny,resourcecontrol=deny"
 
 void dm_fam_always(struct dm *m)
 {
@@ -35,7 +36,8 @@ void dm_fam_always(struct dm *m)
 	dm_add(m, "-no-shutdown");
 	dm_add(m, "-nodefaults");
 	dm_add(m, "-no-user-config");
-	dm_pair(m, "-sandbox", SANDBOX);
+	/* -runas needs set*id (QEMU 7.2 kills itself with "children"): allow, as libxl */
+	dm_pairf(m, "-sandbox", SANDBOX, dm_switches_user(m) ? "allow" : "deny");
 	if (m->o->qmp_fd >= 0)
 		dm_pairf(m, "-chardev", "socket,id=kxl-qmp,fd=%d,server=on,wait=off", m->o->qmp_fd);
 	else
@@ -98,6 +100,7 @@ static const struct dm_family families[] = {
 	{ "disk, hdtype", dm_fam_disks },
 	{ "vif", dm_fam_nics },
 	{ "keys with no meaning on KVM", dm_fam_no_kvm },
+	{ "device_model_user, dm_restrict", dm_fam_restrict },
 	{ "device_model_args, device_model_args_hvm", dm_fam_extra },
 };
 

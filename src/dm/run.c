@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +45,7 @@ struct dmrun {
 	struct kxl_diag *d;
 	char *qmp_path, *vars_path;
 	bool vars_temp;		/* vars_path is in dir: removed at the end */
+	char *chroot_dir;	/* dm_restrict: QEMU's empty root in dir, or NULL */
 	pid_t pid;
 	int pidfd, errfd, sigfd;
 	char err[ERR_RING];	/* QEMU's last stderr bytes */
@@ -168,6 +170,7 @@ static int start_qemu(struct dmrun *r)
 	int *taps = r->nh.n ? xcalloc(r->nh.n, sizeof(int)) : NULL;
 	for (size_t i = 0; i < r->nh.n; i++) taps[i] = r->nh.v[i].tap;
 	struct kxl_dm_opts o = { .qmp_fd = -1, .qmp_path = r->qmp_path, .vars_path = r->vars_path,
+				 .chroot_dir = r->chroot_dir, .unprivileged = geteuid() != 0,
 				 .tap_fds = taps, .nr_tap_fds = r->nh.n, .domid = s->domid,
 				 .nics = s->nics, .nr_nics = s->nr_nics };
 	struct kxl_dm_argv a;
@@ -288,8 +291,18 @@ static int start_qemu(struct dmrun *r)
 	return 0;
 }
 
+/* A file QEMU would open now: not from a dm_restrict chroot. */
+static int reachable(struct dmrun *r, const char *path, char *msg, size_t cap)
+{
+	if (!r->chroot_dir) return 0;
+	snprintf(msg, cap, "the domain's QEMU runs in an empty chroot (dm_restrict): it cannot "
+		 "open %s", path);
+	return -1;
+}
+
 static int dump_core(struct dmrun *r, const char *path, char *msg, size_t cap)
 {
+	if (reachable(r, path, msg, cap)) return -1;
 	json_object *args = json_object_new_object();
 	char *proto = xasprintf("file:%s", path);
 	json_object_object_add(args, "paging", json_object_new_boolean(0));
@@ -348,6 +361,8 @@ static int cd_change(struct dmrun *r, bool insert, char *arg, char *msg, size_t 
 	if (st) snprintf(msg, cap, "%s", tmp.v[0].msg);
 	kxl_diag_free(&tmp);
 	if (st) return -1;
+	if (insert && reachable(r, path, msg, cap))
+		return -1;
 	if (insert && access(path, R_OK))
 		return snprintf(msg, cap, "%s cannot be read: %s", path, strerror(errno)), -1;
 	json_object *args = json_object_new_object();
@@ -600,6 +615,17 @@ int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, stru
 		if (access(r.vars_path, F_OK) && copy_file(KXL_OVMF_VARS, r.vars_path, d))
 			goto out;
 	}
+	/* dm_restrict: an empty directory of its own as QEMU's root */
+	json_object *bi = NULL, *dr = NULL;
+	json_object_object_get_ex(arg->dom->config, "b_info", &bi);
+	if (geteuid() == 0 && json_object_object_get_ex(bi, "dm_restrict", &dr) &&
+	    json_object_get_boolean(dr)) {
+		r.chroot_dir = xasprintf("%s/root", arg->dir);
+		if (mkdir(r.chroot_dir, 0755) < 0 && errno != EEXIST) {
+			kxl_err(d, "cannot make QEMU's root %s: %s", r.chroot_dir, strerror(errno));
+			goto out;
+		}
+	}
 	/* the taps: named as libxl names the emulated side (-emu) */
 	if (spec->nr_nics) {
 		r.nics = xcalloc(spec->nr_nics, sizeof(*r.nics));
@@ -630,6 +656,8 @@ out:
 		net_hosts_close(&ns, &r.nh);
 	}
 	if (r.vars_path && r.vars_temp) unlink(r.vars_path);
+	if (r.chroot_dir) rmdir(r.chroot_dir);
+	free(r.chroot_dir);
 	rmdir(arg->dir);	/* the domain's directory ends with it */
 	free(r.vars_path);
 	free(r.qmp_path);
