@@ -128,12 +128,27 @@ int cmd_destroy(int argc, char **argv)
 	struct life_dom dom;
 	if (cli_state(&st, "destroy") < 0)
 		return KXL_EXIT_ERROR;
-	if (cli_find(&st, "destroy", argv[optind], &dom) < 0) {
-		life_state_close(&st);
-		return KXL_EXIT_ERROR;
-	}
 	struct kxl_diag d;
 	kxl_diag_init(&d);
+	if (life_find(&st, argv[optind], &dom, &d) < 0) {
+		/* a name that runs no more may still have its OVMF store */
+		struct kxl_diag nd;
+		kxl_diag_init(&nd);
+		char *nv = keep ? NULL : life_nvram_path(argv[optind], false, &nd);
+		kxl_diag_free(&nd);
+		int r = KXL_EXIT_ERROR;
+		if (nv && unlink(nv) == 0) {
+			fprintf(stderr, "kxl destroy: %s is not running; removed its OVMF variable store "
+				"%s\n", argv[optind], nv);
+			r = 0;
+		} else {
+			cli_life_err("destroy", &d);
+		}
+		free(nv);
+		kxl_diag_free(&d);
+		life_state_close(&st);
+		return r;
+	}
 	int r = life_request(&st, dom.name, "destroy", NULL, 60000, &d);
 	if (r == 0 && !keep) {
 		/* the OVMF variable store lives as long as the name: until now */

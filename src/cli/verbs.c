@@ -111,7 +111,7 @@ static const struct cli_verb verbs[] = {
 	  NULL, reboot_opts, CLI_COMPLETE_DOMAIN },
 	{ "destroy", cmd_destroy, "DOMAIN", "end a domain at once", "An hvm domain under OVMF keeps "
 	  "its variable store (boot entries, Secure Boot keys) across reboots and creates of its "
-	  "name; destroy removes it unless --keep-nvram.", destroy_opts,
+	  "name; destroy removes it unless --keep-nvram (also when the name runs no more).", destroy_opts,
 	  CLI_COMPLETE_DOMAIN },
 	{ "pause", cmd_pause, "DOMAIN", "pause a domain's vCPUs", NULL, NULL, CLI_COMPLETE_DOMAIN },
 	{ "unpause", cmd_unpause, "DOMAIN", "let a paused domain run", NULL, NULL,
