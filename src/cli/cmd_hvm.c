@@ -47,9 +47,9 @@ static int request(const char *verb, const char *domspec, const char *req, char 
 /* Only -h, then exactly n arguments; argv[*first] is the first. */
 static int args(const char *verb, int argc, char **argv, int n, int *first)
 {
-	int c;
 	optind = 1;
-	while ((c = cli_getopt(verb, argc, argv)) != -1)
+	int c = cli_getopt(verb, argc, argv);
+	if (c != -1)	/* -h, or a bad option */
 		return cli_usage_exit(verb, c) == 0 ? -2 : -1;
 	if (argc - optind != n) {
 		cli_usage(verb, stderr);

@@ -152,7 +152,12 @@ static char *lasting_dir(const char *env_name, const char *sub, const char *what
 	const char *env = getenv(env_name), *xdg = getenv("XDG_STATE_HOME"),
 		   *home = getenv("HOME");
 	char *dir;
-	if (env && *env)
+	if (env && *env && env[0] != '/') {
+		/* the monitor works from `/': keep it absolute */
+		char *cwd = getcwd(NULL, 0);
+		dir = cwd ? path_join_normalize(cwd, env) : xstrdup(env);
+		free(cwd);
+	} else if (env && *env)
 		dir = xstrdup(env);
 	else if (geteuid() == 0)
 		dir = xasprintf("/var/lib/kxl/%s", sub);
