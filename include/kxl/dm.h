@@ -36,6 +36,8 @@ struct kxl_dm_opts {
 	const struct kxl_vmm_nic *nics;
 	size_t nr_nics;
 	long long now;		/* seconds since the epoch, for rtc_timeoffset */
+	const char *chroot_dir;	/* dm_restrict: QEMU's empty root, or NULL */
+	bool unprivileged;	/* kxl is not root: no -runas/-chroot (a warning) */
 };
 
 struct kxl_dm_argv {
@@ -54,6 +56,11 @@ struct kxl_dm_argv {
 int kxl_dm_args(const struct kxl_domain *dom, const struct kxl_cfg *cfg,
 		const struct kxl_dm_opts *o, struct kxl_dm_argv *out, struct kxl_diag *d);
 void kxl_dm_argv_free(struct kxl_dm_argv *a);
+
+/* The QEMU device ID ("ide-NUM", as libxl names it) of the domain's
+ * emulated CD-ROM at vdev into buf; -1 with d set when vdev is none. */
+int kxl_dm_cdrom_id(const struct kxl_domain *dom, const char *vdev, char *buf, size_t len,
+		    struct kxl_diag *d);
 
 /* Whether the domain's firmware is OVMF (it then needs a variable store). */
 bool kxl_dm_uses_ovmf(const struct kxl_domain *dom);
@@ -117,8 +124,13 @@ const char *kxl_dm_event_key(enum kxl_dm_ev e);
 struct kxl_dm_run_arg {
 	const struct kxl_domain *dom;
 	const struct kxl_cfg *cfg;	/* for messages; may be NULL */
-	const char *dir;	/* a directory of this domain's own: QMP socket, OVMF
-				 * variables (kept across restarts); removed at the end */
+	const char *dir;	/* a directory of this domain's own: QMP socket (and
+				 * the OVMF variables when vars_path is NULL); removed
+				 * at the end */
+	const char *vars_path;	/* OVMF: the domain's lasting variable store, made
+				 * from KXL_OVMF_VARS when missing and kept at the end
+				 * (life_nvram_path); NULL: a copy in dir, removed */
+	enum kxl_action on_watchdog;	/* QEMU's WATCHDOG event */
 };
 int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, struct kxl_diag *d);
 

@@ -285,7 +285,17 @@ enum kxl_vmm_cmd {
 	KXL_CMD_DESTROY,
 	KXL_CMD_DUMP_CORE,	/* arg: the core's path */
 	KXL_CMD_STATUS,		/* reply text: "running" or "paused" */
+	/* an hvm domain's QEMU only (kxl_dm_run); the PVH VMM refuses them
+	 * with kxl_vmm_cmd_hvm_only's message */
+	KXL_CMD_WAKEUP,		/* out of ACPI S3 (QMP system_wakeup) */
+	KXL_CMD_CD_INSERT,	/* arg: "VDEV PATH" */
+	KXL_CMD_CD_EJECT,	/* arg: VDEV */
+	KXL_CMD_VNC,		/* reply text: HOST:PORT of QEMU's VNC server */
+	KXL_CMD_SERIAL,		/* reply text: the pty of the first serial port */
 };
+
+/* Why the PVH VMM cannot do cmd (an hvm domain's command), or NULL. */
+const char *kxl_vmm_cmd_hvm_only(enum kxl_vmm_cmd cmd);
 
 /* Sends one command on the monitor's end of the control channel and waits
  * for the answer. Returns 0, or -1 with the VMM's (or the socket's) reason

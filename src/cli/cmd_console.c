@@ -6,12 +6,16 @@
  * mode when stdin is a terminal. Ctrl-] detaches; the end of the domain
  * (a destroy, a poweroff) ends the client with exit status 0. Another
  * client attached already is refused by the monitor with a clear message.
+ * An hvm domain whose config puts its first serial port on a pty
+ * (serial = "pty") is reached on that pty instead, which the monitor finds
+ * through QMP (query-chardev).
  */
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
 #include "cli/verbs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +30,42 @@ static int write_full(int fd, const char *b, size_t n)
 	return life_write_all(fd, b, n);
 }
 
+static int relay(int fd, const char *name, bool quiet);
+
+/* The pty of an hvm domain's first serial port, or NULL (kxl's console). */
+static char *serial_pty(struct life_state *st, const char *name)
+{
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	char *reply = NULL;
+	if (life_request(st, name, "serial", &reply, 5000, &d) < 0 || !reply ||
+	    strncmp(reply, "/dev/", 5)) {
+		free(reply);
+		reply = NULL;
+	}
+	kxl_diag_free(&d);
+	return reply;
+}
+
 int cli_console_attach(struct life_state *st, const char *name, bool quiet)
 {
+	char *pty = serial_pty(st, name);
+	if (pty) {
+		int pfd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (pfd < 0) {
+			fprintf(stderr, "kxl console: %s (the first serial port of %s): %s\n", pty, name,
+				strerror(errno));
+			free(pty);
+			return KXL_EXIT_ERROR;
+		}
+		struct termios t;
+		if (tcgetattr(pfd, &t) == 0) {
+			cfmakeraw(&t);
+			tcsetattr(pfd, TCSANOW, &t);
+		}
+		free(pty);
+		return relay(pfd, name, quiet);
+	}
 	struct kxl_diag d;
 	kxl_diag_init(&d);
 	int fd = life_connect(st, name, "console.sock", &d);
@@ -48,6 +86,12 @@ int cli_console_attach(struct life_state *st, const char *name, bool quiet)
 		close(fd);
 		return KXL_EXIT_ERROR;
 	}
+	return relay(fd, name, quiet);
+}
+
+/* The terminal and fd joined until Ctrl-] or fd's end (closes fd). */
+static int relay(int fd, const char *name, bool quiet)
+{
 	struct termios saved;
 	bool raw = false;
 	if (isatty(0) && tcgetattr(0, &saved) == 0) {

@@ -112,8 +112,59 @@ int cmd_unpause(int argc, char **argv)
 int cmd_destroy(int argc, char **argv)
 {
 	/* xl destroy [-f] DOMAIN: -f is for Dom0 only (a no-op in the table) */
-	int i, u = one_domain("destroy", argc, argv, 0, 0, &i);
-	return u ? USAGE_STATUS(u) : simple("destroy", argv[i], "destroy", 60000, false);
+	bool keep = false;
+	int c;
+	optind = 1;
+	while ((c = cli_getopt("destroy", argc, argv)) != -1)
+		if (c == 'K')
+			keep = true;
+		else if (c == 'h' || c == '?')
+			return cli_usage_exit("destroy", c);
+	if (argc - optind != 1) {
+		cli_usage("destroy", stderr);
+		return KXL_EXIT_USAGE;
+	}
+	struct life_state st;
+	struct life_dom dom;
+	if (cli_state(&st, "destroy") < 0)
+		return KXL_EXIT_ERROR;
+	struct kxl_diag d;
+	kxl_diag_init(&d);
+	if (life_find(&st, argv[optind], &dom, &d) < 0) {
+		/* a name that runs no more may still have its OVMF store */
+		struct kxl_diag nd;
+		kxl_diag_init(&nd);
+		char *nv = keep ? NULL : life_nvram_path(argv[optind], false, &nd);
+		kxl_diag_free(&nd);
+		int r = KXL_EXIT_ERROR;
+		if (nv && unlink(nv) == 0) {
+			fprintf(stderr, "kxl destroy: %s is not running; removed its OVMF variable store "
+				"%s\n", argv[optind], nv);
+			r = 0;
+		} else {
+			cli_life_err("destroy", &d);
+		}
+		free(nv);
+		kxl_diag_free(&d);
+		life_state_close(&st);
+		return r;
+	}
+	int r = life_request(&st, dom.name, "destroy", NULL, 60000, &d);
+	if (r == 0 && !keep) {
+		/* the OVMF variable store lives as long as the name: until now */
+		struct kxl_diag nd;	/* no NVRAM directory: none to remove */
+		kxl_diag_init(&nd);
+		char *nv = life_nvram_path(dom.name, false, &nd);
+		kxl_diag_free(&nd);
+		if (nv && unlink(nv) < 0 && errno != ENOENT)
+			kxl_warn(&d, "cannot remove the OVMF variable store %s: %s", nv, strerror(errno));
+		free(nv);
+	}
+	cli_life_err("destroy", &d);
+	kxl_diag_free(&d);
+	life_dom_free(&dom);
+	life_state_close(&st);
+	return r < 0 ? KXL_EXIT_ERROR : 0;
 }
 
 int cmd_dump_core(int argc, char **argv)
@@ -156,12 +207,13 @@ int cmd_trigger(int argc, char **argv)
 		return USAGE_STATUS(u);
 	argv += i - 1;
 	const char *t = argv[2];
-	if (!strcmp(t, "init") || !strcmp(t, "sleep") || !strcmp(t, "s3resume")) {
-		fprintf(stderr, "kxl trigger: `%s' is not supported by kxl (power, reset and nmi are)\n", t);
+	if (!strcmp(t, "init") || !strcmp(t, "sleep")) {
+		fprintf(stderr, "kxl trigger: `%s' is not supported by kxl (power, reset, nmi and "
+			"s3resume are)\n", t);
 		return KXL_EXIT_ERROR;
 	}
-	if (strcmp(t, "power") && strcmp(t, "reset") && strcmp(t, "nmi")) {
-		fprintf(stderr, "kxl trigger: unknown trigger `%s' (power, reset or nmi)\n", t);
+	if (strcmp(t, "power") && strcmp(t, "reset") && strcmp(t, "nmi") && strcmp(t, "s3resume")) {
+		fprintf(stderr, "kxl trigger: unknown trigger `%s' (power, reset, nmi or s3resume)\n", t);
 		return KXL_EXIT_USAGE;
 	}
 	char req[32];

@@ -20,6 +20,9 @@ int cmd_dump_core(int argc, char **argv);
 int cmd_trigger(int argc, char **argv);
 int cmd_domid(int argc, char **argv);
 int cmd_domname(int argc, char **argv);
+int cmd_cd_insert(int argc, char **argv);
+int cmd_cd_eject(int argc, char **argv);
+int cmd_vncviewer(int argc, char **argv);
 
 /* Attaches to NAME's console until Ctrl-] or the domain's end. */
 int cli_console_attach(struct life_state *st, const char *name, bool quiet);

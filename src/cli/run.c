@@ -211,7 +211,8 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 		cli_print_diag(&ld->diag, false);
 		return KXL_EXIT_ERROR;
 	}
-	struct kxl_dm_opts o = { .qmp_fd = -1, .nics = nics.v, .nr_nics = nics.n };
+	struct kxl_dm_opts o = { .qmp_fd = -1, .nics = nics.v, .nr_nics = nics.n,
+				 .unprivileged = geteuid() != 0 };
 	struct kxl_dm_argv a;
 	if (kxl_dm_args(&ld->dom, &ld->cfg, &o, &a, &ld->diag)) {
 		cli_print_diag(&ld->diag, false);
@@ -234,7 +235,19 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 		kxl_domain_nics_free(&nics);
 		return KXL_EXIT_ERROR;
 	}
-	struct kxl_dm_run_arg arg = { .dom = &ld->dom, .cfg = &ld->cfg, .dir = dir };
+	/* OVMF's variable store lives as long as the domain's name */
+	char *nvram = NULL;
+	if (kxl_dm_uses_ovmf(&ld->dom)) {
+		struct kxl_diag nd;
+		kxl_diag_init(&nd);
+		nvram = life_nvram_path(ld->dom.name, true, &nd);
+		if (!nvram)
+			fprintf(stderr, "kxl: warning: %s; OVMF's variables of %s last until it ends\n",
+				nd.n ? nd.v[0].msg : "no NVRAM directory", ld->dom.name);
+		kxl_diag_free(&nd);
+	}
+	struct kxl_dm_run_arg arg = { .dom = &ld->dom, .cfg = &ld->cfg, .dir = dir,
+				      .vars_path = nvram, .on_watchdog = ld->dom.on_watchdog };
 	spec.runner = kxl_dm_run;
 	spec.runner_arg = &arg;
 	spec.name = ld->dom.name;
@@ -270,6 +283,7 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 		rmdir(dir);
 	free(kvm);
 	free(dir);
+	free(nvram);
 	kxl_domain_nics_free(&nics);
 	return code;
 }

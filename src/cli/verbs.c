@@ -80,6 +80,8 @@ static const struct cli_opt reboot_opts[] = {
 
 static const struct cli_opt destroy_opts[] = {
 	{ 'f', NULL, NULL, false, "accepted for xl (it is for Domain-0 there)" },
+	{ 'K', "keep-nvram", NULL, true, "keep the domain's OVMF variable store (bios = \"ovmf\"), "
+	  "which destroy otherwise removes" },
 	{ 0, NULL, NULL, false, NULL },
 };
 
@@ -107,16 +109,31 @@ static const struct cli_verb verbs[] = {
 	  NULL, shutdown_opts, CLI_COMPLETE_DOMAIN },
 	{ "reboot", cmd_reboot, "DOMAIN", "reset a domain (its on_reboot action applies)",
 	  NULL, reboot_opts, CLI_COMPLETE_DOMAIN },
-	{ "destroy", cmd_destroy, "DOMAIN", "end a domain at once", NULL, destroy_opts,
+	{ "destroy", cmd_destroy, "DOMAIN", "end a domain at once", "An hvm domain under OVMF keeps "
+	  "its variable store (boot entries, Secure Boot keys) across reboots and creates of its "
+	  "name; destroy removes it unless --keep-nvram (also when the name runs no more).", destroy_opts,
 	  CLI_COMPLETE_DOMAIN },
 	{ "pause", cmd_pause, "DOMAIN", "pause a domain's vCPUs", NULL, NULL, CLI_COMPLETE_DOMAIN },
 	{ "unpause", cmd_unpause, "DOMAIN", "let a paused domain run", NULL, NULL,
 	  CLI_COMPLETE_DOMAIN },
 	{ "dump-core", cmd_dump_core, "DOMAIN FILE", "write an ELF core of a domain to a file",
 	  NULL, NULL, CLI_COMPLETE_DOMAIN },
-	{ "trigger", cmd_trigger, "DOMAIN power|reset|nmi [VCPU]",
-	  "send power, reset or nmi to a domain",
-	  "VCPU is accepted for xl; kxl's triggers go to the whole domain.",
+	{ "trigger", cmd_trigger, "DOMAIN power|reset|nmi|s3resume [VCPU]",
+	  "send power, reset, nmi or s3resume to a domain",
+	  "VCPU is accepted for xl; kxl's triggers go to the whole domain. s3resume wakes an hvm "
+	  "guest out of ACPI S3 (QMP system_wakeup).",
+	  NULL, CLI_COMPLETE_DOMAIN },
+	{ "cd-insert", cmd_cd_insert, "DOMAIN VDEV TARGET",
+	  "put the image TARGET into an hvm domain's CD-ROM drive VDEV",
+	  "VDEV is a disk of the config with devtype=cdrom (an empty one: \",,hdc,cdrom\"); TARGET "
+	  "a raw image (ISO; xl's raw: prefix is accepted), opened by QEMU. The tray is forced "
+	  "open first. A pvh domain has no CD-ROM drive.", NULL, CLI_COMPLETE_DOMAIN },
+	{ "cd-eject", cmd_cd_eject, "DOMAIN VDEV", "empty an hvm domain's CD-ROM drive VDEV",
+	  NULL, NULL, CLI_COMPLETE_DOMAIN },
+	{ "vncviewer", cmd_vncviewer, "DOMAIN",
+	  "run vncviewer on an hvm domain's VNC display",
+	  "The address is QEMU's (QMP query-vnc), given as HOST:DISPLAY; KXL_VNCVIEWER names "
+	  "another viewer. Without a viewer installed, the address is printed (exit status 1).",
 	  NULL, CLI_COMPLETE_DOMAIN },
 	{ "domid", cmd_domid, "NAME", "print a domain's ID", NULL, NULL, CLI_COMPLETE_DOMAIN },
 	{ "domname", cmd_domname, "ID", "print a domain's name", NULL, NULL, CLI_COMPLETE_NONE },

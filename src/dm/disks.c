@@ -39,6 +39,29 @@ static unsigned xen_devnum(const char *vdev, unsigned disk, unsigned part)
 	return disk < 16 ? (202u << 8) | (disk << 4) | part : (1u << 28) | (disk << 8) | part;
 }
 
+int kxl_dm_cdrom_id(const struct kxl_domain *dom, const char *vdev, char *buf, size_t len,
+		    struct kxl_diag *d)
+{
+	json_object *disks = dm_get(dom->config, "disks");
+	size_t n = disks ? json_object_array_length(disks) : 0;
+	unsigned disk, part;
+	if (kxl_vdev_parse(vdev, &disk, &part))
+		return kxl_err(d, "`%s' is not a virtual device name (hdc, xvdc, ...)", vdev);
+	for (size_t i = 0; i < n; i++) {
+		json_object *j = json_object_array_get_idx(disks, i);
+		const char *v = dm_gets(j, "vdev");
+		if (!v || strcmp(v, vdev))
+			continue;
+		if (!dm_int(j, "is_cdrom", 0) || disk >= 4)
+			return kxl_err(d, "%s is not an emulated CD-ROM of this domain (devtype=cdrom, "
+				       "hda-hdd)", vdev);
+		snprintf(buf, len, "ide-%u", xen_devnum(vdev, disk, part));
+		return 0;
+	}
+	return kxl_err(d, "the domain has no disk %s (a CD-ROM is a disk with devtype=cdrom; an "
+		       "empty one is \",,%s,cdrom\")", vdev, vdev);
+}
+
 void dm_fam_disks(struct dm *m)
 {
 	json_object *disks = dm_get(m->root, "disks");

@@ -74,6 +74,9 @@ void dm_fam_boot_order(struct dm *m);
 void dm_fam_disks(struct dm *m);	/* disks.c */
 void dm_fam_nics(struct dm *m);		/* nics.c */
 void dm_fam_no_kvm(struct dm *m);	/* no-kvm.c */
+void dm_fam_restrict(struct dm *m);	/* restrict.c */
+/* Whether dm_fam_restrict adds -runas (the sandbox lets QEMU switch once). */
+bool dm_switches_user(struct dm *m);
 void dm_fam_extra(struct dm *m);	/* qemu-args.c */
 
 #endif

@@ -34,8 +34,6 @@ static const struct {
 	{ B_INFO, "device_model_stubdomain", "device_model_stubdomain_override", IF_TRUE, "KVM has no stub domains: QEMU runs on the host" },
 	{ B_INFO, "device_model_version", "device_model_version", UNLESS_QEMU_XEN, "kxl always runs Debian's QEMU, as qemu-xen" },
 	{ B_INFO, "device_model", "device_model_override", ANY, "kxl always runs Debian's QEMU" },
-	{ B_INFO, "dm_restrict", "dm_restrict", IF_TRUE, "not done by kxl yet: QEMU runs sandboxed (-sandbox), not as another user in a chroot" },
-	{ B_INFO, "device_model_user", "device_model_user", ANY, "not done by kxl yet" },
 	{ B_INFO, "altp2m", "altp2m", ANY, "alternate p2m is Xen's" },
 	{ C_INFO, "hap", "hap", IF_FALSE, "KVM uses the host's nested paging when it has it" },
 	{ C_INFO, "oos", "oos", ANY, "shadow paging is Xen's" },

@@ -8,11 +8,15 @@
  *
  * Always there, whatever the config: QEMU starts paused (-S) and stays
  * when the guest powers off (-no-shutdown), with no default devices and no
- * user config files, QEMU's strictest sandbox, a QMP socket for the
+ * user config files, QEMU's strictest sandbox (set*id allowed when it
+ * switches users, -runas, as libxl does), a QMP socket for the
  * per-domain monitor, guest resets reported instead of done
  * (-action reboot=shutdown, so on_reboot applies) and a pvpanic device
  * with the guest paused at a panic (panic=pause: GUEST_PANICKED, then
- * on_crash decides, preserve included). Never -daemonize: kxl supervises.
+ * on_crash decides, preserve included); a watchdog device the config adds
+ * (device_model_args_hvm, e.g. -device i6300esb) pauses the guest when it
+ * fires (watchdog=pause: WATCHDOG, then on_watchdog decides). Never
+ * -daemonize: kxl supervises.
  */
 #include "dm/dm-int.h"
 
@@ -22,7 +26,7 @@
 #include "util/util.h"
 
 #define QEMU_DEFAULT "qemu-system-x86_64"
-#define SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+#define SANDBOX "on,obsolete=deny,elevateprivileges=%s,spawn=deny,resourcecontrol=deny"
 
 void dm_fam_always(struct dm *m)
 {
@@ -32,14 +36,15 @@ void dm_fam_always(struct dm *m)
 	dm_add(m, "-no-shutdown");
 	dm_add(m, "-nodefaults");
 	dm_add(m, "-no-user-config");
-	dm_pair(m, "-sandbox", SANDBOX);
+	/* -runas needs set*id (QEMU 7.2 kills itself with "children"): allow, as libxl */
+	dm_pairf(m, "-sandbox", SANDBOX, dm_switches_user(m) ? "allow" : "deny");
 	if (m->o->qmp_fd >= 0)
 		dm_pairf(m, "-chardev", "socket,id=kxl-qmp,fd=%d,server=on,wait=off", m->o->qmp_fd);
 	else
 		dm_pairf(m, "-chardev", "socket,id=kxl-qmp,path=%s,server=on,wait=off",
 			 m->o->qmp_path ? m->o->qmp_path : "@QMP_SOCKET@");
 	dm_pair(m, "-mon", "chardev=kxl-qmp,mode=control");
-	dm_pair(m, "-action", "reboot=shutdown,panic=pause");
+	dm_pair(m, "-action", "reboot=shutdown,panic=pause,watchdog=pause");
 	dm_pair(m, "-device", "pvpanic");
 }
 
@@ -95,6 +100,7 @@ static const struct dm_family families[] = {
 	{ "disk, hdtype", dm_fam_disks },
 	{ "vif", dm_fam_nics },
 	{ "keys with no meaning on KVM", dm_fam_no_kvm },
+	{ "device_model_user, dm_restrict", dm_fam_restrict },
 	{ "device_model_args, device_model_args_hvm", dm_fam_extra },
 };
 

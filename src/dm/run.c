@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,6 +44,8 @@ struct dmrun {
 	const struct kxl_dm_run_arg *arg;
 	struct kxl_diag *d;
 	char *qmp_path, *vars_path;
+	bool vars_temp;		/* vars_path is in dir: removed at the end */
+	char *chroot_dir;	/* dm_restrict: QEMU's empty root in dir, or NULL */
 	pid_t pid;
 	int pidfd, errfd, sigfd;
 	char err[ERR_RING];	/* QEMU's last stderr bytes */
@@ -137,16 +140,26 @@ static void quit_qemu(struct dmrun *r)
 	kill_qemu(r);
 }
 
+/* A fresh copy of the pristine store, put in place whole (a temporary
+ * file, then link: never a half-written store, never over an existing one). */
 static int copy_file(const char *from, const char *to, struct kxl_diag *d)
 {
 	char *buf;
 	size_t len;
 	int e = read_file(from, &buf, &len);
 	if (e) return kxl_err(d, "OVMF variable store %s cannot be read: %s", from, strerror(-e));
-	int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len;
+	char *tmp = xasprintf("%s.tmp%ld", to, (long)getpid());
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
 	e = errno;
 	if (fd >= 0) close(fd);
+	if (ok && link(tmp, to) < 0 && errno != EEXIST) {
+		ok = 0;
+		e = errno;
+	}
+	unlink(tmp);
+	free(tmp);
 	free(buf);
 	return ok ? 0 : kxl_err(d, "cannot write %s: %s", to, strerror(e));
 }
@@ -157,6 +170,7 @@ static int start_qemu(struct dmrun *r)
 	int *taps = r->nh.n ? xcalloc(r->nh.n, sizeof(int)) : NULL;
 	for (size_t i = 0; i < r->nh.n; i++) taps[i] = r->nh.v[i].tap;
 	struct kxl_dm_opts o = { .qmp_fd = -1, .qmp_path = r->qmp_path, .vars_path = r->vars_path,
+				 .chroot_dir = r->chroot_dir, .unprivileged = geteuid() != 0,
 				 .tap_fds = taps, .nr_tap_fds = r->nh.n, .domid = s->domid,
 				 .nics = s->nics, .nr_nics = s->nr_nics };
 	struct kxl_dm_argv a;
@@ -277,8 +291,18 @@ static int start_qemu(struct dmrun *r)
 	return 0;
 }
 
+/* A file QEMU would open now: not from a dm_restrict chroot. */
+static int reachable(struct dmrun *r, const char *path, char *msg, size_t cap)
+{
+	if (!r->chroot_dir) return 0;
+	snprintf(msg, cap, "the domain's QEMU runs in an empty chroot (dm_restrict): it cannot "
+		 "open %s", path);
+	return -1;
+}
+
 static int dump_core(struct dmrun *r, const char *path, char *msg, size_t cap)
 {
+	if (reachable(r, path, msg, cap)) return -1;
 	json_object *args = json_object_new_object();
 	char *proto = xasprintf("file:%s", path);
 	json_object_object_add(args, "paging", json_object_new_boolean(0));
@@ -308,8 +332,93 @@ static void ctl_reply(struct dmrun *r, int status, const char *msg)
 static const struct { enum kxl_vmm_cmd cmd; const char *qmp; } ctl_qmp[] = {
 	{ KXL_CMD_PAUSE, "stop" }, { KXL_CMD_UNPAUSE, "cont" },
 	{ KXL_CMD_POWER, "system_powerdown" }, { KXL_CMD_RESET, "system_reset" },
-	{ KXL_CMD_NMI, "inject-nmi" },
+	{ KXL_CMD_NMI, "inject-nmi" }, { KXL_CMD_WAKEUP, "system_wakeup" },
 };
+
+static int qmp_msg(struct dmrun *r, const char *cmd, json_object *args, json_object **ret,
+		   char *msg, size_t cap)
+{
+	struct kxl_diag tmp;
+	kxl_diag_init(&tmp);
+	int st = kxl_qmp_cmd(&r->q, cmd, args, ret, CMD_TIMEOUT_MS, &tmp);
+	if (st) snprintf(msg, cap, "%s", tmp.n ? tmp.v[0].msg : "failed");
+	kxl_diag_free(&tmp);
+	return st;
+}
+
+/* cd-insert "VDEV PATH" / cd-eject "VDEV": the medium of the IDE CD-ROM
+ * (xl's verbs; the tray is forced open, as a guest may lock it). */
+static int cd_change(struct dmrun *r, bool insert, char *arg, char *msg, size_t cap)
+{
+	char *path = insert ? strchr(arg, ' ') : NULL;
+	if (insert && (!path || path[1] != '/'))
+		return snprintf(msg, cap, "cd-insert needs a device and an absolute file name"), -1;
+	if (path) *path++ = 0;
+	char id[32];
+	struct kxl_diag tmp;
+	kxl_diag_init(&tmp);
+	int st = kxl_dm_cdrom_id(r->arg->dom, arg, id, sizeof(id), &tmp);
+	if (st) snprintf(msg, cap, "%s", tmp.v[0].msg);
+	kxl_diag_free(&tmp);
+	if (st) return -1;
+	if (insert && reachable(r, path, msg, cap))
+		return -1;
+	if (insert && access(path, R_OK))
+		return snprintf(msg, cap, "%s cannot be read: %s", path, strerror(errno)), -1;
+	json_object *args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(id));
+	json_object_object_add(args, "force", json_object_new_boolean(1));
+	if (insert) {
+		json_object_object_add(args, "filename", json_object_new_string(path));
+		json_object_object_add(args, "format", json_object_new_string("raw"));
+	}
+	if (qmp_msg(r, insert ? "blockdev-change-medium" : "eject", args, NULL, msg, cap))
+		return -1;
+	snprintf(msg, cap, insert ? "inserted" : "ejected");
+	return 0;
+}
+
+/* query-vnc: "HOST:PORT" of QEMU's VNC server. */
+static int vnc_addr(struct dmrun *r, char *msg, size_t cap)
+{
+	json_object *ret = NULL, *v;
+	if (qmp_msg(r, "query-vnc", NULL, &ret, msg, cap)) return -1;
+	const char *host = json_object_object_get_ex(ret, "host", &v) ? json_object_get_string(v) : NULL;
+	const char *port = json_object_object_get_ex(ret, "service", &v) ? json_object_get_string(v) : NULL;
+	bool on = json_object_object_get_ex(ret, "enabled", &v) && json_object_get_boolean(v);
+	int st = on && host && port ? 0 : -1;
+	if (st) snprintf(msg, cap, "the domain has no VNC server (vnc = 1 gives it one)");
+	else snprintf(msg, cap, "%s:%s", host, port);
+	json_object_put(ret);
+	return st;
+}
+
+/* query-chardev: the pty of the first serial port (QEMU's chardev serial0,
+ * which the config's serial = "pty" makes). */
+static int serial_pty(struct dmrun *r, char *msg, size_t cap)
+{
+	json_object *ret = NULL, *v;
+	if (qmp_msg(r, "query-chardev", NULL, &ret, msg, cap)) return -1;
+	int st = -1;
+	snprintf(msg, cap, "COM1 is kxl's console");
+	size_t n = json_object_is_type(ret, json_type_array) ? json_object_array_length(ret) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(ret, i);
+		const char *label = json_object_object_get_ex(c, "label", &v) ? json_object_get_string(v) : "";
+		const char *file = json_object_object_get_ex(c, "filename", &v) ? json_object_get_string(v) : "";
+		if (!label || strcmp(label, "serial0")) continue;
+		if (file && !strncmp(file, "pty:", 4) && file[4] == '/') {
+			snprintf(msg, cap, "%s", file + 4);
+			st = 0;
+		} else {
+			snprintf(msg, cap, "the first serial port is `%s', not a pty: kxl console cannot "
+				 "reach it", file ? file : "?");
+		}
+		break;
+	}
+	json_object_put(ret);
+	return st;
+}
 
 static enum step handle_ctl(struct dmrun *r, struct kxl_vmm_result *res)
 {
@@ -340,8 +449,18 @@ static enum step handle_ctl(struct dmrun *r, struct kxl_vmm_result *res)
 		ctl_reply(r, 0, r->paused || r->stopped ? "paused" : "running");
 		return GO_ON;
 	}
+	if (req.cmd == KXL_CMD_VNC || req.cmd == KXL_CMD_SERIAL) {
+		int st = req.cmd == KXL_CMD_VNC ? vnc_addr(r, msg, sizeof(msg)) :
+			 serial_pty(r, msg, sizeof(msg));
+		ctl_reply(r, st, msg);
+		return GO_ON;
+	}
 	if (r->stopped) {
 		ctl_reply(r, -1, "the guest has stopped (preserved); only destroy and dump-core apply");
+		return GO_ON;
+	}
+	if (req.cmd == KXL_CMD_CD_INSERT || req.cmd == KXL_CMD_CD_EJECT) {
+		ctl_reply(r, cd_change(r, req.cmd == KXL_CMD_CD_INSERT, req.arg, msg, sizeof(msg)), msg);
 		return GO_ON;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_qmp); i++) {
@@ -368,9 +487,12 @@ static enum step handle_ctl(struct dmrun *r, struct kxl_vmm_result *res)
 static enum step guest_stopped(struct dmrun *r, enum kxl_dm_ev kind, struct kxl_vmm_result *res)
 {
 	const struct kxl_vmm_spec *s = r->spec;
+	/* a watchdog that fired ends the run as a crash does (exit 4), by
+	 * on_watchdog's action */
 	enum kxl_vmm_outcome o = kind == KXL_DM_EV_POWEROFF ? KXL_VMM_POWEROFF :
 				 kind == KXL_DM_EV_REBOOT ? KXL_VMM_REBOOT : KXL_VMM_CRASH;
-	enum kxl_action act = o == KXL_VMM_POWEROFF ? s->on_poweroff :
+	enum kxl_action act = kind == KXL_DM_EV_WATCHDOG ? r->arg->on_watchdog :
+			      o == KXL_VMM_POWEROFF ? s->on_poweroff :
 			      o == KXL_VMM_REBOOT ? s->on_reboot : s->on_crash;
 	emit(r, KXL_EV_STOPPED, o, kxl_dm_event_key(kind));
 	logf_(r, "%s: guest %s; %s = %s", s->name, kxl_vmm_outcome_name(o), kxl_dm_event_key(kind),
@@ -441,7 +563,6 @@ static enum step loop_once(struct dmrun *r, struct kxl_vmm_result *res)
 		if (got > 0) {
 			enum kxl_dm_ev kind = kxl_dm_event_kind(ev);
 			json_object_put(ev);
-			if (kind == KXL_DM_EV_WATCHDOG) kind = KXL_DM_EV_CRASH;
 			if (kind != KXL_DM_EV_NONE && kind != KXL_DM_EV_HOST && !r->stopped)
 				return guest_stopped(r, kind, res);
 			return GO_ON;
@@ -488,9 +609,22 @@ int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, stru
 		r.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	}
 	if (kxl_dm_uses_ovmf(arg->dom)) {
-		r.vars_path = xasprintf("%s/OVMF_VARS.fd", arg->dir);
+		r.vars_temp = !arg->vars_path;
+		r.vars_path = arg->vars_path ? xstrdup(arg->vars_path) :
+			      xasprintf("%s/OVMF_VARS.fd", arg->dir);
 		if (access(r.vars_path, F_OK) && copy_file(KXL_OVMF_VARS, r.vars_path, d))
 			goto out;
+	}
+	/* dm_restrict: an empty directory of its own as QEMU's root */
+	json_object *bi = NULL, *dr = NULL;
+	json_object_object_get_ex(arg->dom->config, "b_info", &bi);
+	if (geteuid() == 0 && json_object_object_get_ex(bi, "dm_restrict", &dr) &&
+	    json_object_get_boolean(dr)) {
+		r.chroot_dir = xasprintf("%s/root", arg->dir);
+		if (mkdir(r.chroot_dir, 0755) < 0 && errno != EEXIST) {
+			kxl_err(d, "cannot make QEMU's root %s: %s", r.chroot_dir, strerror(errno));
+			goto out;
+		}
 	}
 	/* the taps: named as libxl names the emulated side (-emu) */
 	if (spec->nr_nics) {
@@ -521,7 +655,9 @@ out:
 		ns.nics = r.nics;
 		net_hosts_close(&ns, &r.nh);
 	}
-	if (r.vars_path) unlink(r.vars_path);
+	if (r.vars_path && r.vars_temp) unlink(r.vars_path);
+	if (r.chroot_dir) rmdir(r.chroot_dir);
+	free(r.chroot_dir);
 	rmdir(arg->dir);	/* the domain's directory ends with it */
 	free(r.vars_path);
 	free(r.qmp_path);

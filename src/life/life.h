@@ -42,6 +42,12 @@ char *life_log_path(const struct life_state *st, const char *name, const char *s
 /* Where cores of coredump-* actions go (KXL_DUMP_DIR, /var/lib/kxl/dump as
  * root, $XDG_STATE_HOME/kxl/dump otherwise), created; caller frees. */
 char *life_dump_dir(struct kxl_diag *d);
+/* The OVMF variable store of the domain NAME, which lives as long as the
+ * name (kept across reboots and creates, removed by `kxl destroy' unless
+ * --keep-nvram): KXL_NVRAM_DIR/NAME.fd, /var/lib/kxl/nvram/NAME.fd as root,
+ * $XDG_STATE_HOME/kxl/nvram/NAME.fd otherwise. make: the directory is
+ * created. Caller frees; NULL with d set. */
+char *life_nvram_path(const char *name, bool make, struct kxl_diag *d);
 /* The same, or with a warning the state directory when it cannot be made. */
 char *life_dump_dir_or_state(const struct life_state *st, struct kxl_diag *d);
 /* Creates dir (and its parents) with mode 0700. */

@@ -273,8 +273,23 @@ static bool handle(struct mon *m, int fd, char *line)
 			vmm_cmd(m, fd, KXL_CMD_RESET, NULL);
 		else if (arg && !strcmp(arg, "nmi"))
 			vmm_cmd(m, fd, KXL_CMD_NMI, NULL);
+		else if (arg && !strcmp(arg, "s3resume"))
+			vmm_cmd(m, fd, KXL_CMD_WAKEUP, NULL);
 		else
-			reply(fd, -1, "trigger: power, reset or nmi");
+			reply(fd, -1, "trigger: power, reset, nmi or s3resume");
+	} else if (!strcmp(line, "cd-insert") || !strcmp(line, "cd-eject")) {
+		bool insert = line[3] == 'i';
+		char *sp = arg ? strchr(arg, ' ') : NULL;
+		if (!arg || !*arg || (insert ? !sp || sp[1] != '/' : sp != NULL))
+			reply(fd, -1, insert ? "cd-insert needs VDEV and an absolute file name" :
+			      "cd-eject needs VDEV only");
+		else
+			vmm_cmd(m, fd, insert ? KXL_CMD_CD_INSERT : KXL_CMD_CD_EJECT, arg);
+	} else if (!strcmp(line, "vnc") || !strcmp(line, "serial")) {
+		if (arg)
+			reply(fd, -1, "vnc and serial take no argument");
+		else
+			vmm_cmd(m, fd, line[0] == 'v' ? KXL_CMD_VNC : KXL_CMD_SERIAL, NULL);
 	} else if (!strcmp(line, "dump-core")) {
 		if (!arg || arg[0] != '/')
 			reply(fd, -1, "dump-core needs an absolute file name");

@@ -4,12 +4,14 @@
  * when XDG_RUNTIME_DIR is unset. The directory must be a real directory
  * owned by the caller with no access for group or others: its sockets are
  * the domains' controls. Also the global lock (STATE/lock, flock), the
- * dump directory for cores and small file helpers.
+ * directories of what outlasts a domain (cores; OVMF variable stores, one
+ * per domain name) and small file helpers.
  */
 #include "life/life.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,28 +144,53 @@ char *life_log_path(const struct life_state *st, const char *name, const char *s
 	return xasprintf("%s/log/%s.%s", st->dir, name, suffix);
 }
 
-char *life_dump_dir(struct kxl_diag *d)
+/* A directory of kxl's lasting state: $ENV, /var/lib/kxl/SUB as root,
+ * $XDG_STATE_HOME/kxl/SUB or ~/.local/state/kxl/SUB; made when make. */
+static char *lasting_dir(const char *env_name, const char *sub, const char *what, bool make,
+			 struct kxl_diag *d)
 {
-	const char *env = getenv("KXL_DUMP_DIR"), *xdg = getenv("XDG_STATE_HOME"),
+	const char *env = getenv(env_name), *xdg = getenv("XDG_STATE_HOME"),
 		   *home = getenv("HOME");
 	char *dir;
-	if (env && *env)
+	if (env && *env && env[0] != '/') {
+		/* the monitor works from `/': keep it absolute */
+		char *cwd = getcwd(NULL, 0);
+		dir = cwd ? path_join_normalize(cwd, env) : xstrdup(env);
+		free(cwd);
+	} else if (env && *env)
 		dir = xstrdup(env);
 	else if (geteuid() == 0)
-		dir = xstrdup("/var/lib/kxl/dump");
+		dir = xasprintf("/var/lib/kxl/%s", sub);
 	else if (xdg && *xdg)
-		dir = xasprintf("%s/kxl/dump", xdg);
+		dir = xasprintf("%s/kxl/%s", xdg, sub);
 	else if (home && *home)
-		dir = xasprintf("%s/.local/state/kxl/dump", home);
+		dir = xasprintf("%s/.local/state/kxl/%s", home, sub);
 	else {
-		kxl_err(d, "no directory for cores: set XDG_STATE_HOME or HOME");
+		kxl_err(d, "no directory for %s: set %s, XDG_STATE_HOME or HOME", what, env_name);
 		return NULL;
 	}
-	if (life_mkdir_p(dir, d) < 0) {
+	if (make && life_mkdir_p(dir, d) < 0) {
 		free(dir);
 		return NULL;
 	}
 	return dir;
+}
+
+char *life_dump_dir(struct kxl_diag *d)
+{
+	return lasting_dir("KXL_DUMP_DIR", "dump", "cores", true, d);
+}
+
+char *life_nvram_path(const char *name, bool make, struct kxl_diag *d)
+{
+	if (life_name_check(name, d) < 0)
+		return NULL;
+	char *dir = lasting_dir("KXL_NVRAM_DIR", "nvram", "OVMF variable stores", make, d);
+	if (!dir)
+		return NULL;
+	char *p = xasprintf("%s/%s.fd", dir, name);
+	free(dir);
+	return p;
 }
 
 int life_write_all(int fd, const void *buf, size_t n)

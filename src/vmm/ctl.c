@@ -57,6 +57,25 @@ int kxl_vmm_exit_code(enum kxl_vmm_outcome o)
 	return KXL_EXIT_ERROR;
 }
 
+/* The commands of an hvm domain's QEMU that kxl's PVH VMM has no device for. */
+static const struct { enum kxl_vmm_cmd cmd; const char *why; } hvm_only[] = {
+	{ KXL_CMD_WAKEUP, "s3resume: kxl's PVH VMM has no ACPI sleep states (type = \"hvm\" has)" },
+	{ KXL_CMD_CD_INSERT, "kxl's PVH VMM has no CD-ROM drive to change (its disks are virtio; "
+	  "type = \"hvm\" has IDE CD-ROMs)" },
+	{ KXL_CMD_CD_EJECT, "kxl's PVH VMM has no CD-ROM drive to change (its disks are virtio; "
+	  "type = \"hvm\" has IDE CD-ROMs)" },
+	{ KXL_CMD_VNC, "kxl's PVH VMM has no VNC server (type = \"hvm\" has, with vnc = 1)" },
+	{ KXL_CMD_SERIAL, "kxl's PVH VMM has one console, the monitor's" },
+};
+
+const char *kxl_vmm_cmd_hvm_only(enum kxl_vmm_cmd cmd)
+{
+	for (size_t i = 0; i < sizeof(hvm_only) / sizeof(hvm_only[0]); i++)
+		if (hvm_only[i].cmd == cmd)
+			return hvm_only[i].why;
+	return NULL;
+}
+
 const char *kxl_vmm_outcome_name(enum kxl_vmm_outcome o)
 {
 	switch (o) {

@@ -447,6 +447,11 @@ static enum step handle_ctl(struct run *r)
 		ctl_reply(r, -1, "the guest has stopped (preserved); only destroy and dump-core apply");
 		return STEP_CONTINUE;
 	}
+	const char *hvm_only = kxl_vmm_cmd_hvm_only(req.cmd);
+	if (hvm_only) {
+		ctl_reply(r, -1, hvm_only);
+		return STEP_CONTINUE;
+	}
 	bool gone;
 	int st = child_call(r, req.cmd, msg, sizeof(msg), &gone);
 	ctl_reply(r, st, msg);

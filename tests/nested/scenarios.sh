@@ -965,6 +965,13 @@ if ! kxl_skip kxl-lifecycle; then
             cpid=$!
             if ! wait_for "$clog" KXL-ACPID-READY 1 "$BOOT_TIMEOUT"; then
                 why="console never showed the guest ready (markers: $(count "$MARK" "$clog"))"
+            # the hvm verbs on a pvh domain: a clear refusal each
+            elif "$KXL" cd-insert nested-lifecycle hdc lifecycle.cfg >>"$log" 2>&1 ||
+                 ! grep -q "no CD-ROM drive" "$log"; then
+                why="cd-insert on a pvh domain: not refused clearly"
+            elif "$KXL" trigger nested-lifecycle s3resume >>"$log" 2>&1 ||
+                 ! grep -q "no ACPI sleep states" "$log"; then
+                why="trigger s3resume on a pvh domain: not refused clearly"
             elif ! timeout 90 "$KXL" shutdown -w nested-lifecycle >>"$log" 2>&1; then
                 why="kxl shutdown -w failed or timed out"
             elif ! "$KXL" list 2>>"$log" | tee -a "$log" | grep -q nested-lifecycle; then
@@ -979,7 +986,7 @@ if ! kxl_skip kxl-lifecycle; then
             stop_pid $cpid; exec 4>&-
         fi
         if [ $ok = yes ]; then
-            report kxl-lifecycle PASS "(console marker, power button, shutdown -w) $(secs "$t0")s"
+            report kxl-lifecycle PASS "(console marker, hvm verbs refused, power button, shutdown -w) $(secs "$t0")s"
         else
             report kxl-lifecycle FAIL "($why)"; show_log "$log"; show_log "$clog"
             echo "---- processes, kxl list, state directory ----"
