@@ -72,6 +72,9 @@ const struct kxl_cfg_setting *kxl_cfg_find(const struct kxl_cfg *cfg, const char
 
 /* A location for diagnostics about a value or key. */
 struct kxl_loc kxl_cfg_loc(const struct kxl_cfg_pos *pos);
+/* The location of KEY's newest value (entry IDX of a list, when it is one
+ * and IDX >= 0), or just the file when the key is not set. cfg may be NULL. */
+struct kxl_loc kxl_cfg_value_loc(const struct kxl_cfg *cfg, const char *key, long idx);
 /* The source's name ("<command line>" for settings given as arguments). */
 const char *kxl_cfg_pos_file(const struct kxl_cfg_pos *pos);
 /* Directory relative paths in this setting resolve against: the cfg file's

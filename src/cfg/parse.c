@@ -334,6 +334,18 @@ struct kxl_loc kxl_cfg_loc(const struct kxl_cfg_pos *pos)
 	return lex_loc(pos->src, pos->line, pos->col);
 }
 
+struct kxl_loc kxl_cfg_value_loc(const struct kxl_cfg *cfg, const char *key, long idx)
+{
+	struct kxl_loc l = { .file = cfg ? cfg->path : NULL };
+	const struct kxl_cfg_setting *s = cfg && key ? kxl_cfg_find(cfg, key) : NULL;
+	if (!s)
+		return l;
+	const struct kxl_cfg_value *v = s->value;
+	if (idx >= 0 && v->type == KXL_CFG_LIST && (size_t)idx < v->n)
+		v = v->items[idx];
+	return kxl_cfg_loc(&v->pos);
+}
+
 const char *kxl_cfg_pos_file(const struct kxl_cfg_pos *pos)
 {
 	return pos->src ? pos->src->name : "<unknown>";

@@ -198,6 +198,29 @@ static int run_here(struct loaded *ld, struct kxl_vmm_spec *spec, const char *kv
 	return r;
 }
 
+/* create -F: the domain runs in this process, its console on ours with -c;
+ * returns kxl's exit status for its end. */
+static int run_foreground(struct loaded *ld, struct kxl_vmm_spec *spec, const char *kvm,
+			  bool console, bool quiet)
+{
+	spec->handle_signals = true;
+	spec->log_fd = quiet ? -1 : 2;
+	spec->on_event = on_event;
+	spec->opaque = &quiet;
+	if (console) {
+		spec->console_in = 0;
+		spec->console_out = 1;
+	}
+	struct kxl_vmm_result res = { 0 };
+	int r = run_here(ld, spec, kvm, &res, quiet);
+	cli_print_new(ld, quiet);
+	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
+	if (!r && !quiet)
+		fprintf(stderr, "kxl: domain %s: %s\n", spec->name, kxl_vmm_outcome_name(res.outcome));
+	kxl_vmm_result_free(&res);
+	return code;
+}
+
 /* An hvm domain: QEMU under kxl_dm_run (src/dm/run.c), with the monitor
  * and the verbs as for a pvh one. */
 static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused, bool quiet)
@@ -263,21 +286,7 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 	if (!foreground) {
 		code = run_background(ld, &spec, kvm, console, quiet);
 	} else {
-		spec.handle_signals = true;
-		spec.log_fd = quiet ? -1 : 2;
-		spec.on_event = on_event;
-		spec.opaque = &quiet;
-		if (console) {
-			spec.console_in = 0;
-			spec.console_out = 1;
-		}
-		struct kxl_vmm_result res = { 0 };
-		int r = run_here(ld, &spec, kvm, &res, quiet);
-		cli_print_new(ld, quiet);
-		code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
-		if (!r && !quiet)
-			fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
-		kxl_vmm_result_free(&res);
+		code = run_foreground(ld, &spec, kvm, console, quiet);
 	}
 	if (code && !foreground)
 		rmdir(dir);
@@ -410,22 +419,8 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 		free(blcmd);
 		return code;
 	}
-	spec.handle_signals = true;
-	spec.log_fd = quiet ? -1 : 2;
-	spec.on_event = on_event;
-	spec.opaque = &quiet;
-	if (console) {
-		spec.console_in = 0;
-		spec.console_out = 1;
-	}
-	struct kxl_vmm_result res = { 0 };
-	int r = run_here(ld, &spec, kvm, &res, quiet);
+	int code = run_foreground(ld, &spec, kvm, console, quiet);
 	free(kvm);
-	cli_print_new(ld, quiet);
-	int code = r ? KXL_EXIT_ERROR : kxl_vmm_exit_code(res.outcome);
-	if (!r && !quiet)
-		fprintf(stderr, "kxl: domain %s: %s\n", spec.name, kxl_vmm_outcome_name(res.outcome));
-	kxl_vmm_result_free(&res);
 	reboot_bl_free(&rb);
 	cli_boot_spec_free(&spec.boot, &bl);
 	kxl_domain_disks_free(&disks);

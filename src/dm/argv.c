@@ -91,14 +91,7 @@ void kxl_dm_argv_free(struct kxl_dm_argv *a)
 
 struct kxl_loc dm_loc(const struct dm *m, const char *key, long idx)
 {
-	struct kxl_loc l = { .file = m->cfg ? m->cfg->path : NULL };
-	const struct kxl_cfg_setting *s = m->cfg && key ? kxl_cfg_find(m->cfg, key) : NULL;
-	if (!s)
-		return l;
-	const struct kxl_cfg_value *v = s->value;
-	if (idx >= 0 && v->type == KXL_CFG_LIST && (size_t)idx < v->n)
-		v = v->items[idx];
-	return kxl_cfg_loc(&v->pos);
+	return kxl_cfg_value_loc(m->cfg, key, idx);
 }
 
 static void vmsg(struct dm *m, enum kxl_severity sev, const char *key, long idx,

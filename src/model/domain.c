@@ -177,19 +177,6 @@ void kxl_domain_fill_defaults(struct kxl_domain *dom)
 	kxl_domain_view(dom);
 }
 
-/* The location of KEY's value (entry IDX of a list, when it is one), or
- * the file. */
-static struct kxl_loc value_loc(const struct kxl_cfg *cfg, const char *key, long idx)
-{
-	struct kxl_loc l = { .file = cfg ? cfg->path : NULL };
-	const struct kxl_cfg_setting *s = cfg ? kxl_cfg_find(cfg, key) : NULL;
-	if (!s)
-		return l;
-	const struct kxl_cfg_value *v = s->value;
-	if (idx >= 0 && v->type == KXL_CFG_LIST && (size_t)idx < v->n)
-		v = v->items[idx];
-	return kxl_cfg_loc(&v->pos);
-}
 
 /* A file create will read: an error at KEY's value when it cannot be. */
 static int readable(const char *path, const char *what, const struct kxl_cfg *cfg,
@@ -198,7 +185,7 @@ static int readable(const char *path, const char *what, const struct kxl_cfg *cf
 	if (!path || !*path || !access(path, R_OK))
 		return 0;
 	int e = errno;
-	struct kxl_loc l = value_loc(cfg, key, idx);
+	struct kxl_loc l = kxl_cfg_value_loc(cfg, key, idx);
 	kxl_diag_add(d, KXL_ERROR, &l, "%s `%s' cannot be read: %s", what, path, strerror(e));
 	return -1;
 }
