@@ -278,6 +278,8 @@ QEMU_FIRMWARE = ('bios-microvm.bin', 'pvh.bin', 'linuxboot_dma.bin')
 HVM_FIRMWARE = (('bios-256k.bin', ('/usr/share/seabios', '/usr/share/qemu')),
                 ('kvmvapic.bin', ('/usr/share/qemu', '/usr/share/seabios')),
                 ('keymaps/en-us', ('/usr/share/qemu',)),	# read even for -vnc none
+                # the e1000 NIC's option ROM (package ipxe-qemu)
+                ('efi-e1000.rom', ('/usr/lib/ipxe/qemu', '/usr/share/qemu')),
                 ('OVMF_CODE_4M.fd', ('/usr/share/OVMF',)),	# bios = "ovmf" (package ovmf)
                 ('OVMF_VARS_4M.fd', ('/usr/share/OVMF',)))
 

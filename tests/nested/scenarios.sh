@@ -889,11 +889,18 @@ if want kxl-hvm-lifecycle; then
         report kxl-hvm-lifecycle SKIP "(kxl has no console/shutdown verbs yet)"
     else
         ok=no; why=
+        # a NIC: kxl makes the tap vif<ID>.0-emu, attaches it to the bridge
+        # and hands QEMU its descriptor (QEMU checks that it is a tap)
+        { brctl addbr kxlhvm0 && ip link set kxlhvm0 up; } >"$log.br" 2>&1
         # the monitor runs QEMU from /: QEMU's firmware directory by its full path
         if ! timeout 60 "$KXL" create hvm-lifecycle.cfg \
-                "device_model_args_hvm = [ \"-L\", \"$(pwd)/qemu-data\" ]" </dev/null >"$log" 2>&1; then
+                "device_model_args_hvm = [ \"-L\", \"$(pwd)/qemu-data\" ]" \
+                "vif = [ \"bridge=kxlhvm0,model=e1000\" ]" </dev/null >"$log" 2>&1; then
             why="kxl create failed"
         else
+            ports=$(ls /sys/class/net/kxlhvm0/brif 2>/dev/null)
+            echo "ports of kxlhvm0 while running: $ports" >>"$log"
+            echo "$ports" | grep -q '^vif[0-9]*\.0-emu$' || why="no vif*.0-emu tap on the bridge ($ports)"
             # the console stays attached until the domain goes; its stdin
             # is a FIFO held open here, so it never reads EOF or Ctrl-].
             rm -f console.in; mkfifo console.in; exec 4<>console.in
@@ -903,6 +910,8 @@ if want kxl-hvm-lifecycle; then
                 why="console never showed the guest ready (markers: $(count "$MARK" "$clog"))"
             elif ! timeout 90 "$KXL" shutdown -w nested-hvm-lifecycle >>"$log" 2>&1; then
                 why="kxl shutdown -w failed or timed out"
+            elif [ -n "$why" ]; then
+                :
             elif ! "$KXL" list 2>>"$log" | tee -a "$log" | grep -q nested-hvm-lifecycle; then
                 ok=yes
             else
@@ -914,8 +923,11 @@ if want kxl-hvm-lifecycle; then
             kill -0 $cpid 2>/dev/null && echo "note: kxl console still attached after the domain ended" >>"$log"
             stop_pid $cpid; exec 4>&-
         fi
+        ls /sys/class/net/kxlhvm0/brif 2>/dev/null | grep -q . &&
+            { [ $ok = yes ] && ok=no && why="the tap is still on the bridge after the domain ended"; }
+        ip link set kxlhvm0 down 2>/dev/null; brctl delbr kxlhvm0 2>/dev/null
         if [ $ok = yes ]; then
-            report kxl-hvm-lifecycle PASS "(console marker, power button, shutdown -w) $(secs "$t0")s"
+            report kxl-hvm-lifecycle PASS "(console marker, tap on the bridge, power button, shutdown -w) $(secs "$t0")s"
         else
             report kxl-hvm-lifecycle FAIL "($why)"; show_log "$log"; show_log "$clog"
             echo "---- processes, kxl list, state directory ----"
