@@ -188,9 +188,21 @@ void dm_fam_pci(struct dm *m)
 	}
 }
 
+/* boot = "cda": drives by letter as QEMU's -boot order takes them (a-b
+ * floppy, c disk, d cdrom, n-p network), each at most once. libxl passes
+ * the string through; a bad one is said here, at the key, rather than by
+ * QEMU at start. */
 void dm_fam_boot_order(struct dm *m)
 {
 	const char *boot = dm_gets(m->h, "boot");
-	if (boot)
-		dm_pairf(m, "-boot", "order=%s", boot);
+	if (!boot)
+		return;
+	for (const char *c = boot; *c; c++)
+		if (*c < 'a' || *c > 'p' || strchr(c + 1, *c)) {
+			dm_msg(m, KXL_ERROR, "boot", "boot = \"%s\": '%c' %s (c disk, d cdrom, n network, "
+			       "a floppy; each once)", boot, *c, *c < 'a' || *c > 'p' ? "is not a boot device" :
+			       "is given twice");
+			return;
+		}
+	dm_pairf(m, "-boot", "order=%s", boot);
 }
