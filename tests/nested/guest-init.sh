@@ -274,6 +274,10 @@ panic)
     ls /sys/bus/platform/drivers/pvpanic-mmio 2>/dev/null | grep -q : &&
         echo "KXL-PVPANIC: bound" || echo "KXL-PVPANIC: no device"
     echo "KXL-PANIC-NOW"
+    # the marker through the kernel's log too: the panic flushes that, while
+    # what is still in the serial port's transmit buffer is lost with it
+    echo "KXL-PANIC-NOW" > /dev/kmsg
+    sleep 0.5
     echo 1 > /proc/sys/kernel/sysrq
     echo c > /proc/sysrq-trigger
     sleep 30; echo "KXL-ERROR: still alive after the panic"; poweroff -f ;;
