@@ -125,13 +125,23 @@ int __wrap_stat(const char *path, struct stat *st)
 	return 0;
 }
 
-/* While libiso9660 runs (iso_active), one allocation is capped: it callocs
+/* While libiso9660 runs (iso_active), its allocations are capped: it callocs
  * a directory's recorded size (up to 4 GiB) before it reads it, and then
  * walks the whole buffer even when the image was shorter. The sandbox's
  * RLIMIT_AS stops the largest; the cap (calloc wrapped like fopen, passed
  * straight through otherwise) keeps every build fast, sanitizers included,
  * which lift that limit. */
 #define ISO_ALLOC_MAX (16u << 20)
+/* libiso9660 2.1.0 also trusts each directory record's name length: a
+ * record that starts near the end of a directory's buffer makes it copy
+ * the name (and read the Rock Ridge area) from past the buffer (found by
+ * fuzz_iso; tests/fuzz/regress-iso). Every read it makes of one record
+ * stays within 33 + 255 + 255 bytes of the record's start (the header, a
+ * name, and a Rock Ridge entry that claims more than the record holds),
+ * and a record starts inside the buffer, so each of its allocations gets
+ * that much zeroed slack: the over-read then reads zeros (a shorter name)
+ * instead of the host's heap. */
+#define ISO_ALLOC_PAD 544u
 static int iso_active;
 
 void *__real_calloc(size_t n, size_t size);
@@ -140,11 +150,13 @@ void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size)
 {
 	size_t total;
-	if (iso_active && (__builtin_mul_overflow(n, size, &total) || total > ISO_ALLOC_MAX)) {
+	if (!iso_active)
+		return __real_calloc(n, size);
+	if (__builtin_mul_overflow(n, size, &total) || total > ISO_ALLOC_MAX) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return __real_calloc(n, size);
+	return __real_calloc(1, total + ISO_ALLOC_PAD);
 }
 
 /* libcdio's messages: the last one is kept for the error, none printed. */
