@@ -8,9 +8,13 @@
  * would need open(2) on a path, which the sandbox forbids (and a path could
  * name something other than the descriptor the parent checked), and its
  * "offset=" option would not bound reads to the partition. Paths resolve
- * with ext2fs_namei_follow() from the filesystem's root, so symlinks
- * (absolute ones and `..' included) stay inside the guest's filesystem and
- * a chain or loop stops at libext2fs's limit. File contents are copied
+ * component by component with ext2fs_lookup() from the filesystem's root
+ * (resolve() below), so symlinks (absolute ones and `..' included) stay
+ * inside the guest's filesystem and a chain or loop stops after 8 links.
+ * kxl reads a link's target itself, bounded by where it is stored, because
+ * ext2fs_namei_follow() takes the link's recorded size as the target's
+ * length: a crafted size of gigabytes makes it scan far past its one-block
+ * buffer (found by fuzz_extfs). File contents are copied
  * extent by extent: each contiguous run of blocks goes with one sendfile()
  * from the image into the destination descriptor (pread()/pwrite() where
  * sendfile cannot), never block by block through libext2fs's file API.
@@ -303,6 +307,136 @@ void bl_fs_close(struct bl_fs *fs)
 	free(fs);
 }
 
+/* A symlink's target, read from where ext4 keeps it (inside the inode, as
+ * inline data, or in its one data block), into buf (BL_PATH_MAX bytes, NUL
+ * ended). A target that is empty or larger than its store is refused. */
+#define BL_PATH_MAX 4096
+#define BL_MAX_LINKS 8	/* as libext2fs and the kernel's nested limit */
+
+static errcode_t link_target(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode, char *buf)
+{
+	uint64_t size = EXT2_I_SIZE(inode);
+	if (size == 0 || size >= BL_PATH_MAX || size >= fs->blocksize)
+		return EXT2_ET_INODE_CORRUPTED;
+	if (ext2fs_is_fast_symlink(inode)) {
+		if (size >= sizeof(inode->i_block))
+			return EXT2_ET_INODE_CORRUPTED;
+		memcpy(buf, inode->i_block, size);
+	} else if (inode->i_flags & EXT4_INLINE_DATA_FL) {
+		size_t have = 0;
+		errcode_t e = ext2fs_inline_data_size(fs, ino, &have);
+		if (e)
+			return e;
+		if (have < size || have > fs->blocksize)
+			return EXT2_ET_INODE_CORRUPTED;
+		char *tmp = xmalloc(fs->blocksize);
+		e = ext2fs_inline_data_get(fs, ino, inode, tmp, &have);
+		if (!e && have < size)
+			e = EXT2_ET_INODE_CORRUPTED;
+		if (!e)
+			memcpy(buf, tmp, size);
+		free(tmp);
+		if (e)
+			return e;
+	} else {
+		blk64_t blk = 0;
+		errcode_t e = ext2fs_bmap2(fs, ino, inode, NULL, 0, 0, NULL, &blk);
+		if (e)
+			return e;
+		if (!blk)
+			return EXT2_ET_INODE_CORRUPTED;
+		char *tmp = xmalloc(fs->blocksize);
+		e = io_channel_read_blk64(fs->io, blk, 1, tmp);
+		if (!e)
+			memcpy(buf, tmp, size);
+		free(tmp);
+		if (e)
+			return e;
+	}
+	buf[size] = 0;
+	if (memchr(buf, 0, size))
+		return EXT2_ET_INODE_CORRUPTED;
+	return 0;
+}
+
+/* path (from the root) to an inode, following every symlink on the way
+ * and at the end; a link's target continues from the link's directory, or
+ * from the root when absolute. ENOTDIR and ELOOP as errno values. */
+static errcode_t resolve(ext2_filsys fs, const char *path, ext2_ino_t *out)
+{
+	char *rest = xmalloc(2 * BL_PATH_MAX + 2), *target = xmalloc(BL_PATH_MAX);
+	errcode_t e = 0;
+	int links = 0;
+	if (strlen(path) >= BL_PATH_MAX) {
+		e = ENAMETOOLONG;
+		goto out;
+	}
+	strcpy(rest, path);
+	ext2_ino_t dir = EXT2_ROOT_INO, ino = EXT2_ROOT_INO;	/* every path is from the root */
+	char *p = rest;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, "/");
+		struct ext2_inode inode;
+		if ((e = ext2fs_read_inode(fs, dir, &inode)))
+			break;
+		if (!LINUX_S_ISDIR(inode.i_mode)) {
+			e = ENOTDIR;
+			break;
+		}
+		if ((e = ext2fs_lookup(fs, dir, p, (int)n, NULL, &ino)))
+			break;
+		p += n;
+		if ((e = ext2fs_read_inode(fs, ino, &inode)))
+			break;
+		if (!LINUX_S_ISLNK(inode.i_mode)) {
+			dir = ino;
+			continue;
+		}
+		if (++links > BL_MAX_LINKS) {
+			e = ELOOP;
+			break;
+		}
+		if ((e = link_target(fs, ino, &inode, target)))
+			break;
+		/* the target, then what was left of the path */
+		size_t tl = strlen(target), pl = strlen(p);
+		if (tl + pl >= BL_PATH_MAX) {
+			e = ENAMETOOLONG;
+			break;
+		}
+		memmove(rest + tl, p, pl + 1);
+		memcpy(rest, target, tl);
+		p = rest;
+		/* an absolute target starts at the root, a relative one at the
+		 * link's directory */
+		if (*p == '/')
+			dir = EXT2_ROOT_INO;
+		ino = dir;
+	}
+out:
+	free(rest);
+	free(target);
+	if (!e)
+		*out = ino;
+	return e;
+}
+
+static const char *resolve_msg(errcode_t e, const char *missing)
+{
+	switch (e) {
+	case EXT2_ET_FILE_NOT_FOUND: return missing;
+	case ENOTDIR: return "a component of the path is not a directory";
+	case ELOOP: return "more than 8 symbolic links on the way";
+	case ENAMETOOLONG: return "the path (symbolic links expanded) is too long";
+	case EXT2_ET_INODE_CORRUPTED: return "a symbolic link on the way is corrupt";
+	default: return ext2_msg(e);
+	}
+}
+
 /* Resolves path to a regular file's inode. */
 static int lookup(struct bl_fs *b, const char *path, ext2_ino_t *ino, struct ext2_inode *inode,
 		  char *err, size_t errlen)
@@ -311,11 +445,11 @@ static int lookup(struct bl_fs *b, const char *path, ext2_ino_t *ino, struct ext
 		snprintf(err, errlen, "empty file name");
 		return -1;
 	}
-	errcode_t e = ext2fs_namei_follow(b->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, ino);
+	errcode_t e = resolve(b->fs, path, ino);
 	if (!e)
 		e = ext2fs_read_inode(b->fs, *ino, inode);
 	if (e) {
-		snprintf(err, errlen, "%s: %s", path, e == EXT2_ET_FILE_NOT_FOUND ? "no such file" : ext2_msg(e));
+		snprintf(err, errlen, "%s: %s", path, resolve_msg(e, "no such file"));
 		return -1;
 	}
 	if (!LINUX_S_ISREG(inode->i_mode)) {
@@ -580,11 +714,11 @@ int bl_fs_list(struct bl_fs *b, const char *dir, char **out, char *err, size_t e
 	struct ext2_inode inode;
 	if (b->iso)
 		return bl_iso_list(b->iso, dir, out, err, errlen);
-	errcode_t e = ext2fs_namei_follow(b->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, dir, &ino);
+	errcode_t e = resolve(b->fs, dir, &ino);
 	if (!e)
 		e = ext2fs_read_inode(b->fs, ino, &inode);
 	if (e) {
-		snprintf(err, errlen, "%s: %s", dir, e == EXT2_ET_FILE_NOT_FOUND ? "no such directory" : ext2_msg(e));
+		snprintf(err, errlen, "%s: %s", dir, resolve_msg(e, "no such directory"));
 		return -1;
 	}
 	if (!LINUX_S_ISDIR(inode.i_mode)) {

@@ -386,6 +386,11 @@ def main():
     chain = mkfs('chain', {'/boot/grub/x': b''}, 16)
     debugfs(chain, *['symlink /l%d /l%d' % (i, i + 1) for i in range(40)] + ['symlink /boot/grub/grub.cfg /l0'])
     refuse('a chain of 40 symlinks', chain, r'link')
+    # a symlink whose recorded size (1.4 GB) is far past its 60-byte store:
+    # libext2fs's namei takes the size as the target's length (fuzz_extfs)
+    huge = mkfs('hugelink', {'/boot/grub/x': b''}, 16)
+    debugfs(huge, 'symlink /boot/grub/grub.cfg /boot/grub/x', 'sif /boot/grub/grub.cfg size 1408964162')
+    refuse('a symlink whose size is past its store', huge, r'grub.cfg.*symbolic link.*corrupt')
     esc = mkfs('escape', {'/boot/grub/grub.cfg': b"menuentry x {\nlinux /boot/k\n}\n", '/etc/hostname': b'guest\n',
                           '/boot/k': ('link', '../../../../../../../../etc/hostname')}, 16)
     expect('a ../ symlink stops at the guest root (reads the guest\'s /etc/hostname)', esc, b'guest\n', None, None, pygrub=False)
