@@ -62,6 +62,14 @@ void kxl_dm_argv_free(struct kxl_dm_argv *a);
 int kxl_dm_cdrom_id(const struct kxl_domain *dom, const char *vdev, char *buf, size_t len,
 		    struct kxl_diag *d);
 
+/* Whether the domain has dm_restrict = 1. */
+bool kxl_dm_restricted(const struct kxl_domain *dom);
+/* dm_restrict's resource limits (libxl's, but RLIMIT_FSIZE: restrict.c
+ * says why), set on the calling process: for QEMU's child before exec.
+ * NULL, or the name of the limit that could not be set (errno says why).
+ * Only setrlimit: safe after fork. */
+const char *kxl_dm_restrict_limits(const struct kxl_domain *dom);
+
 /* Whether the domain's firmware is OVMF (it then needs a variable store). */
 bool kxl_dm_uses_ovmf(const struct kxl_domain *dom);
 
@@ -94,6 +102,17 @@ int kxl_qmp_open(struct kxl_qmp *q, const char *path, int timeout_ms, struct kxl
  * the failure in d. */
 int kxl_qmp_cmd(struct kxl_qmp *q, const char *cmd, struct json_object *args,
 		struct json_object **ret, int timeout_ms, struct kxl_diag *d);
+/* kxl_qmp_cmd with the descriptor fd passed along (SCM_RIGHTS), for the
+ * commands that take one (add-fd, getfd). fd stays open here: QEMU has a
+ * copy. */
+int kxl_qmp_cmd_fd(struct kxl_qmp *q, const char *cmd, struct json_object *args, int fd,
+		   struct json_object **ret, int timeout_ms, struct kxl_diag *d);
+/* add-fd: fd into a new fd set of QEMU's, whose ID goes to *fdset; QEMU
+ * opens it as /dev/fdset/ID (a file it could not open by name: dm_restrict).
+ * kxl_qmp_remove_fdset (remove-fd) ends the set once QEMU has its own copy. */
+int kxl_qmp_add_fd(struct kxl_qmp *q, int fd, long long *fdset, int timeout_ms,
+		   struct kxl_diag *d);
+int kxl_qmp_remove_fdset(struct kxl_qmp *q, long long fdset, int timeout_ms, struct kxl_diag *d);
 /* The next event (caller puts it): 1, 0 on timeout, -1 on error or EOF. */
 int kxl_qmp_event(struct kxl_qmp *q, struct json_object **ev, int timeout_ms,
 		  struct kxl_diag *d);

@@ -1,7 +1,8 @@
 /*
  * qmp.c: a small client of QEMU's QMP socket (json-c), for the monitor
  * that supervises an HVM domain's QEMU: the greeting and capabilities
- * negotiation, commands with their answer matched by id, and the events
+ * negotiation, commands with their answer matched by id (a descriptor
+ * may go along, SCM_RIGHTS, for add-fd and getfd), and the events
  * QEMU sends, queued while a command waits. QEMU is semi-trusted: lines
  * are bounded (KXL_QMP_MAX), every wait has a deadline, and anything that
  * is not a QMP message is an error rather than a guess. Also the one table
@@ -34,13 +35,32 @@ static int left_ms(long long deadline)
 	return l < 0 ? 0 : l > 1000000 ? 1000000 : (int)l;
 }
 
-static int send_all(struct kxl_qmp *q, const char *s, size_t n, struct kxl_diag *d)
+/* Sends s; fd (>= 0) goes along with its first byte (SCM_RIGHTS), which
+ * QEMU's monitor takes for the command those bytes begin. */
+static int send_all(struct kxl_qmp *q, const char *s, size_t n, int fd, struct kxl_diag *d)
 {
 	while (n) {
-		ssize_t w = send(q->fd, s, n, MSG_NOSIGNAL);
+		struct iovec iov = { .iov_base = (void *)s, .iov_len = n };
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		if (fd >= 0) {
+			memset(&u, 0, sizeof(u));
+			mh.msg_control = u.buf;
+			mh.msg_controllen = sizeof(u.buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		}
+		ssize_t w = sendmsg(q->fd, &mh, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR) continue;
 		if (w <= 0)
 			return kxl_err(d, "QMP: cannot send to QEMU: %s", strerror(errno));
+		fd = -1;	/* it went with the bytes sent */
 		s += w;
 		n -= (size_t)w;
 	}
@@ -149,6 +169,12 @@ int kxl_qmp_open(struct kxl_qmp *q, const char *path, int timeout_ms, struct kxl
 int kxl_qmp_cmd(struct kxl_qmp *q, const char *cmd, json_object *args, json_object **ret,
 		int timeout_ms, struct kxl_diag *d)
 {
+	return kxl_qmp_cmd_fd(q, cmd, args, -1, ret, timeout_ms, d);
+}
+
+int kxl_qmp_cmd_fd(struct kxl_qmp *q, const char *cmd, json_object *args, int fd,
+		   json_object **ret, int timeout_ms, struct kxl_diag *d)
+{
 	if (ret) *ret = NULL;
 	if (q->fd < 0) {
 		if (args) json_object_put(args);
@@ -162,7 +188,7 @@ int kxl_qmp_cmd(struct kxl_qmp *q, const char *cmd, json_object *args, json_obje
 	const char *s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
 	char *line = xasprintf("%s\n", s);
 	json_object_put(m);
-	int r = send_all(q, line, strlen(line), d);
+	int r = send_all(q, line, strlen(line), fd, d);
 	free(line);
 	if (r) return -1;
 	long long deadline = now_ms() + timeout_ms;
@@ -192,6 +218,27 @@ int kxl_qmp_cmd(struct kxl_qmp *q, const char *cmd, json_object *args, json_obje
 		json_object_put(o);
 		return 0;
 	}
+}
+
+int kxl_qmp_add_fd(struct kxl_qmp *q, int fd, long long *fdset, int timeout_ms,
+		   struct kxl_diag *d)
+{
+	json_object *ret = NULL, *v;
+	if (kxl_qmp_cmd_fd(q, "add-fd", NULL, fd, &ret, timeout_ms, d))
+		return -1;
+	int rc = 0;
+	if (!(v = get(ret, "fdset-id")) || !json_object_is_type(v, json_type_int) ||
+	    (*fdset = json_object_get_int64(v)) < 0)
+		rc = kxl_err(d, "QMP add-fd: QEMU's answer has no fd set");
+	json_object_put(ret);
+	return rc;
+}
+
+int kxl_qmp_remove_fdset(struct kxl_qmp *q, long long fdset, int timeout_ms, struct kxl_diag *d)
+{
+	json_object *args = json_object_new_object();
+	json_object_object_add(args, "fdset-id", json_object_new_int64(fdset));
+	return kxl_qmp_cmd(q, "remove-fd", args, NULL, timeout_ms, d);
 }
 
 int kxl_qmp_event(struct kxl_qmp *q, json_object **ev, int timeout_ms, struct kxl_diag *d)

@@ -7,7 +7,10 @@
  * lines are kept for the report) and the signals. A stop event of the
  * guest picks its on_* action (qmp.c's table); a restart is a fresh QEMU,
  * as xl makes a fresh domain. QEMU dies with the process that runs this
- * (PR_SET_PDEATHSIG).
+ * (PR_SET_PDEATHSIG). Under dm_restrict QEMU starts with libxl's resource
+ * limits (restrict.c). Files QEMU opens once it runs (cd-insert's image,
+ * dump-core's file) are opened here and passed to it over QMP, whatever
+ * dm_restrict says: QEMU in its chroot could not reach them by name.
  */
 #include <kxl/dm.h>
 
@@ -38,6 +41,7 @@
 #define CMD_TIMEOUT_MS 10000
 #define DUMP_TIMEOUT_MS 300000
 #define ERR_RING 4096
+#define DUMP_FDNAME "kxl-dump"
 
 struct dmrun {
 	const struct kxl_vmm_spec *spec;
@@ -233,6 +237,11 @@ static int start_qemu(struct dmrun *r)
 		for (size_t i = 0; i < r->nh.n; i++)
 			fcntl(r->nh.v[i].tap, F_SETFD, 0);
 		if (con >= 0) fcntl(con, F_SETFD, 0);
+		const char *lim = kxl_dm_restricted(r->arg->dom) ? kxl_dm_restrict_limits(r->arg->dom) : NULL;
+		if (lim) {
+			dprintf(2, "dm_restrict: cannot set %s: %s\n", lim, strerror(errno));
+			_exit(127);
+		}
 		execvp(a.v[0], a.v);
 		dprintf(2, "cannot run %s: %s\n", a.v[0], strerror(errno));
 		_exit(127);
@@ -291,28 +300,53 @@ static int start_qemu(struct dmrun *r)
 	return 0;
 }
 
-/* A file QEMU would open now: not from a dm_restrict chroot. */
-static int reachable(struct dmrun *r, const char *path, char *msg, size_t cap)
+/* A file opened for QEMU (mode 0600 when created), never waiting in
+ * open (a FIFO without its other end): the monitor's loop must go on. */
+static int open_now(const char *path, int flags)
 {
-	if (!r->chroot_dir) return 0;
-	snprintf(msg, cap, "the domain's QEMU runs in an empty chroot (dm_restrict): it cannot "
-		 "open %s", path);
-	return -1;
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
+/* dump-guest-memory into path: kxl creates the file and QEMU writes the
+ * descriptor it is given (getfd, then the protocol fd:NAME), so that a
+ * QEMU in a dm_restrict chroot, as another user, writes it as well. */
 static int dump_core(struct dmrun *r, const char *path, char *msg, size_t cap)
 {
-	if (reachable(r, path, msg, cap)) return -1;
-	json_object *args = json_object_new_object();
-	char *proto = xasprintf("file:%s", path);
-	json_object_object_add(args, "paging", json_object_new_boolean(0));
-	json_object_object_add(args, "protocol", json_object_new_string(proto));
-	free(proto);
+	int fd = open_now(path, O_WRONLY | O_CREAT | O_TRUNC);
+	if (fd < 0)
+		return snprintf(msg, cap, "cannot create core file %s: %s", path, strerror(errno)), -1;
+	struct stat sb;
+	bool file = !fstat(fd, &sb) && S_ISREG(sb.st_mode);
 	struct kxl_diag tmp;
 	kxl_diag_init(&tmp);
-	int rc = kxl_qmp_cmd(&r->q, "dump-guest-memory", args, NULL, DUMP_TIMEOUT_MS, &tmp);
+	json_object *args = json_object_new_object();
+	json_object_object_add(args, "fdname", json_object_new_string(DUMP_FDNAME));
+	int rc = kxl_qmp_cmd_fd(&r->q, "getfd", args, fd, NULL, CMD_TIMEOUT_MS, &tmp);
+	close(fd);
+	if (!rc) {
+		args = json_object_new_object();
+		json_object_object_add(args, "paging", json_object_new_boolean(0));
+		json_object_object_add(args, "protocol", json_object_new_string("fd:" DUMP_FDNAME));
+		rc = kxl_qmp_cmd(&r->q, "dump-guest-memory", args, NULL, DUMP_TIMEOUT_MS, &tmp);
+		if (rc) {	/* QEMU takes the name when the dump starts; else it is still there */
+			struct kxl_diag ign;
+			kxl_diag_init(&ign);
+			args = json_object_new_object();
+			json_object_object_add(args, "fdname", json_object_new_string(DUMP_FDNAME));
+			kxl_qmp_cmd(&r->q, "closefd", args, NULL, CMD_TIMEOUT_MS, &ign);
+			kxl_diag_free(&ign);
+		}
+	}
 	snprintf(msg, cap, "%s", rc ? (tmp.n ? tmp.v[0].msg : "failed") : "written");
 	kxl_diag_free(&tmp);
+	if (rc && file) unlink(path);	/* no empty or partial core left behind */
 	return rc;
 }
 
@@ -361,19 +395,38 @@ static int cd_change(struct dmrun *r, bool insert, char *arg, char *msg, size_t 
 	if (st) snprintf(msg, cap, "%s", tmp.v[0].msg);
 	kxl_diag_free(&tmp);
 	if (st) return -1;
-	if (insert && reachable(r, path, msg, cap))
-		return -1;
-	if (insert && access(path, R_OK))
-		return snprintf(msg, cap, "%s cannot be read: %s", path, strerror(errno)), -1;
+	long long fdset = -1;
+	if (insert) {
+		/* kxl opens the image, QEMU gets the descriptor in an fd set
+		 * (libxl's way under dm_restrict: QEMU's chroot has no files) */
+		int fd = open_now(path, O_RDONLY);
+		if (fd < 0)
+			return snprintf(msg, cap, "%s cannot be read: %s", path, strerror(errno)), -1;
+		kxl_diag_init(&tmp);
+		st = kxl_qmp_add_fd(&r->q, fd, &fdset, CMD_TIMEOUT_MS, &tmp);
+		close(fd);
+		if (st) snprintf(msg, cap, "%s", tmp.n ? tmp.v[0].msg : "add-fd failed");
+		kxl_diag_free(&tmp);
+		if (st) return -1;
+	}
 	json_object *args = json_object_new_object();
 	json_object_object_add(args, "id", json_object_new_string(id));
 	json_object_object_add(args, "force", json_object_new_boolean(1));
 	if (insert) {
-		json_object_object_add(args, "filename", json_object_new_string(path));
+		char *fdpath = xasprintf("/dev/fdset/%lld", fdset);
+		json_object_object_add(args, "filename", json_object_new_string(fdpath));
 		json_object_object_add(args, "format", json_object_new_string("raw"));
+		free(fdpath);
 	}
-	if (qmp_msg(r, insert ? "blockdev-change-medium" : "eject", args, NULL, msg, cap))
-		return -1;
+	st = qmp_msg(r, insert ? "blockdev-change-medium" : "eject", args, NULL, msg, cap);
+	if (fdset >= 0) {	/* the medium holds a copy of its own now (or failed) */
+		kxl_diag_init(&tmp);
+		if (kxl_qmp_remove_fdset(&r->q, fdset, CMD_TIMEOUT_MS, &tmp))
+			logf_(r, "%s: fd set %lld of QEMU: %s", r->spec->name, fdset,
+			      tmp.n ? tmp.v[0].msg : "remove-fd failed");
+		kxl_diag_free(&tmp);
+	}
+	if (st) return -1;
 	snprintf(msg, cap, insert ? "inserted" : "ejected");
 	return 0;
 }
@@ -616,10 +669,7 @@ int kxl_dm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, stru
 			goto out;
 	}
 	/* dm_restrict: an empty directory of its own as QEMU's root */
-	json_object *bi = NULL, *dr = NULL;
-	json_object_object_get_ex(arg->dom->config, "b_info", &bi);
-	if (geteuid() == 0 && json_object_object_get_ex(bi, "dm_restrict", &dr) &&
-	    json_object_get_boolean(dr)) {
+	if (geteuid() == 0 && kxl_dm_restricted(arg->dom)) {
 		r.chroot_dir = xasprintf("%s/root", arg->dir);
 		if (mkdir(r.chroot_dir, 0755) < 0 && errno != EEXIST) {
 			kxl_err(d, "cannot make QEMU's root %s: %s", r.chroot_dir, strerror(errno));

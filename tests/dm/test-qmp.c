@@ -4,7 +4,9 @@
  * events queued while a command waits (and the oldest dropped beyond the
  * bound), QEMU's errors, and what a misbehaving QEMU gets: no greeting (a
  * timeout), a line that is not JSON, a line longer than the bound, a
- * closed socket. Also the table of stop events. Prints TAP.
+ * closed socket; a descriptor passed with a command (add-fd and getfd,
+ * SCM_RIGHTS) arriving with that command's bytes, and add-fd's fd set.
+ * Also the table of stop events. Prints TAP.
  */
 #include <kxl/dm.h>
 
@@ -13,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +35,8 @@ struct fake {
 	const char *path;
 	int listen;
 	int script;	/* which behaviour */
+	int got_fd[2];	/* script 5: what came with add-fd and getfd, -1 if none */
+	char lines[3][256];	/* script 5: the commands heard after the handshake */
 };
 
 static void say(int fd, const char *s)
@@ -44,6 +50,27 @@ static void hear(int fd, char *buf, size_t cap)
 	size_t n = 0;
 	while (n + 1 < cap && read(fd, buf + n, 1) == 1 && buf[n] != '\n') n++;
 	buf[n] = 0;
+}
+
+/* hear() of a command a descriptor may come with (*fd, or -1) */
+static void hear_fd(int fd, char *buf, size_t cap, int *got)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	*got = -1;
+	if (recvmsg(fd, &mh, MSG_CMSG_CLOEXEC) != 1) {
+		buf[0] = 0;
+		return;
+	}
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(got, CMSG_DATA(c), sizeof(int));
+	if (buf[0] != '\n') hear(fd, buf + 1, cap - 1);
 }
 
 #define GREETING "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n"
@@ -94,6 +121,20 @@ static void *serve(void *opaque)
 	case 4:	/* closes at once after the greeting */
 		say(c, GREETING);
 		break;
+	case 5:	/* add-fd, remove-fd, getfd with a descriptor, add-fd answered oddly */
+		say(c, GREETING);
+		hear(c, buf, sizeof(buf));
+		say(c, "{\"return\": {}, \"id\": 1}\n");
+		hear_fd(c, f->lines[0], sizeof(f->lines[0]), &f->got_fd[0]);
+		say(c, "{\"return\": {\"fdset-id\": 7, \"fd\": 42}, \"id\": 2}\n");
+		hear(c, f->lines[1], sizeof(f->lines[1]));
+		say(c, "{\"return\": {}, \"id\": 3}\n");
+		hear_fd(c, f->lines[2], sizeof(f->lines[2]), &f->got_fd[1]);
+		say(c, "{\"return\": {}, \"id\": 4}\n");
+		hear(c, buf, sizeof(buf));
+		say(c, "{\"return\": {\"fd\": 43}, \"id\": 5}\n");
+		sleep(1);
+		break;
 	}
 	close(c);
 	return NULL;
@@ -109,6 +150,7 @@ static int fake_start(struct fake *f, pthread_t *t, int script, char *path, size
 	if (bind(f->listen, (struct sockaddr *)&sa, sizeof(sa)) || listen(f->listen, 1)) return -1;
 	f->path = path;
 	f->script = script;
+	f->got_fd[0] = f->got_fd[1] = -1;
 	return pthread_create(t, NULL, serve, f);
 }
 
@@ -196,6 +238,36 @@ int main(void)
 	ok(kxl_qmp_open(&q, path, 2000, &d) == -1 && (said(&d, "closed") || said(&d, "cannot send")),
 	   "QEMU closing its socket: an error");
 	fake_end(&f, t);
+
+	/* descriptors along with commands: add-fd into a set, its removal, getfd */
+	kxl_diag_clear(&d);
+	fake_start(&f, &t, 5, path, sizeof(path));
+	o = kxl_qmp_open(&q, path, 2000, &d);
+	char tmpl[] = "/tmp/kxl-test-qmp-fd-XXXXXX";
+	int tf = mkstemp(tmpl);
+	unlink(tmpl);
+	long long set = -1;
+	ok(o == 0 && tf >= 0 && kxl_qmp_add_fd(&q, tf, &set, 2000, &d) == 0 && set == 7,
+	   "add-fd: the set's ID from QEMU's answer");
+	struct stat s1, s2;
+	ok(f.got_fd[0] >= 0 && f.got_fd[0] != tf && !fstat(tf, &s1) && !fstat(f.got_fd[0], &s2) &&
+	   s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev && strstr(f.lines[0], "\"add-fd\"") &&
+	   fcntl(tf, F_GETFD) >= 0, "add-fd: the file's descriptor came with the command (ours stays open)");
+	ok(kxl_qmp_remove_fdset(&q, set, 2000, &d) == 0 && f.got_fd[1] == -1 &&
+	   strstr(f.lines[1], "\"remove-fd\"") && strstr(f.lines[1], "\"fdset-id\":7"),
+	   "remove-fd of that set, no descriptor with it");
+	json_object *ga = json_object_new_object();
+	json_object_object_add(ga, "fdname", json_object_new_string("kxl-dump"));
+	ok(kxl_qmp_cmd_fd(&q, "getfd", ga, tf, NULL, 2000, &d) == 0 && f.got_fd[1] >= 0 &&
+	   strstr(f.lines[2], "\"getfd\"") && strstr(f.lines[2], "kxl-dump"),
+	   "getfd: a named descriptor");
+	ok(kxl_qmp_add_fd(&q, tf, &set, 2000, &d) == -1 && said(&d, "no fd set"),
+	   "add-fd answered without a set: an error");
+	if (!o) kxl_qmp_close(&q);
+	fake_end(&f, t);
+	for (int i = 0; i < 2; i++)
+		if (f.got_fd[i] >= 0) close(f.got_fd[i]);
+	if (tf >= 0) close(tf);
 
 	kxl_diag_clear(&d);
 	ok(kxl_qmp_open(&q, "/nonexistent/kxl.sock", 100, &d) == -1 && said(&d, "cannot connect"),
