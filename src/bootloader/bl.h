@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/qsd.h"
+
 #define BL_KERNEL_MAX   (256ull << 20)
 #define BL_RAMDISK_MAX  (1ull << 30)
 #define BL_CONFIG_MAX   (1u << 20)
@@ -168,8 +170,7 @@ int bl_tty_menu(int in, int out, const struct bl_items *it, char **cmdline);
 /* ---- export.c: images in QEMU's formats, through qemu-storage-daemon ---- */
 struct bl_export {
 	int fd;		/* the raw view, read-only; -1 when none */
-	int pid;	/* the daemon, or 0 */
-	char *dir;	/* its private directory */
+	struct qsd d;	/* the daemon, its private directory and log (src/util/qsd.h) */
 };
 /* Exports the image (QEMU block driver: qcow2, qcow, vpc, qed) read-only and
  * opens the raw view in x->fd. Returns 0, or -1 with err filled. */

@@ -9,21 +9,18 @@
  * export through /proc/PID/root and hands that descriptor to the sandboxed
  * reader as it would a raw image. (The VMM serves the same images to the
  * guest over qemu-storage-daemon's NBD export, src/vmm/virtio-blk.c; an
- * NBD socket is not a seekable descriptor, which libblkid needs.)
+ * NBD socket is not a seekable descriptor, which libblkid needs.) Both run
+ * the daemon with src/util/qsd.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "bootloader/bl.h"
 #include "util/util.h"
@@ -36,26 +33,6 @@ static void opt_add(struct sbuf *o, const char *v)
 		if (*v == ',')
 			sbuf_add(o, v, 1);
 	}
-}
-
-static void first_line(const char *path, char *buf, size_t len)
-{
-	buf[0] = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, len - 1);
-		buf[n > 0 ? n : 0] = 0;
-		close(fd);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-	if (!buf[0])
-		snprintf(buf, len, "no message");
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
 }
 
 static int write_file(const char *path, const char *text)
@@ -87,30 +64,46 @@ static int own_userns(void)
 	return write_file("/proc/self/gid_map", map);
 }
 
+/* In the daemon before it runs: its own mount namespace, private: the FUSE
+ * mount is seen only there (and through /proc/PID/root); it dies with the
+ * daemon. */
+static int private_mounts(int logfd)
+{
+	if (unshare(CLONE_NEWNS) < 0 && (errno != EPERM || own_userns() < 0)) {
+		dprintf(logfd, "cannot make a private mount namespace: %s\n", strerror(errno));
+		return -1;
+	}
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		dprintf(logfd, "cannot make the mounts private: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Up once the file in the daemon's namespace is on another device (the
+ * FUSE mount) than the directory: then open it. */
+struct export_wait {
+	const char *dir;
+	char *inner;	/* the mount point through /proc/PID/root */
+	int fd, err;
+};
+
+static int export_up(void *arg)
+{
+	struct export_wait *w = arg;
+	struct stat ds, ms;
+	if (stat(w->dir, &ds) < 0 || stat(w->inner, &ms) < 0 || ms.st_dev == ds.st_dev)
+		return 0;
+	w->fd = open(w->inner, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	w->err = errno;
+	return w->fd < 0 ? -1 : 1;
+}
+
 void bl_export_close(struct bl_export *x)
 {
 	if (x->fd >= 0)
 		close(x->fd);
-	if (x->pid > 0) {
-		kill(x->pid, SIGTERM);
-		int i;
-		for (i = 0; i < 500 && waitpid(x->pid, NULL, WNOHANG) == 0; i++)
-			sleep_ms(10);
-		if (i == 500) {
-			kill(x->pid, SIGKILL);
-			waitpid(x->pid, NULL, 0);
-		}
-	}
-	if (x->dir) {
-		char *p = xasprintf("%s/disk", x->dir);
-		unlink(p);
-		free(p);
-		p = xasprintf("%s/qsd.log", x->dir);
-		unlink(p);
-		free(p);
-		rmdir(x->dir);
-	}
-	free(x->dir);
+	qsd_stop(&x->d);
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
 }
@@ -121,17 +114,13 @@ int bl_export_open(const char *path, const char *driver, struct bl_export *x, ch
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
 	err[0] = 0;
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	char *dir = xasprintf("%s/kxl-bl.XXXXXX", base && *base == '/' ? base : "/tmp");
-	if (!mkdtemp(dir)) {
+	if (qsd_mkdir(&x->d, "kxl-bl") < 0) {
 		snprintf(err, errlen, "cannot make a directory for qemu-storage-daemon: %s", strerror(errno));
-		free(dir);
 		return -1;
 	}
-	x->dir = dir;
-	char *mnt = xasprintf("%s/disk", dir), *log = xasprintf("%s/qsd.log", dir);
+	char *mnt = qsd_file(&x->d, "disk");
 	int mfd = open(mnt, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int e = errno;
 	if (mfd >= 0)
 		close(mfd);
 	struct sbuf f = { 0 }, fm = { 0 }, exp = { 0 };
@@ -149,75 +138,39 @@ int bl_export_open(const char *path, const char *driver, struct bl_export *x, ch
 	opt_add(&exp, mnt);
 	char *argv[] = { "qemu-storage-daemon", "--blockdev", f.s, "--blockdev", fm.s,
 			 "--export", exp.s, NULL };
-	pid_t pid = mfd < 0 || logfd < 0 ? -1 : fork();
-	if (pid == 0) {
-		/* its own mount namespace, private: the FUSE mount is seen only
-		 * there (and through /proc/PID/root); it dies with us */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (unshare(CLONE_NEWNS) < 0 && (errno != EPERM || own_userns() < 0)) {
-			dprintf(logfd, "cannot make a private mount namespace: %s\n", strerror(errno));
-			_exit(126);
-		}
-		if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			dprintf(logfd, "cannot make the mounts private: %s\n", strerror(errno));
-			_exit(126);
-		}
-		int nul = open("/dev/null", O_RDONLY);
-		dup2(nul, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		close_range(3, ~0U, 0);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run qemu-storage-daemon: %s\n", strerror(errno));
-		_exit(127);
-	}
-	int e = errno;
-	if (logfd >= 0)
-		close(logfd);
+	if (mfd >= 0 && qsd_spawn(&x->d, argv, private_mounts) < 0)
+		e = errno;
 	free(f.s);
 	free(fm.s);
 	free(exp.s);
 	int rc = -1;
-	if (pid < 0) {
+	if (!x->d.pid) {
 		snprintf(err, errlen, "cannot start qemu-storage-daemon: %s", strerror(e));
-		goto out;
-	}
-	x->pid = pid;
-	/* up once the file in its namespace is on another device (the FUSE
-	 * mount) than the directory */
-	char *inner = xasprintf("/proc/%d/root%s", (int)pid, mnt);
-	struct stat ds, ms;
-	for (int i = 0; i < 1000 && rc < 0; i++) {
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			char msg[300];
-			x->pid = 0;
-			first_line(log, msg, sizeof(msg));
-			snprintf(err, errlen, "qemu-storage-daemon (format %s, FUSE export) ended: %s", driver,
-				 msg);
-			break;
-		}
-		if (stat(dir, &ds) == 0 && stat(inner, &ms) == 0 && ms.st_dev != ds.st_dev) {
-			x->fd = open(inner, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-			if (x->fd < 0) {
-				snprintf(err, errlen, "cannot open qemu-storage-daemon's export: %s",
-					 strerror(errno));
-				break;
-			}
+	} else {
+		struct export_wait w = { .dir = x->d.dir, .fd = -1,
+					 .inner = xasprintf("/proc/%d/root%s", x->d.pid, mnt) };
+		char *how = NULL;
+		switch (qsd_wait_up(&x->d, export_up, &w, &how)) {
+		case QSD_UP:
+			x->fd = w.fd;
 			rc = 0;
 			break;
+		case QSD_FAILED:
+			snprintf(err, errlen, "cannot open qemu-storage-daemon's export: %s",
+				 strerror(w.err));
+			break;
+		case QSD_ENDED:
+			snprintf(err, errlen, "qemu-storage-daemon (format %s, FUSE export) ended: %s",
+				 driver, how);
+			free(how);
+			break;
+		case QSD_SLOW:
+			snprintf(err, errlen, "qemu-storage-daemon did not export the image in 10 s");
+			break;
 		}
-		sleep_ms(10);
+		free(w.inner);
 	}
-	if (rc < 0 && !err[0])
-		snprintf(err, errlen, "qemu-storage-daemon did not export the image in 10 s");
-	free(inner);
-out:
 	free(mnt);
-	free(log);
 	if (rc < 0)
 		bl_export_close(x);
 	return rc;

@@ -88,7 +88,7 @@ struct run {
 
 	/* spec->disks, opened once for every boot: virtio-blk devices that
 	 * follow the spec's own vdevs in the child's list; a disk in one of
-	 * QEMU's formats has its qemu-storage-daemon (disk_qsd[i].pid != 0) */
+	 * QEMU's formats has its qemu-storage-daemon (disk_qsd[i].d.pid != 0) */
 	struct kxl_vmm_vdev *disk_vdevs;
 	size_t nr_disk_vdevs;
 	struct blk_qsd *disk_qsd;
@@ -117,7 +117,7 @@ static void disks_close(struct run *r)
 	for (size_t i = 0; i < r->nr_disk_vdevs; i++) {
 		if (r->disk_vdevs[i].fds[0] >= 0)
 			close(r->disk_vdevs[i].fds[0]);
-		if (r->disk_qsd[i].pid || r->disk_qsd[i].dir)
+		if (r->disk_qsd[i].d.pid || r->disk_qsd[i].d.dir)
 			blk_qsd_stop(&r->disk_qsd[i]);
 	}
 	free(r->disk_vdevs);
@@ -142,7 +142,7 @@ static void disks_disconnect(struct run *r)
 {
 	for (size_t i = 0; i < r->nr_disk_vdevs; i++) {
 		struct kxl_vmm_vdev *v = disk_entry(r, i);
-		if (!r->disk_qsd[i].pid || !v)
+		if (!r->disk_qsd[i].d.pid || !v)
 			continue;
 		for (unsigned f = 0; f < BLK_NBD_CONNS; f++)
 			if (v->fds[f] >= 0) {
@@ -156,7 +156,7 @@ static int disks_connect(struct run *r)
 {
 	for (size_t i = 0; i < r->nr_disk_vdevs; i++) {
 		struct kxl_vmm_vdev *v = disk_entry(r, i);
-		if (!r->disk_qsd[i].pid || !v)
+		if (!r->disk_qsd[i].d.pid || !v)
 			continue;
 		if (blk_qsd_connect(&r->disk_qsd[i], v->cfg, v->fds, BLK_NBD_CONNS, r->d) < 0) {
 			disks_disconnect(r);

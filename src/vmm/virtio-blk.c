@@ -5,7 +5,7 @@
  * image in one of QEMU's formats (qcow2, qcow, vhd, qed) that a
  * qemu-storage-daemon run by the parent exports over NBD (one connection
  * per worker in fds[0..3]; the helpers that run the daemon are at the end
- * of this file). Never a format reader of its own.
+ * of this file, on src/util/qsd.c). Never a format reader of its own.
  *
  * The device thread (virtio-mmio.c) pops each chain, parses the request
  * (blk_req_parse: the header and any discard ranges copied out once and
@@ -33,18 +33,15 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -848,19 +845,6 @@ const struct virtio_kind virtio_blk_kind = {
 
 /* ---- qemu-storage-daemon (the parent's side, see virtio-blk.h) ---- */
 
-static char *first_line(const char *path)
-{
-	char buf[400] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		buf[n > 0 ? n : 0] = 0;
-		close(fd);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-	return xstrdup(buf[0] ? buf : "no message");
-}
-
 static int qsd_unix_connect(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -881,85 +865,50 @@ static int qsd_unix_connect(const char *path)
 	return fd;
 }
 
-/* The daemon's end, if it has ended: a description of how, else NULL. */
-static char *qsd_ended(struct blk_qsd *q)
+/* up when its socket answers (a probe connection, closed at once) */
+static int qsd_sock_up(void *arg)
 {
-	int st;
-	if (q->pid <= 0 || waitpid(q->pid, &st, WNOHANG) != q->pid)
-		return NULL;
-	q->pid = 0;
-	char *msg = first_line(q->log);
-	char *r = WIFSIGNALED(st) ? xasprintf("killed by signal %d; it said: %s", WTERMSIG(st), msg) :
-		  xasprintf("exit status %d; it said: %s", WEXITSTATUS(st), msg);
-	free(msg);
-	return r;
+	int fd = qsd_unix_connect(((struct blk_qsd *)arg)->sock);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 int blk_qsd_start(const struct kxl_vmm_disk *k, struct blk_qsd *q, struct kxl_diag *d)
 {
 	memset(q, 0, sizeof(*q));
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	char *tmpl = xasprintf("%s/kxl-qsd.XXXXXX", base && *base == '/' ? base : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		int e = errno;
-		free(tmpl);
+	if (qsd_mkdir(&q->d, "kxl-qsd") < 0)
 		return kxl_err(d, "disk %s: cannot make a directory for qemu-storage-daemon: %s",
-			       k->vdev, strerror(e));
-	}
-	q->dir = tmpl;
-	q->sock = xasprintf("%s/nbd.sock", q->dir);
-	q->log = xasprintf("%s/qsd.log", q->dir);
+			       k->vdev, strerror(errno));
+	q->sock = qsd_file(&q->d, "nbd.sock");
 	char **argv = kxl_blk_qsd_argv(k, q->sock, BLK_NBD_EXPORT, d);
 	if (!argv) {
 		blk_qsd_stop(q);
 		return -1;
 	}
-	int logfd = open(q->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	pid_t pid = logfd < 0 ? -1 : fork();
-	if (pid == 0) {
-		/* the daemon dies with us; it gets no signal mask, no fd of ours */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int nul = open("/dev/null", O_RDONLY);
-		dup2(nul, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		close_range(3, ~0U, 0);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run qemu-storage-daemon: %s\n", strerror(errno));
-		_exit(127);
-	}
+	int r = qsd_spawn(&q->d, argv, NULL);
 	int e = errno;
-	if (logfd >= 0)
-		close(logfd);
 	kxl_blk_qsd_argv_free(argv);
-	if (pid < 0) {
+	if (r < 0) {
 		kxl_err(d, "disk %s: cannot start qemu-storage-daemon: %s", k->vdev, strerror(e));
 		blk_qsd_stop(q);
 		return -1;
 	}
-	q->pid = pid;
-	/* up when its socket answers (a probe connection, closed at once) */
-	for (int i = 0; i < 1000; i++) {
-		int fd = qsd_unix_connect(q->sock);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		char *how = qsd_ended(q);
-		if (how) {
-			kxl_err(d, "disk %s (%s, format %s): qemu-storage-daemon ended: %s", k->vdev,
-				k->path, k->qemu_format, how);
-			free(how);
-			blk_qsd_stop(q);
-			return -1;
-		}
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+	char *how = NULL;
+	switch (qsd_wait_up(&q->d, qsd_sock_up, q, &how)) {
+	case QSD_UP:
+		return 0;
+	case QSD_ENDED:
+		kxl_err(d, "disk %s (%s, format %s): qemu-storage-daemon ended: %s", k->vdev,
+			k->path, k->qemu_format, how);
+		free(how);
+		break;
+	case QSD_FAILED:	/* qsd_sock_up never gives up */
+	case QSD_SLOW:
+		kxl_err(d, "disk %s: qemu-storage-daemon did not open its NBD socket in 10 s", k->vdev);
+		break;
 	}
-	kxl_err(d, "disk %s: qemu-storage-daemon did not open its NBD socket in 10 s", k->vdev);
 	blk_qsd_stop(q);
 	return -1;
 }
@@ -967,8 +916,8 @@ int blk_qsd_start(const struct kxl_vmm_disk *k, struct blk_qsd *q, struct kxl_di
 int blk_qsd_connect(struct blk_qsd *q, const struct kxl_vmm_disk *k, int *fds, unsigned n,
 		    struct kxl_diag *d)
 {
-	char *how = qsd_ended(q);
-	if (how || q->pid <= 0) {
+	char *how = qsd_ended(&q->d);
+	if (how || q->d.pid <= 0) {
 		kxl_err(d, "disk %s: qemu-storage-daemon is gone (%s)", k->vdev, how ? how : "not started");
 		free(how);
 		return -1;
@@ -990,26 +939,7 @@ int blk_qsd_connect(struct blk_qsd *q, const struct kxl_vmm_disk *k, int *fds, u
 
 void blk_qsd_stop(struct blk_qsd *q)
 {
-	if (q->pid > 0) {
-		kill(q->pid, SIGTERM);
-		int i;
-		for (i = 0; i < 500 && waitpid(q->pid, NULL, WNOHANG) == 0; i++) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-		}
-		if (i == 500) {
-			kill(q->pid, SIGKILL);
-			waitpid(q->pid, NULL, 0);
-		}
-	}
-	if (q->sock)
-		unlink(q->sock);
-	if (q->log)
-		unlink(q->log);
-	if (q->dir)
-		rmdir(q->dir);
-	free(q->dir);
+	qsd_stop(&q->d);
 	free(q->sock);
-	free(q->log);
-	memset(q, 0, sizeof(*q));
+	q->sock = NULL;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/qsd.h"
 #include "vmm/virtio.h"
 
 /* virtio 1.2, 5.2 */
@@ -94,8 +95,8 @@ enum blk_verdict blk_req_parse(const struct virtq_elem *e, const struct blk_limi
 #define BLK_NBD_EXPORT	"disk"
 
 struct blk_qsd {
-	int pid;		/* the daemon, or 0 */
-	char *dir, *sock, *log;	/* private directory, its socket, the daemon's stderr */
+	struct qsd d;		/* the daemon (src/util/qsd.h), its directory and log */
+	char *sock;		/* its NBD socket, in that directory */
 };
 
 /* Starts the daemon and waits (up to 10 s) until its socket answers.

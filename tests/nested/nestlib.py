@@ -321,11 +321,27 @@ def qemu_firmware_dir():
     return None
 
 
-def prepare_payload(kdir, dest, kxl=None, tools=(), cfg_dirs=(), qemu=True):
+# Where Debian's QEMU keeps its loadable modules (CONFIG_QEMU_MODDIR).
+QEMU_MODULE_DIRS = ('/usr/lib/x86_64-linux-gnu/qemu', '/usr/lib64/qemu', '/usr/lib/qemu')
+
+
+def qemu_module(name):
+    """The path of QEMU's loadable module NAME (block-iscsi.so: package
+    qemu-block-extra), or None."""
+    return next((os.path.join(d, name) for d in QEMU_MODULE_DIRS
+                 if os.path.exists(os.path.join(d, name))), None)
+
+
+def prepare_payload(kdir, dest, kxl=None, tools=(), cfg_dirs=(), qemu=True, qemu_modules=()):
     """Fills DEST with what the scenarios and the benchmark need: the kernel
     as bzImage (vmlinuz) and ELF (vmlinux), the guest initrd, extra.cpio,
     the xl.cfg files of CFG_DIRS, kxl, TOOLS and QEMU with its microvm
-    firmware (qemu-data/). Returns what was left out, as a list of notes."""
+    firmware (qemu-data/), and the QEMU_MODULES (names such as
+    block-iscsi.so) in DEST/qemu-modules: a QEMU binary copied elsewhere
+    finds its modules only relative to itself, so the scenarios point
+    QEMU_MODULE_DIR there. The modules are made executable so that kvm-host
+    brings their shared libraries along (it collects those of the payload's
+    executables). Returns what was left out, as a list of notes."""
     notes = []
     os.makedirs(dest, exist_ok=True)
     shutil.copyfile(vmlinuz(kdir), os.path.join(dest, 'vmlinuz'))
@@ -342,6 +358,14 @@ def prepare_payload(kdir, dest, kxl=None, tools=(), cfg_dirs=(), qemu=True):
         notes.append('kxl binary not found (%s)' % kxl)
     for t in tools:
         shutil.copy(t, os.path.join(dest, os.path.basename(t)))
+    for m in qemu_modules:
+        src = qemu_module(m)
+        if src:
+            os.makedirs(os.path.join(dest, 'qemu-modules'), exist_ok=True)
+            shutil.copyfile(src, os.path.join(dest, 'qemu-modules', m))
+            os.chmod(os.path.join(dest, 'qemu-modules', m), 0o755)
+        else:
+            notes.append('QEMU module %s not found (package qemu-block-extra)' % m)
     if qemu:
         q = shutil.which('qemu-system-x86_64')
         fw = qemu_firmware_dir()

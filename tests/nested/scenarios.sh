@@ -501,6 +501,67 @@ if ! kxl_skip kxl-disk-nbd; then
     fi
 fi
 
+# An iscsi: target (disk-iscsi.cfg: the iscsi: prefix, i.e.
+# script=block-iscsi). tgt's tgtd here serves an ext4 image as LUN 1 of a
+# target on 127.0.0.1:13260 (not iSCSI's 3260 nor tgt's default control
+# socket: run directly, the machine's own tgt service may hold those);
+# kxl's own qemu-storage-daemon reaches it with QEMU's iscsi driver,
+# qemu-block-extra's block-iscsi.so from the payload (QEMU_MODULE_DIR: a
+# daemon copied here looks for its modules only relative to itself), and
+# kxl's virtio-blk serves the guest, which writes and syncs a file; once the
+# target is gone, the file is read back out of the image with debugfs.
+if ! kxl_skip kxl-disk-iscsi; then
+    if [ ! -x ./mke2fs ] || [ ! -x ./debugfs ] || [ ! -x ./qemu-storage-daemon ] ||
+       [ ! -x ./tgtd ] || [ ! -x ./tgtadm ] || [ ! -f qemu-modules/block-iscsi.so ]; then
+        report kxl-disk-iscsi SKIP "(mke2fs, debugfs, qemu-storage-daemon, tgtd, tgtadm or block-iscsi.so not in the payload)"
+    else
+        t0=$(now_cs)
+        log=$LOGS/kxl-disk-iscsi.log
+        slog=$LOGS/kxl-disk-iscsi-target.log
+        rm -f root.img big.out
+        ip link set lo up 2>/dev/null	# the host's loopback, for 127.0.0.1
+        ./mke2fs -q -F -t ext4 root.img 32M >"$slog" 2>&1 || show_log "$slog"
+        mkdir -p /var/run/tgtd	# tgtd's control socket (-C: socket.13260)
+        ./tgtd -f -C 13260 --iscsi portal=127.0.0.1:13260 >>"$slog" 2>&1 &
+        spid=$!
+        tgt_adm() { ./tgtadm -C 13260 "$@" >>"$slog" 2>&1; }
+        i=0
+        while ! tgt_adm --lld iscsi --op show --mode target && [ $i -lt 50 ]; do
+            sleep 0.2; i=$((i + 1))
+        done
+        why=
+        tgt_adm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.org.kxl.test:root &&
+            tgt_adm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$(pwd)/root.img" &&
+            tgt_adm --lld iscsi --op bind --mode target --tid 1 -I ALL || why=" tgtadm-setup"
+        i=0	# 127.0.0.1:13260 listening
+        while ! grep -q '0100007F:33CC ' /proc/net/tcp 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.2; i=$((i + 1))
+        done
+        boot_fg "$log" "$BOOT_TIMEOUT" env QEMU_MODULE_DIR="$(pwd)/qemu-modules" \
+            "$KXL" create -F -c disk-iscsi.cfg
+        tgt_adm --lld iscsi --op delete --mode target --tid 1 --force
+        tgt_adm --op delete --mode system
+        stop_pid $spid
+        grep -q "\`iscsi:' (write script=block-iscsi)" "$log" || why="$why no-prefix-note"
+        v=$(value KXL-DISK-ROOT "$log"); [ "$v" = /dev/vda ] || why="$why root=$v"
+        v=$(value KXL-DISK-SERIAL "$log"); [ "$v" = "xvda " ] || [ "$v" = xvda ] || why="$why serials=$v"
+        wrote=$(value KXL-DISK-WROTE "$log")
+        token=${wrote%% *}; sum=${wrote#* }
+        got=$(./debugfs -R 'cat /kxl-disk.txt' root.img 2>/dev/null)
+        [ -n "$token" ] && [ "$got" = "KXL-DISK-TOKEN $token" ] || why="$why file-on-the-image:'$got'"
+        ./debugfs -R 'dump /big big.out' root.img >/dev/null 2>&1
+        got=; [ -f big.out ] && got=$(md5sum < big.out | cut -d' ' -f1)
+        [ -n "$sum" ] && [ "$got" = "$sum" ] || why="$why big-file-checksum"
+        ps | grep -q '[q]emu-storage-daemon' && why="$why qemu-storage-daemon-left-running"
+        if [ -z "$why" ] && [ $rc = 0 ]; then
+            report kxl-disk-iscsi PASS "(ext4 over iscsi:127.0.0.1:13260 LUN 1 read back) $(secs "$t0")s"
+        else
+            report kxl-disk-iscsi FAIL "(${why# }, kxl rc=$rc)"; show_log "$log"; show_log "$slog"
+        fi
+        rm -f root.img big.out
+    fi
+fi
+
 # kxl_tree PID: PID and every process below it (from /proc's parent links)
 kxl_tree() {
     for f in /proc/[0-9]*/stat; do
