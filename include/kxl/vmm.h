@@ -163,10 +163,12 @@ struct kxl_vmm_spec {
 	bool localtime;			/* RTC and kvmclock in host local time */
 	int64_t rtc_timeoffset;		/* seconds added to the guest's clock */
 
-	/* Console (the 16550A on COM1). With console_out >= 0 the UART reads
-	 * console_in (-1: no input) and writes console_out; when console_in is
-	 * a tty kxl puts it in raw mode for the run and restores it. Otherwise
-	 * output is appended to console_log (NULL: discarded). */
+	/* Console (the 16550A on COM1, and hvc0). With console_out >= 0 the
+	 * UART reads console_in (-1: no input) and the output of the UART and
+	 * hvc0 goes to console_out, merged line by line (a line of one is
+	 * never cut by the other's); when console_in is a tty kxl puts it in
+	 * raw mode for the run and restores it. Otherwise output is appended
+	 * to console_log (NULL: discarded). */
 	int console_in, console_out;
 	const char *console_log;
 

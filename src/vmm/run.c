@@ -800,7 +800,7 @@ static int vdevs_build(struct run *r)
 	}
 	if (s->virtio_console)
 		r->vdevs[r->nr_vdevs++] = (struct kxl_vmm_vdev){ .type = KXL_VDEV_CONSOLE,
-			.id = "hvc0", .fds = { r->con_out, -1, -1, -1 } };
+			.id = "hvc0", .fds = { -1, -1, -1, -1 } };	/* output: the merge */
 	if (s->virtio_rng)
 		r->vdevs[r->nr_vdevs++] = (struct kxl_vmm_vdev){ .type = KXL_VDEV_RNG,
 			.id = "rng", .fds = { -1, -1, -1, -1 } };
