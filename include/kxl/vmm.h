@@ -76,8 +76,10 @@ struct kxl_vmm_event {
 	enum kxl_vmm_outcome outcome;	/* KXL_EV_STOPPED */
 	unsigned generation;		/* 0 for the first boot, +1 per restart */
 	bool rename;			/* KXL_EV_RESTARTING */
-	const char *detail;		/* human-readable, or NULL; for the first
-					 * STARTED, its build's notes (one a line) */
+	const char *detail;		/* human-readable, or NULL; for STARTED,
+					 * the notes of that boot (one a line):
+					 * spec.boot_notes (the first) or the
+					 * reboot hook's, then the build's */
 };
 
 /* One disk: a raw image file or a block device, served by the VMM's
@@ -163,10 +165,12 @@ struct kxl_vmm_spec {
 	bool localtime;			/* RTC and kvmclock in host local time */
 	int64_t rtc_timeoffset;		/* seconds added to the guest's clock */
 
-	/* Console (the 16550A on COM1). With console_out >= 0 the UART reads
-	 * console_in (-1: no input) and writes console_out; when console_in is
-	 * a tty kxl puts it in raw mode for the run and restores it. Otherwise
-	 * output is appended to console_log (NULL: discarded). */
+	/* Console (the 16550A on COM1, and hvc0). With console_out >= 0 the
+	 * UART reads console_in (-1: no input) and the output of the UART and
+	 * hvc0 goes to console_out, merged line by line (a line of one is
+	 * never cut by the other's); when console_in is a tty kxl puts it in
+	 * raw mode for the run and restores it. Otherwise output is appended
+	 * to console_log (NULL: discarded). */
 	int console_in, console_out;
 	const char *console_log;
 
@@ -228,6 +232,12 @@ struct kxl_vmm_spec {
 	int (*runner)(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res,
 		      struct kxl_diag *d);
 	const void *runner_arg;
+
+	/* The first boot's notes made before kxl_vmm_run (kxl create's
+	 * bootloader run and the rewrites of its command line), one a line,
+	 * or NULL: they lead the first STARTED event's notes, as the reboot
+	 * hook's lead a restart's. */
+	const char *boot_notes;
 
 	/* Called before each build after the first (a restart) with a copy of
 	 * boot to update: kxl create runs the bootloader again there, as libxl

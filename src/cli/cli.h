@@ -32,9 +32,11 @@ void cli_print_new(struct loaded *ld, bool quiet);
 /* The domain's boot specification; with bootloader = "pygrub", after
  * running kxl's bootloader on its first disk (bootspec.c), its menu on the
  * terminal when interactive. bl holds the memfds and names spec points
- * to. Returns 0 or -1 (the cause in d). */
+ * to. bl_from (NULL: not wanted) gets the index in d where the
+ * bootloader's messages begin (d->n without a bootloader): they hold for
+ * this boot only. Returns 0 or -1 (the cause in d). */
 int cli_boot_spec(const struct kxl_domain *dom, bool interactive, struct kxl_boot_spec *spec,
-		  struct kxl_bootloader *bl, struct kxl_diag *d);
+		  struct kxl_bootloader *bl, size_t *bl_from, struct kxl_diag *d);
 void cli_boot_spec_free(struct kxl_boot_spec *spec, struct kxl_bootloader *bl);
 
 int cmd_create(int argc, char **argv);

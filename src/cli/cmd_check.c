@@ -29,7 +29,7 @@ static int probe_boot(struct loaded *ld)
 	struct kxl_diag d;
 	kxl_diag_init(&d);
 	int r = 0;
-	if (!cli_boot_spec(dom, false, &spec, &bl, &d)) {
+	if (!cli_boot_spec(dom, false, &spec, &bl, NULL, &d)) {
 		if (kxl_boot_build(&spec, &img, &d))
 			r = -1;
 		else

@@ -42,7 +42,7 @@ int cmd_layout(int argc, char **argv)
 	struct kxl_bootloader bl;
 	struct kxl_guest_image img;
 	int rc = KXL_EXIT_ERROR;
-	if (!cli_boot_spec(&ld.dom, false, &spec, &bl, &ld.diag)) {
+	if (!cli_boot_spec(&ld.dom, false, &spec, &bl, NULL, &ld.diag)) {
 		spec.protocol = proto;
 		spec.serial_console = true;
 		if (!kxl_boot_build(&spec, &img, &ld.diag)) {

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_life.h"
 #include "life/life.h"
+#include "util/util.h"
 
 #include <stdarg.h>
 
@@ -66,15 +67,31 @@ static void on_event(void *opaque, const struct kxl_vmm_event *ev)
 		fprintf(stderr, "kxl: the domain is preserved, paused; send SIGTERM to destroy it\n");
 }
 
+/* Messages [from, to) of a diag: those that hold for the first boot only. */
+struct boot_range {
+	size_t from, to;
+};
+
+static bool in_ranges(const struct boot_range *br, size_t n, size_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		if (i >= br[k].from && i < br[k].to)
+			return true;
+	return false;
+}
+
 /* What kxl changed to run this Xen config on KVM, for `list -l' (kvm.json):
  * {"changes": [the notes of this step, as said on stderr], "disks":
  * [{"vdev": "xvda", "guest": "/dev/vda"}, ...]}, or NULL when there is
- * nothing to say. */
-static char *kvm_json(const struct kxl_diag *d, const struct kxl_domain_disks *disks)
+ * nothing to say. The notes in the boot ranges are left out (the monitor
+ * records each boot's with that boot, from kxl_vmm_spec.boot_notes for the
+ * first: boot_notes() gives them). */
+static char *kvm_json(const struct kxl_diag *d, const struct kxl_domain_disks *disks,
+		      const struct boot_range *br, size_t nbr)
 {
 	json_object *o = json_object_new_object(), *ch = json_object_new_array();
 	for (size_t i = 0; i < d->n; i++)
-		if (d->v[i].sev == KXL_NOTE)
+		if (d->v[i].sev == KXL_NOTE && !in_ranges(br, nbr, i))
 			json_object_array_add(ch, json_object_new_string(d->v[i].msg));
 	bool any = json_object_array_length(ch) > 0;
 	json_object_object_add(o, "changes", ch);
@@ -95,6 +112,16 @@ static char *kvm_json(const struct kxl_diag *d, const struct kxl_domain_disks *d
 							      JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
 	json_object_put(o);
 	return s;
+}
+
+/* The notes in the boot ranges, one a line, or NULL. */
+static char *boot_notes(const struct kxl_diag *d, const struct boot_range *br, size_t nbr)
+{
+	struct sbuf s = { 0 };
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].sev == KXL_NOTE && in_ranges(br, nbr, i))
+			sbuf_printf(&s, "%s\n", d->v[i].msg);
+	return s.s;
 }
 
 /* The config as `list -l' shows it: libxl's defaults filled in. */
@@ -247,7 +274,7 @@ static int run_hvm(struct loaded *ld, bool foreground, bool console, bool paused
 	/* the notes of the mapping (a disk or NIC model QEMU lacks, ...), kept
 	 * for list -l as the pvh path keeps its changes */
 	struct kxl_domain_disks no_disks = { 0 };
-	char *kvm = kvm_json(&ld->diag, &no_disks);
+	char *kvm = kvm_json(&ld->diag, &no_disks, NULL, 0);
 	kxl_diag_clear(&ld->diag);
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	char *dir = xasprintf_cli("%s/kxl-hvm-XXXXXX", getuid() == 0 || !rt ? "/tmp" : rt);
@@ -360,10 +387,15 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	 * rewrites. They are said now, once, before the guest runs. */
 	kxl_diag_clear(&ld->diag);
 	struct kxl_bootloader bl;
-	if (cli_boot_spec(&ld->dom, console && !quiet && isatty(0) && isatty(1), &spec.boot, &bl, &ld->diag)) {
+	/* the bootloader's notes and its command line's rewrites hold for the
+	 * first boot only: a restart runs it again (reboot_bootloader) */
+	struct boot_range br[2] = { { 0, 0 }, { 0, 0 } };
+	if (cli_boot_spec(&ld->dom, console && !quiet && isatty(0) && isatty(1), &spec.boot, &bl,
+			  &br[0].from, &ld->diag)) {
 		cli_print_new(ld, false);
 		return KXL_EXIT_ERROR;
 	}
+	br[0].to = ld->diag.n;
 	if (boot_protocol)
 		spec.boot.protocol = !strcmp(boot_protocol, "linux") ? KXL_BOOT_PROTO_LINUX :
 				     !strcmp(boot_protocol, "pvh") ? KXL_BOOT_PROTO_PVH : KXL_BOOT_PROTO_AUTO;
@@ -388,13 +420,17 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	spec.nr_nics = nics.n;
 	/* the Xen disk names in the command line become the guest's; the
 	 * bootloader's arguments are mapped as cmdline= is */
+	br[1].from = ld->diag.n;
 	char *blcmd = bl.cmdline ? kxl_cmdline_map_disks(bl.cmdline, disks.v, disks.n, &ld->diag) : NULL;
+	br[1].to = ld->diag.n;
 	if (blcmd)
 		spec.boot.cmdline = blcmd;
 	else if (disks.cmdline && !ld->dom.bootloader)
 		spec.boot.cmdline = disks.cmdline;
 	cli_print_diag(&ld->diag, quiet);
-	char *kvm = kvm_json(&ld->diag, &disks);	/* the same notes, kept for list -l */
+	char *kvm = kvm_json(&ld->diag, &disks, br, 2);	/* the same notes, kept for list -l */
+	char *first_boot = boot_notes(&ld->diag, br, 2);
+	spec.boot_notes = first_boot;
 	kxl_diag_clear(&ld->diag);
 	if (!quiet) warn_devices(&ld->dom);
 	spec.name = ld->dom.name;
@@ -413,6 +449,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	if (!foreground) {
 		int code = run_background(ld, &spec, kvm, console, quiet);
 		free(kvm);
+		free(first_boot);
 		cli_boot_spec_free(&spec.boot, &bl);
 		kxl_domain_disks_free(&disks);
 		kxl_domain_nics_free(&nics);
@@ -421,6 +458,7 @@ int cli_run_domain(struct loaded *ld, bool foreground, bool console, bool paused
 	}
 	int code = run_foreground(ld, &spec, kvm, console, quiet);
 	free(kvm);
+	free(first_boot);
 	reboot_bl_free(&rb);
 	cli_boot_spec_free(&spec.boot, &bl);
 	kxl_domain_disks_free(&disks);

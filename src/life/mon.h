@@ -39,6 +39,7 @@ struct mon {
 	uint64_t mem_kb;
 	unsigned vcpus;
 	char *dump_dir;
+	char *kvm_base;		/* create's kvm.json (what holds for every boot), or NULL */
 
 	int status_fd;		/* to the creating kxl until the start is reported */
 	int ctl_listen, con_listen;

@@ -4,10 +4,12 @@
  * reported to the creating kxl (the status pipe of start.c), a restart
  * gets a new domain ID, a stop wakes the `wait' requests, and the cores of
  * the coredump-* actions are renamed NAME-ID-TIME.core in the dump
- * directory (the VMM names them by generation). The notes of the first
- * build (console=ttyS0 put before hvc0, ...) join create's in kvm.json,
- * the changes `list -l' shows. When kxl_vmm_run() returns, the domain has
- * ended: the main loop cleans up.
+ * directory (the VMM names them by generation). At each boot, kvm.json
+ * (the changes `list -l' shows) is create's record followed by that boot's
+ * notes (the bootloader's entry and its root= rewrites, console=ttyS0 put
+ * before hvc0, ...): a restart's bootloader run may boot another kernel
+ * or command line. When kxl_vmm_run() returns, the domain has ended: the
+ * main loop cleans up.
  */
 #include "life/mon.h"
 
@@ -50,17 +52,21 @@ void mon_status_close(struct mon *m)
 /* ---- events of the VMM (in the VMM thread) ---- */
 static struct kxl_diag *vmm_diag;	/* the VMM thread's */
 
-/* The first build's notes (NOTES, one a line: STARTED's detail), added to
- * the "changes" of kvm.json (made at claim from create's notes, or here).
+/* kvm.json for the boot that started: create's record (m->kvm_base, what
+ * holds for every boot) with this boot's notes (NOTES, one a line:
+ * STARTED's detail) added to its "changes"; none of either: no kvm.json.
  * A failure only costs the record. */
-static void record_build_notes(struct mon *m, const char *notes)
+static void record_boot_notes(struct mon *m, const char *notes)
 {
-	if (!notes || !*notes || !m->st)
+	if (!m->st)
 		return;
-	char *path = life_dom_path(m->st, m->name, "kvm.json"), *text = NULL;
-	size_t len;
-	json_object *o = read_file(path, &text, &len) == 0 ? json_tokener_parse(text) : NULL;
-	free(text);
+	char *path = life_dom_path(m->st, m->name, "kvm.json");
+	if (!m->kvm_base && (!notes || !*notes)) {
+		unlink(path);	/* an earlier boot's notes, if any, hold no more */
+		free(path);
+		return;
+	}
+	json_object *o = m->kvm_base ? json_tokener_parse(m->kvm_base) : NULL;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		if (o)
 			json_object_put(o);
@@ -71,7 +77,7 @@ static void record_build_notes(struct mon *m, const char *notes)
 		ch = json_object_new_array();
 		json_object_object_add(o, "changes", ch);
 	}
-	for (const char *p = notes; *p;) {
+	for (const char *p = notes ? notes : ""; *p;) {
 		size_t n = strcspn(p, "\n");
 		if (n)
 			json_object_array_add(ch, json_object_new_string_len(p, (int)n));
@@ -128,8 +134,8 @@ void mon_on_event(void *opaque, const struct kxl_vmm_event *ev)
 		m->spec->start_paused = false;
 		mon_log("domain %s started with ID %u%s", m->name, id,
 			m->state == MON_PAUSED ? ", paused" : "");
+		record_boot_notes(m, ev->detail);
 		if (first) {
-			record_build_notes(m, ev->detail);
 			for (size_t i = 0; vmm_diag && i < vmm_diag->n; i++)
 				mon_status(m, "msg %d %s", (int)vmm_diag->v[i].sev, vmm_diag->v[i].msg);
 			mon_status(m, "ok %u", id);

@@ -63,6 +63,7 @@ static struct mon *mon_new(struct life_state *st, const struct life_claim *claim
 	m->mem_kb = c->mem_kb;
 	m->vcpus = c->vcpus;
 	m->domid = claim->domid;
+	m->kvm_base = c->kvm_json ? xstrdup(c->kvm_json) : NULL;
 	return m;
 }
 

@@ -3,7 +3,8 @@
  * of a domain. It creates the VM, the vCPUs, the devices (the registry of
  * dev.h, in one attach step) and the vCPU threads, installs the seccomp
  * filter, tells the parent it is ready, and then runs a main loop that
- * moves console input into the UART or hvc0, executes the parent's
+ * moves console input into the UART or hvc0 (their output goes through the
+ * console merge's thread, conmerge.h), executes the parent's
  * commands (pause, power button, NMI, vCPU state for cores, destroy) and
  * reports the first stop (poweroff, reboot, crash). After a
  * stop the vCPUs stay parked until the parent sends destroy.
@@ -134,6 +135,11 @@ static bool child_command(struct vm *vm, uint32_t cmd, bool *paused)
 	}
 }
 
+/* How long a stop's report waits for the console to take the guest's last
+ * output: a console that reads takes it in far less; one nobody reads
+ * delays the report this much, no more. */
+#define CONSOLE_DRAIN_MS 1000
+
 static void child_loop(struct vm *vm)
 {
 	bool paused = vm->args->start_paused;
@@ -162,6 +168,9 @@ static void child_loop(struct vm *vm)
 		if (stop && !reported) {
 			reported = true;
 			vm_pause_all(vm);
+			/* the guest's last lines reach the console before the
+			 * parent hears of the stop (it kills this process) */
+			conmerge_drain(&vm->con, CONSOLE_DRAIN_MS);
 			send_msg(vm->args->sock, MSG_STOPPED, (uint32_t)(stop - 1), 0, vm->stop_detail);
 		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -199,7 +208,7 @@ size_t child_keep_fds(const struct child_args *a, int *out, size_t max)
 	const int want[] = {
 		a->sock,	/* the parent: its commands in, replies, states and stops out */
 		a->con_in,	/* console input for the UART (-1: none) */
-		a->con_out,	/* console output of the UART (-1: discarded) */
+		a->con_out,	/* the console stream, UART and hvc0 merged (-1: discarded) */
 		a->log_fd,	/* the VMM's rate-limited messages (-1: none) */
 #if KXL_ASAN || KXL_TSAN
 		STDERR_FILENO,	/* sanitizer builds: where the runtime writes its reports */
@@ -327,6 +336,8 @@ int vmm_child_main(const struct child_args *a)
 		goto fail;
 	}
 	if (vm_create(vm, &d) < 0)
+		goto fail;
+	if (conmerge_start(&vm->con, a->con_out, &d) < 0)
 		goto fail;
 	vm->nr_vcpus = a->img->vcpus ? a->img->vcpus : 1;
 	vm->vcpus = xcalloc(vm->nr_vcpus, sizeof(*vm->vcpus));

@@ -4,11 +4,10 @@
  * everything else is logged (rate-limited) and ignored: reads return all
  * ones, as on a bus where nothing answers. Handlers see one access of 1, 2
  * or 4 bytes (8 for MMIO), under vm->dev_lock unless their kind has its
- * own locks (virtio). The UART's console byte is written after the lock.
+ * own locks (virtio). The UART's console byte goes to the console merge
+ * (conmerge.h) after the lock.
  */
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vmm/priv.h"
 
@@ -26,23 +25,20 @@ static bool legacy_absent(uint16_t port)
 	       (port >= 0x3b0 && port <= 0x3df);	/* VGA */
 }
 
-/* A console byte, written without the device lock. A blocking console
- * stalls this vCPU only; the kick signal interrupts the write so that the
- * vCPU can still be paused (then it retries) or stopped (the byte is lost). */
+/* A console byte, into the UART's line of the console merge, without the
+ * device lock. When the UART has no room left (a console nobody reads) this
+ * vCPU waits, it alone, in short steps, so that it can still be paused
+ * (then it tries again) or stopped (the byte is lost). */
 static void console_put(struct vcpu *v, uint8_t c)
 {
 	struct vm *vm = v->vm;
-	if (vm->args->con_out < 0)
-		return;
-	for (;;) {
-		ssize_t n = write(vm->args->con_out, &c, 1);
-		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			return;	/* written, or the console is gone: the guest goes on */
+	while (conmerge_put(&vm->con, CONMERGE_UART, &c, 1) == 0) {
 		if (atomic_load(&vm->quit) || atomic_load(&vm->stop))
 			return;
-		v->run->immediate_exit = 0;
 		if (atomic_load(&vm->paused))
 			vcpu_park(v);
+		else
+			conmerge_wait(&vm->con, CONMERGE_UART, 20);
 	}
 }
 

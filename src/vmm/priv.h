@@ -43,6 +43,7 @@
 #ifndef KXL_ASAN
 #define KXL_ASAN 0
 #endif
+#include "vmm/conmerge.h"
 #include "vmm/dev.h"
 
 struct vm;
@@ -117,6 +118,7 @@ struct vm {
 	struct virtio_dev *vdevs;	/* nr_vdevs of them, own locks */
 	unsigned nr_vdevs;
 	struct virtio_dev *hvc;		/* the virtio console, or NULL */
+	struct conmerge con;		/* UART and hvc0 output into the console, line by line */
 	struct vmm_log log;
 
 	pthread_mutex_t pause_lock;

@@ -62,7 +62,7 @@ struct run {
 	const struct kxl_vmm_spec *spec;
 	struct kxl_vmm_result *res;
 	struct kxl_diag *d;
-	char *first_notes;	/* the first build's notes, one a line: STARTED's detail */
+	char *boot_notes;	/* this boot's notes, one a line: its STARTED's detail */
 	int sigfd;
 	int con_out;
 	int64_t clock_offset;
@@ -519,8 +519,10 @@ static enum step wait_boot(struct run *r, int *signo)
 
 /* The builder's notes and warnings (console=ttyS0 appended, module
  * cmdlines dropped, ...) go to the log when the domain first starts, and
- * are not repeated for each restart. */
-static void boot_messages(struct run *r, size_t before)
+ * are not repeated for each restart. PRE is the notes of this boot made
+ * before the build (the spec's for the first, the reboot hook's for a
+ * restart). */
+static void boot_messages(struct run *r, size_t before, const char *pre)
 {
 	struct kxl_diag *d = r->d;
 	if (r->gen == 0 && r->spec->log_fd >= 0) {
@@ -531,16 +533,17 @@ static void boot_messages(struct run *r, size_t before)
 		if (f) fclose(f);
 		else if (fd >= 0) close(fd);
 	}
-	/* the first build's notes go with its STARTED event (for the record of
-	 * what kxl changed, `list -l') */
-	if (r->gen == 0) {
-		struct sbuf nb = { 0 };
-		for (size_t i = before; i < d->n; i++)
-			if (d->v[i].sev == KXL_NOTE)
-				sbuf_printf(&nb, "%s\n", d->v[i].msg);
-		free(r->first_notes);
-		r->first_notes = nb.s;
-	}
+	/* each boot's notes go with its STARTED event (for the record of what
+	 * kxl changed, `list -l'): a restart may boot another kernel or
+	 * command line (the bootloader runs again) */
+	struct sbuf nb = { 0 };
+	if (pre && *pre)
+		sbuf_printf(&nb, "%s", pre);
+	for (size_t i = before; i < d->n; i++)
+		if (d->v[i].sev == KXL_NOTE)
+			sbuf_printf(&nb, "%s\n", d->v[i].msg);
+	free(r->boot_notes);
+	r->boot_notes = nb.s;
 	/* keep the errors; drop what was reported (or is a repeat) */
 	size_t w = before;
 	for (size_t i = before; i < d->n; i++) {
@@ -619,7 +622,7 @@ static int child_spawn(struct run *r)
 		return kxl_err(r->d, "%s", m.text);
 	}
 	r->paused = s->start_paused;
-	emit(r, KXL_EV_STARTED, KXL_VMM_POWEROFF, false, r->gen == 0 ? r->first_notes : NULL);
+	emit(r, KXL_EV_STARTED, KXL_VMM_POWEROFF, false, r->boot_notes);
 	return 0;
 }
 
@@ -637,6 +640,9 @@ static int boot_start(struct run *r)
 	r->nr_zombies = 0;
 
 	struct kxl_boot_spec boot = s->boot;
+	struct sbuf pre = { 0 };	/* this boot's notes before the build */
+	if (r->gen == 0 && s->boot_notes)
+		sbuf_printf(&pre, "%s", s->boot_notes);
 	if (r->gen > 0 && s->reboot_boot) {
 		/* the boot sources again (the bootloader, as libxl at each build) */
 		struct kxl_diag hd;
@@ -646,6 +652,8 @@ static int boot_start(struct run *r)
 		for (size_t i = 0; i < hd.n; i++) {
 			if (hd.v[i].sev != KXL_ERROR) {
 				note(r, "%s\n", hd.v[i].msg);
+				if (hd.v[i].sev == KXL_NOTE)
+					sbuf_printf(&pre, "%s\n", hd.v[i].msg);
 			} else if (!said) {
 				kxl_err(r->d, "reboot failed, the domain is destroyed: %s", hd.v[i].msg);
 				said = true;
@@ -656,13 +664,15 @@ static int boot_start(struct run *r)
 			if (!said)
 				kxl_err(r->d, "reboot failed, the domain is destroyed: its boot sources "
 					"could not be read again");
+			free(pre.s);
 			return -1;
 		}
 	}
 	size_t before = r->d->n;
 	boot.nr_virtio_mmio = r->nr_vdevs;	/* the DSDT describes each window */
 	int built = kxl_boot_build(&boot, &r->img, r->d);
-	boot_messages(r, before);
+	boot_messages(r, before, pre.s);
+	free(pre.s);
 	if (built < 0)
 		return -1;
 	r->have_img = true;
@@ -800,7 +810,7 @@ static int vdevs_build(struct run *r)
 	}
 	if (s->virtio_console)
 		r->vdevs[r->nr_vdevs++] = (struct kxl_vmm_vdev){ .type = KXL_VDEV_CONSOLE,
-			.id = "hvc0", .fds = { r->con_out, -1, -1, -1 } };
+			.id = "hvc0", .fds = { -1, -1, -1, -1 } };	/* output: the merge */
 	if (s->virtio_rng)
 		r->vdevs[r->nr_vdevs++] = (struct kxl_vmm_vdev){ .type = KXL_VDEV_RNG,
 			.id = "rng", .fds = { -1, -1, -1, -1 } };
@@ -885,7 +895,7 @@ int kxl_vmm_run(const struct kxl_vmm_spec *spec, struct kxl_vmm_result *res, str
 	reap_zombies(&r);	/* the rest are reaped when the caller waits or exits */
 	disks_close(&r);
 	net_hosts_close(spec, &r.nets);
-	free(r.first_notes);
+	free(r.boot_notes);
 out:
 	if (tty_raw)
 		tcsetattr(spec->console_in, TCSAFLUSH, &saved_tty);

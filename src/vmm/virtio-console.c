@@ -3,17 +3,17 @@
  * with one port and no features: receiveq 0 (input to the guest) and
  * transmitq 1 (output). It shares the one console stream with the UART:
  *   - output is copied from the transmit chains into a 4 KiB buffer under
- *     the device lock and written to the console fd by the device thread
- *     without any lock (a console nobody reads stalls only hvc0, as a stuck
- *     UART stalls only its vCPU); UART and hvc0 bytes reach the stream in
- *     the order the guest wrote them;
+ *     the device lock and handed to the console merge (conmerge.h) by the
+ *     device thread without any lock, waiting while hvc0's line has no
+ *     room (a console nobody reads stalls only hvc0, as a stuck UART stalls
+ *     only its vCPU); the merge puts UART and hvc0 lines into the stream
+ *     whole, in the order they were completed;
  *   - input goes to hvc0 once the guest uses it: the driver set DRIVER_OK,
  *     posted receive buffers and wrote to hvc0 (a getty, or the kernel
  *     console with console=hvc0); before that, and after a reset, to the
  *     UART. console_rx_space()/console_rx_push() make that choice for the
  *     main loop, which alone reads the console fd.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +26,6 @@
 #define TXQ 1
 
 struct hvc {
-	int out_fd;			/* the console stream, or -1 */
 	/* output: device thread only */
 	uint8_t out[4096];
 	size_t out_len;
@@ -129,16 +128,9 @@ static void hvc_wake(struct virtio_dev *d)
 static void hvc_unlocked(struct virtio_dev *d)
 {
 	struct hvc *h = d->priv;
-	size_t done = 0;
 
-	while (done < h->out_len && h->out_fd >= 0) {
-		ssize_t n = write(h->out_fd, h->out + done, h->out_len - done);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;	/* the console is gone: the guest goes on */
-		done += (size_t)n;
-	}
+	if (h->out_len && d->vm)
+		conmerge_write(&d->vm->con, CONMERGE_HVC, h->out, h->out_len);
 	bool more = h->out_len == sizeof(h->out);
 	h->out_len = 0;
 	if (more)
@@ -176,7 +168,6 @@ static const struct virtio_dev_ops hvc_ops = {
 static int hvc_create(struct virtio_dev *d, const struct kxl_vmm_vdev *cfg, struct kxl_diag *diag)
 {
 	struct hvc *h = xcalloc(1, sizeof(*h));
-	h->out_fd = cfg->fds[0];
 	pthread_mutex_init(&h->in_lock, NULL);
 	d->priv = h;
 	return 0;

@@ -435,6 +435,16 @@ def t_list_kvm(e):
     check(any("/dev/xvda1 -> /dev/vda" in c for c in ch), f"root= rewrite recorded: {ch}")
     check(kvm.get("disks") == [{"vdev": "xvda1", "guest": "/dev/vda"}], f"disk names: {kvm.get('disks')}")
     check(sum(1 for c in ch if "KVM has no PV mode" in c) == 1, "each change once")
+    # a restart records what holds for its boot: the same notes here (no
+    # bootloader), once, not the first boot's again after them
+    old = e.rows()["k1"]["id"]
+    e.wait_console("k1", "waiting for the power button")
+    e.kxl("trigger", "k1", "reset", want=0)
+    e.wait_for("k1's restart", lambda: e.log("k1").count("waiting for the power button") == 2)
+    check(e.rows()["k1"]["id"] != old, "k1 restarted with a new ID")
+    v = json.loads(e.kxl("list", "-l", "k1", want=0).stdout)[0]
+    check(v.get("kvm", {}).get("changes") == ch, f"after the restart: {v.get('kvm')} (first boot: {ch})")
+    check(v.get("kvm", {}).get("disks") == kvm.get("disks"), "disk names after the restart")
     e.create("k2", "powerbutton")
     v2 = json.loads(e.kxl("list", "-l", "k2", want=0).stdout)[0]
     check("kvm" not in v2, "nothing changed: no kvm object")

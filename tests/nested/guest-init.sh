@@ -234,9 +234,8 @@ virtio)
     grep virtio /proc/interrupts | tr -s ' ' | sed 's/^/KXL-IRQ: /'
     echo "KXL-HWRNG: $(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
     echo "KXL-RNG-BYTES: $(dd if=/dev/hwrng bs=256 count=4 2>/dev/null | wc -c)"
-    # kxl merges ttyS0 and hvc0 into one stream byte by byte: let the UART
-    # send the line above first (a line-atomic merge is a follow-up)
-    sleep 0.5
+    # at once: kxl merges ttyS0 and hvc0 line by line, so the UART's line
+    # above, maybe still being sent, is not cut by this one
     echo "KXL-HVC-HELLO written to hvc0" > /dev/hvc0 || echo "KXL-ERROR: no /dev/hvc0"
     sleep 0.5
     poweroff -f ;;

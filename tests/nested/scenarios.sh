@@ -814,11 +814,19 @@ if ! kxl_skip kxl-pygrub-reboot; then
                 bcfg=pygrub-qcow2.cfg; bname=nested-pygrub-qcow2; bkind=qcow2
             fi
             rm -f /run/kxl/log/$bname.console.log*
+            klog=$LOGS/kxl-pygrub-reboot-bg-kvm.log
+            : >"$klog"
             if timeout 60 "$KXL" create $bcfg </dev/null >"$blog" 2>&1; then
                 i=0
+                # list -l's kvm object while it runs: the second boot's
+                # bootloader entry (kxl.boot=second), not the first's
                 while "$KXL" list 2>/dev/null | grep -q $bname && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+                    "$KXL" list -l $bname 2>/dev/null | tr -d '\n' | grep -o '"kvm":.*' >>"$klog"
+                    echo >>"$klog"
                     sleep 0.5; i=$((i + 1))
                 done
+                grep 'kxl.boot=second' "$klog" | grep -qv 'kxl.test=regrub' ||
+                    why="$why bg-kvm-record-of-the-second-boot:$(grep -c 'kxl.boot=second' "$klog")"
                 "$KXL" list 2>/dev/null | grep -q $bname && { why="$why bg-still-running"; "$KXL" destroy $bname >/dev/null 2>&1; }
                 clog=$LOGS/kxl-pygrub-reboot-bg-console.log
                 cp /run/kxl/log/$bname.console.log "$clog" 2>/dev/null || why="$why bg-no-console-log"
@@ -833,10 +841,11 @@ if ! kxl_skip kxl-pygrub-reboot; then
         fi
         rm -f pygrub.img pygrub.qcow2
         if [ -z "$why" ]; then
-            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry, in the foreground (raw) and in the background ($bkind); a reboot without grub.cfg failed: $failmsg) $(secs "$t0")s"
+            report kxl-pygrub-reboot PASS "(grub.cfg rewritten by the guest: the reboot booted the new entry, in the foreground (raw) and in the background ($bkind), whose list -l kvm record named the new entry; a reboot without grub.cfg failed: $failmsg) $(secs "$t0")s"
         else
             report kxl-pygrub-reboot FAIL "(${why# })"; show_log "$log"; [ -f "$flog" ] && show_log "$flog"
             [ -f "$blog" ] && show_log "$blog"; [ -f "$LOGS/kxl-pygrub-reboot-bg-console.log" ] && show_log "$LOGS/kxl-pygrub-reboot-bg-console.log"
+            [ -s "$LOGS/kxl-pygrub-reboot-bg-kvm.log" ] && show_log "$LOGS/kxl-pygrub-reboot-bg-kvm.log"
         fi
     fi
 fi

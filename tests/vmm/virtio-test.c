@@ -457,11 +457,11 @@ static void test_console(void)
 {
 	struct kxl_diag diag;
 	struct vm vm;
-	struct child_args args = { .name = "t", .con_in = -1, .con_out = -1, .log_fd = -1, .img = &img };
 	int out[2];
 	CHECK(pipe2(out, O_NONBLOCK) == 0);
+	struct child_args args = { .name = "t", .con_in = -1, .con_out = out[1], .log_fd = -1, .img = &img };
 	struct kxl_vmm_vdev vdevs[2] = {
-		{ .type = KXL_VDEV_CONSOLE, .id = "hvc0", .fds = { out[1], -1, -1, -1 } },
+		{ .type = KXL_VDEV_CONSOLE, .id = "hvc0", .fds = { -1, -1, -1, -1 } },
 		{ .type = KXL_VDEV_RNG, .id = "rng", .fds = { -1, -1, -1, -1 } },
 	};
 	args.vdevs = vdevs;
@@ -474,6 +474,7 @@ static void test_console(void)
 	vm.log.fd = -1;
 	vm.evfd = -1;
 	pthread_mutex_init(&vm.dev_lock, NULL);
+	CHECK(conmerge_start(&vm.con, out[1], &diag) == 0);	/* as the child does */
 	CHECK(vmm_devices_attach(&vm, &diag) == 0);
 	CHECK(vm.nr_vdevs == 2 && vm.hvc == &vm.vdevs[0]);
 
@@ -514,6 +515,7 @@ static void test_console(void)
 	wr(d, 0x50, 1);
 	for (int i = 0; i < 4; i++)
 		virtio_dev_poll(d, 10);
+	conmerge_drain(&vm.con, 5000);	/* the rest of the x's is a partial line */
 	char got[6000];
 	ssize_t n = read(out[0], got, sizeof(got));
 	CHECK(n == 5011 && !memcmp(got, "hello hvc0\n", 11) && got[5010] == 'x');
@@ -541,6 +543,7 @@ static void test_console(void)
 	CHECK(vmm_devices_restore(&vm, blob, len - 1) == -1);
 	blob[4] ^= 0x20;					/* a name no kind has */
 	CHECK(vmm_devices_restore(&vm, blob, len) == -1);
+	conmerge_stop(&vm.con, 1000);
 	close(out[0]);
 	close(out[1]);
 	/* the child never tears its devices down (it exits); the test does */

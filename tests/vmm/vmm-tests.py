@@ -388,17 +388,20 @@ def t_seccomp_child():
         status = open(f"/proc/{kids[0]}/status").read()
         print(status)
         check(re.search(r"^Seccomp:\s+2$", status, re.M), "child in seccomp filter mode")
-        threads, devs = [], []
+        threads, devs, consoles = [], [], []
         for t in os.listdir(f"/proc/{kids[0]}/task"):
             st = open(f"/proc/{kids[0]}/task/{t}/status").read()
             check(re.search(r"^Seccomp:\s+2$", st, re.M), f"thread {t} filtered")
             comm = open(f"/proc/{kids[0]}/task/{t}/comm").read().strip()
             if comm.startswith("vio-"):  # a virtio device's thread
                 devs.append(comm)
+            elif comm == "console":  # the console merge's writer
+                consoles.append(comm)
             elif not comm.startswith("kvm-"):  # KVM's own workers (kvm-nx-lpage-recovery)
                 threads.append(t)
         check(len(threads) == 2, f"main thread + one vCPU thread: {threads}")
         check(sorted(devs) == ["vio-hvc0", "vio-rng"], f"one thread per virtio device: {devs}")
+        check(consoles == ["console"], f"one console thread: {consoles}")
         parent = open(f"/proc/{proc.pid}/status").read()
         check(re.search(r"^Seccomp:\s+0$", parent, re.M), "the parent is not filtered")
     finally:
