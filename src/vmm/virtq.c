@@ -227,6 +227,23 @@ void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t written)
 	st16_release(q->used + 2, q->used_idx);
 }
 
+void virtq_fill(struct virtq *q, unsigned k, uint16_t head, uint32_t written)
+{
+	if (!q->ready)
+		return;
+	uint8_t *u = q->used + 4 + 8 * (size_t)((uint16_t)(q->used_idx + k) & (q->size - 1));
+	st32(u, head);
+	st32(u + 4, written);
+}
+
+void virtq_flush(struct virtq *q, unsigned n)
+{
+	if (!q->ready)
+		return;
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	st16_release(q->used + 2, q->used_idx);
+}
+
 bool virtq_need_interrupt(struct virtq *q)
 {
 	if (!q->ready)
