@@ -22,8 +22,8 @@
  * ring order, in a pool (their writable segments one after the other in
  * one iovec array) and reads the tap only once the pool holds the largest
  * frame the tap may hand up (64 KiB + headers with GUEST_TSO, the MTU's
- * frame otherwise), or holds the whole queue, or as many segments as one
- * readv() takes: one readv() straight into all of them, then a used ring
+ * frame otherwise), or every descriptor of the queue, or as many segments
+ * as one readv() takes: one readv() straight into all of them, a used ring
  * entry per chain the frame took, num_buffers in the first chain's
  * header, and one used index update for the frame. The chains it did not
  * take stay in the pool for the next frame. Without MRG_RXBUF each frame
@@ -247,10 +247,12 @@ struct net {
 	struct rx_chain {
 		uint16_t head;
 		uint16_t niov;
+		uint16_t descs;		/* of the queue's table */
 		uint32_t len;		/* writable bytes */
 	} rx[NET_QUEUE_MAX];
 	struct iovec rx_iov[NET_RX_IOV_MAX];
 	unsigned rx_n, rx_niov;
+	unsigned rx_descs;		/* sum of rx[].descs */
 	uint64_t rx_bytes;		/* sum of rx[].len */
 	uint8_t rx_sink;		/* a frame's byte beyond them: too large */
 	uint64_t rx_dropped;		/* frames too large for the buffers, or runts */
@@ -278,18 +280,21 @@ static void watch(struct virtio_dev *d)
 
 static void rx_forget(struct net *n)
 {
-	n->rx_n = n->rx_niov = 0;
+	n->rx_n = n->rx_niov = n->rx_descs = 0;
 	n->rx_bytes = 0;
 }
 
 /* Pops receive chains into the pool until a frame may be read: one chain
- * without MRG_RXBUF; with it, chains until they hold `need` bytes, the
- * whole queue, or a readv()'s worth of segments. Returns 1 (read), 0 (the
+ * without MRG_RXBUF; with it, chains until they hold `need` bytes, every
+ * descriptor of the queue (a driver that can never post `need` bytes gets
+ * its frames once it has posted all it can), or a readv()'s worth of
+ * segments. Returns 1 (read), 0 (the
  * driver must post more first) or -1 (the device broke). */
 static int rx_fill(struct virtio_dev *d, struct net *n, bool mrg, uint32_t need)
 {
 	struct virtq *q = &d->vq[RXQ];
-	while (!n->rx_n || (mrg && n->rx_bytes < need && n->rx_n < q->size)) {
+	while (!n->rx_n || (mrg && n->rx_bytes < need && n->rx_descs < q->size &&
+			    n->rx_n < NET_QUEUE_MAX)) {
 		int got = virtq_pop(q, &n->elem);
 		if (got < 0)
 			return -1;	/* broken: the transport stopped the device */
@@ -310,8 +315,10 @@ static int rx_fill(struct virtio_dev *d, struct net *n, bool mrg, uint32_t need)
 			n->rx_iov[n->rx_niov++] = (struct iovec){ .iov_base = e->seg[s].hva,
 								  .iov_len = e->seg[s].len };
 		n->rx[n->rx_n++] = (struct rx_chain){ .head = e->head, .niov = (uint16_t)w,
+						      .descs = (uint16_t)e->ring_descs,
 						      .len = e->write_len };
 		n->rx_bytes += e->write_len;
+		n->rx_descs += e->ring_descs;
 	}
 	return 1;
 }
@@ -409,8 +416,10 @@ static void net_rx(struct virtio_dev *d)
 		}
 		virtq_flush(q, used);
 		pushed = true;
-		for (unsigned i = 0; i < used; i++)
+		for (unsigned i = 0; i < used; i++) {
 			n->rx_bytes -= n->rx[i].len;
+			n->rx_descs -= n->rx[i].descs;
+		}
 		n->rx_n -= used;
 		n->rx_niov -= niov;
 		memmove(n->rx, n->rx + used, n->rx_n * sizeof(n->rx[0]));

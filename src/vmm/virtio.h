@@ -148,6 +148,8 @@ struct virtq_seg {
 struct virtq_elem {
 	uint16_t head;			/* for virtq_push */
 	unsigned nr_segs, nr_read;
+	unsigned ring_descs;		/* descriptors of the queue's own table it took
+					 * (an indirect table's count as one) */
 	uint32_t read_len;		/* bytes the device may read, in total */
 	uint32_t write_len;		/* bytes the device may write, in total */
 	struct virtq_seg seg[VIRTQ_MAX_SIZE];

@@ -145,7 +145,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 		return fail(q, "an available ring entry names a descriptor beyond the queue");
 
 	e->head = head;
-	e->nr_segs = e->nr_read = 0;
+	e->nr_segs = e->nr_read = e->ring_descs = 0;
 	e->read_len = e->write_len = 0;
 	memset(seen, 0, sizeof(seen));
 
@@ -161,6 +161,8 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 		seen[i / 64] |= 1ULL << (i % 64);
 		if (++total > q->size)
 			return fail(q, "a descriptor chain is longer than the queue");
+		if (!in_indirect)
+			e->ring_descs++;
 
 		struct vdesc d;
 		memcpy(&d, table + 16 * (size_t)i, sizeof(d));	/* the one copy */

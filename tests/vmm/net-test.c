@@ -12,7 +12,8 @@
  * device into DEVICE_NEEDS_RESET, and rate= holding the transmit rate;
  * with MRG_RXBUF, frames spread over several chains (used entries per
  * chain, num_buffers in the first, one used index update), the device
- * waiting until the chains hold the largest frame (or the whole queue),
+ * waiting until the chains hold the largest frame (or every descriptor of
+ * the queue),
  * the next frame starting in the next chain, and a small chain in the
  * pool breaking the device.
  * Last, where the test may make a network namespace (root): the host side
@@ -401,6 +402,23 @@ static void test_mrg(int sv[2])
 	CHECK(used(d, &rxq, 2000) == NET_HDR_BYTES + 100 && used_head(&rxq) == 9);
 	CHECK(nbufs(MRG + 0x9000) == 1 && !memcmp(g(MRG + 0x9000 + NET_HDR_BYTES),
 						  in + NET_HDR_BYTES, 100));
+	/* chains of two descriptors: 8 of them take the whole queue, and the
+	 * device reads with them although they hold less than 64 KiB */
+	vdrv_wr32(d, 0x070, 0);
+	rings_handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 100, 0) == NET_HDR_BYTES + 100);
+	for (unsigned i = 0; i < 8; i++) {
+		struct vdrv_part p[2] = { { MRG + i * 0x1000, NET_HDR_BYTES, true },
+					  { MRG + i * 0x1000 + 0x100, 1000, true } };
+		post(&rxq, p, 2);
+		if (i == 6) {
+			vdrv_wr32(d, 0x050, 0);
+			CHECK(used(d, &rxq, 50) == -1);		/* 14 of 16 */
+		}
+	}
+	vdrv_wr32(d, 0x050, 0);
+	CHECK(used(d, &rxq, 2000) == NET_HDR_BYTES + 100 && used_head(&rxq) == 0);
+	CHECK(nbufs(MRG) == 1 && !memcmp(g(MRG + 0x100), in + NET_HDR_BYTES, 100));
 	/* a chain too small for the header breaks the device, also in the pool */
 	vdrv_wr32(d, 0x070, 0);
 	rings_handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
