@@ -15,13 +15,25 @@
  * ECN let the guest send them down. MAC, MTU and link status (always up)
  * are in the configuration space.
  *
- * No VIRTIO_NET_F_MRG_RXBUF: each receive chain holds one whole frame, so
- * a frame is one readv() into one chain and nothing is ever split or
- * given back in pieces. Linux then posts "big" buffers of 64 KiB + header
- * when it takes GUEST_TSO (as chains of pages through one indirect
- * descriptor each, so a 256-entry queue still holds 256 frames); the cost
- * is the guest memory those buffers take, not host work.
- *
+ * Receive buffers (5.1.6.3, 5.1.6.4): with VIRTIO_NET_F_MRG_RXBUF (which
+ * Linux takes, posting buffers of one descriptor of 1.5-4 KiB each) a frame
+ * is spread over as many chains as it needs. The tap cannot say a frame's
+ * length before it is read, so the device keeps the chains it popped, in
+ * ring order, in a pool (their writable segments one after the other in
+ * one iovec array) and reads the tap only once the pool holds the largest
+ * frame the tap may hand up (64 KiB + headers with GUEST_TSO, the MTU's
+ * frame otherwise), or every descriptor of the queue, or as many segments
+ * as one readv() takes: one readv() straight into all of them, a used ring
+ * entry per chain the frame took, num_buffers in the first chain's
+ * header, and one used index update for the frame. The chains it did not
+ * take stay in the pool for the next frame. Without MRG_RXBUF each frame
+ * goes into one chain (num_buffers 1), and Linux posts "big" buffers of
+ * 64 KiB + header when it takes GUEST_TSO. The header is the 12-byte
+ * virtio_net_hdr_v1 either way (VERSION_1 is required). A frame larger
+ * than what the pool offers is dropped and counted; the chains are reused
+ * (a read of the tap says no more than its buffers took, so one byte of
+ * the device's own after the guest's buffers tells such a frame).
+
  * Receive is driven by the tap's readability (the device thread's watched
  * fd), and only while the driver has posted buffers: with none, the device
  * stops watching the tap (frames wait in the tap's queue, or the host
@@ -35,8 +47,9 @@
  * header or longer than the MTU (64 KiB with TSO) allows, or with
  * device-writable parts, is dropped and logged (rate-limited); a receive
  * chain that cannot even hold the header breaks the device (DEVICE_NEEDS_
- * RESET); a frame larger than the receive chain is dropped (and the chain
- * reused for the next one). Every loop is bounded by a batch size, so a
+ * RESET); a frame larger than the receive chains is dropped (and the chains
+ * reused for the next one); the device never takes more chains than the
+ * driver made available, nor returns more than it took. Every loop is bounded by a batch size, so a
  * busy queue never starves the other.
  */
 #include <errno.h>
@@ -66,7 +79,8 @@
 		      VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
 		      VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | \
 		      VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) | VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN) | \
-		      VIRTIO_BIT(VIRTIO_NET_F_STATUS))
+		      VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+#define NET_RX_IOV_MAX	1024	/* UIO_MAXIOV: the segments one readv() takes */
 
 /* ---- the pure parts (virtio-net.h) ---- */
 
@@ -144,6 +158,15 @@ bool net_tx_parse(const struct virtq_elem *e, uint64_t features, unsigned mtu, s
 	return true;
 }
 
+uint32_t net_rx_need(uint64_t features, unsigned mtu)
+{
+	/* as tap_offloads(): the host hands up GSO frames only with GUEST_CSUM */
+	uint64_t tso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	if ((features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) && (features & tso))
+		return NET_HDR_BYTES + NET_GSO_MAX_FRAME;
+	return NET_HDR_BYTES + mtu + NET_ETH_HLEN + NET_VLAN_HLEN;
+}
+
 /* What the bucket holds at most: one interval's worth, but never less than
  * NET_BUCKET_MIN_BURST (as Xen's netback: a smaller bucket than two 64 KiB
  * TSO frames makes every frame wait, and the guest's TCP, which keeps only
@@ -219,6 +242,20 @@ struct net {
 	bool tx_throttled;	/* the bucket is empty: the timer runs */
 	struct virtq_elem elem;
 	struct iovec iov[VIRTQ_MAX_SIZE + 1];
+	/* receive chains popped and not yet used, in ring order; their
+	 * writable segments one after the other in rx_iov */
+	struct rx_chain {
+		uint16_t head;
+		uint16_t niov;
+		uint16_t descs;		/* of the queue's table */
+		uint32_t len;		/* writable bytes */
+	} rx[NET_QUEUE_MAX];
+	struct iovec rx_iov[NET_RX_IOV_MAX];
+	unsigned rx_n, rx_niov;
+	unsigned rx_descs;		/* sum of rx[].descs */
+	uint64_t rx_bytes;		/* sum of rx[].len */
+	uint8_t rx_sink;		/* a frame's byte beyond them: too large */
+	uint64_t rx_dropped;		/* frames too large for the buffers, or runts */
 };
 
 static uint64_t mono_ns(void)
@@ -241,35 +278,94 @@ static void watch(struct virtio_dev *d)
 	virtio_dev_watch(d, n->tap, ev);
 }
 
+static void rx_forget(struct net *n)
+{
+	n->rx_n = n->rx_niov = n->rx_descs = 0;
+	n->rx_bytes = 0;
+}
+
+/* Pops receive chains into the pool until a frame may be read: one chain
+ * without MRG_RXBUF; with it, chains until they hold `need` bytes, every
+ * descriptor of the queue (a driver that can never post `need` bytes gets
+ * its frames once it has posted all it can), or a readv()'s worth of
+ * segments. Returns 1 (read), 0 (the
+ * driver must post more first) or -1 (the device broke). */
+static int rx_fill(struct virtio_dev *d, struct net *n, bool mrg, uint32_t need)
+{
+	struct virtq *q = &d->vq[RXQ];
+	while (!n->rx_n || (mrg && n->rx_bytes < need && n->rx_descs < q->size &&
+			    n->rx_n < NET_QUEUE_MAX)) {
+		int got = virtq_pop(q, &n->elem);
+		if (got < 0)
+			return -1;	/* broken: the transport stopped the device */
+		if (got == 0)
+			return 0;
+		const struct virtq_elem *e = &n->elem;
+		if (e->write_len < NET_HDR_BYTES) {
+			virtio_dev_fail(d, "%s: a receive buffer of %u bytes cannot hold the "
+					"%u-byte virtio-net header", d->id, e->write_len, NET_HDR_BYTES);
+			return -1;
+		}
+		unsigned w = e->nr_segs - e->nr_read;
+		if (n->rx_niov + w > NET_RX_IOV_MAX - 1) {	/* the sink is the last */
+			virtq_unpop(q);	/* the next frame's (rx_n > 0 here) */
+			break;
+		}
+		for (unsigned s = e->nr_read; s < e->nr_segs; s++)
+			n->rx_iov[n->rx_niov++] = (struct iovec){ .iov_base = e->seg[s].hva,
+								  .iov_len = e->seg[s].len };
+		n->rx[n->rx_n++] = (struct rx_chain){ .head = e->head, .niov = (uint16_t)w,
+						      .descs = (uint16_t)e->ring_descs,
+						      .len = e->write_len };
+		n->rx_bytes += e->write_len;
+		n->rx_descs += e->ring_descs;
+	}
+	return 1;
+}
+
+/* Writes into the pool's segments at byte `off` (within the first chain). */
+static void rx_put(struct net *n, size_t off, const void *src, size_t len)
+{
+	const uint8_t *p = src;
+	for (unsigned i = 0; i < n->rx[0].niov && len; i++) {
+		struct iovec *v = &n->rx_iov[i];
+		if (off >= v->iov_len) {
+			off -= v->iov_len;
+			continue;
+		}
+		size_t k = v->iov_len - off < len ? v->iov_len - off : len;
+		memcpy((uint8_t *)v->iov_base + off, p, k);
+		p += k;
+		len -= k;
+		off = 0;
+	}
+}
+
 /* Frames from the tap into the driver's receive buffers. */
 static void net_rx(struct virtio_dev *d)
 {
 	struct net *n = d->priv;
 	struct virtq *q = &d->vq[RXQ];
+	bool mrg = d->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	uint32_t need = net_rx_need(d->driver_features, n->cfg->mtu);
 	bool pushed = false;
 
 	n->rx_wait = true;
 	for (unsigned k = 0; k < NET_BATCH && d->active && q->ready; k++) {
-		int got = virtq_pop(q, &n->elem);
-		if (got < 0)
-			return;		/* broken: the transport stopped the device */
-		if (got == 0) {
+		int f = rx_fill(d, n, mrg, need);
+		if (f < 0)
+			return;
+		if (f == 0) {
 			n->rx_wait = false;	/* until the driver notifies receiveq */
 			break;
 		}
-		const struct virtq_elem *e = &n->elem;
-		if (e->write_len < NET_HDR_BYTES) {
-			virtio_dev_fail(d, "%s: a receive buffer of %u bytes cannot hold the "
-					"%u-byte virtio-net header", d->id, e->write_len, NET_HDR_BYTES);
-			return;
-		}
-		unsigned niov = 0;
-		for (unsigned s = e->nr_read; s < e->nr_segs; s++)
-			n->iov[niov++] = (struct iovec){ .iov_base = e->seg[s].hva, .iov_len = e->seg[s].len };
-		ssize_t r = readv(n->tap, n->iov, (int)niov);
+		/* a tap's read (as a socket's) says no more than the buffers
+		 * took: one byte of the device's own after them tells a frame
+		 * that did not fit */
+		n->rx_iov[n->rx_niov] = (struct iovec){ .iov_base = &n->rx_sink, .iov_len = 1 };
+		ssize_t r = readv(n->tap, n->rx_iov, (int)n->rx_niov + 1);
 		if (r < 0) {
 			int err = errno;
-			virtq_unpop(q);
 			if (err == EINTR)
 				continue;
 			if (err == EAGAIN)
@@ -277,7 +373,8 @@ static void net_rx(struct virtio_dev *d)
 			if (err == EINVAL || err == EFAULT || err == EMSGSIZE) {
 				/* the host could not hand this frame over (e.g. an
 				 * offload the header cannot say): it is gone, the
-				 * chain is reused */
+				 * chains are reused */
+				n->rx_dropped++;
 				net_log(d, "dropped a frame of the host", strerror(err));
 				continue;
 			}
@@ -285,25 +382,48 @@ static void net_rx(struct virtio_dev *d)
 			n->rx_wait = false;	/* not again until the driver notifies */
 			break;
 		}
-		if ((size_t)r < NET_HDR_BYTES + NET_ETH_HLEN || (size_t)r > e->write_len) {
-			/* the tap says the frame's length even when the buffer was
-			 * too small for it: the frame is lost, the chain is reused */
-			virtq_unpop(q);
-			if ((size_t)r > e->write_len)
-				net_log(d, "dropped a received frame", "larger than the driver's "
-					"receive buffer");
+		if ((size_t)r < NET_HDR_BYTES + NET_ETH_HLEN || (uint64_t)r > n->rx_bytes) {
+			/* a runt, or a frame larger than the buffers (it reached
+			 * the sink; its length is unknown): lost, the chains are
+			 * reused */
+			n->rx_dropped++;
+			if ((uint64_t)r > n->rx_bytes && d->vm)
+				vmm_log_limited(d->vm, "virtio-net %s: dropped a received frame "
+						"larger than the driver's receive buffers (%llu bytes; "
+						"%llu frames dropped so far)\n", d->id,
+						(unsigned long long)n->rx_bytes,
+						(unsigned long long)n->rx_dropped);
 			continue;
 		}
-		static const uint8_t one[2] = { 1, 0 };	/* num_buffers */
-		virtq_write(e, 10, one, sizeof(one));
+		/* the chains the frame took, each with what it holds of it */
+		uint32_t left = (uint32_t)r;
+		unsigned used = 0, niov = 0;
+		while (left) {
+			uint32_t l = n->rx[used].len < left ? n->rx[used].len : left;
+			virtq_fill(q, used, n->rx[used].head, l);
+			niov += n->rx[used].niov;
+			left -= l;
+			used++;
+		}
+		/* num_buffers (1 without MRG_RXBUF: one chain per frame) */
+		uint8_t nb[2] = { (uint8_t)used, (uint8_t)(used >> 8) };
+		rx_put(n, 10, nb, sizeof(nb));
 		if (!(d->driver_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))) {
 			/* 5.1.6.3.1: flags 0 for a driver without GUEST_CSUM (the
 			 * host may say DATA_VALID; the frame is fully checksummed) */
 			static const uint8_t zero;
-			virtq_write(e, 0, &zero, 1);
+			rx_put(n, 0, &zero, 1);
 		}
-		virtq_push(q, e, (uint32_t)r);
+		virtq_flush(q, used);
 		pushed = true;
+		for (unsigned i = 0; i < used; i++) {
+			n->rx_bytes -= n->rx[i].len;
+			n->rx_descs -= n->rx[i].descs;
+		}
+		n->rx_n -= used;
+		n->rx_niov -= niov;
+		memmove(n->rx, n->rx + used, n->rx_n * sizeof(n->rx[0]));
+		memmove(n->rx_iov, n->rx_iov + niov, n->rx_niov * sizeof(n->rx_iov[0]));
 	}
 	if (pushed)
 		virtio_notify_used(d, q);
@@ -451,6 +571,7 @@ static int net_activate(struct virtio_dev *d)
 		return -1;
 	}
 	net_bucket_init(&n->bucket, n->cfg->rate_bytes, n->cfg->rate_usecs, mono_ns());
+	rx_forget(n);
 	n->rx_wait = true;
 	n->tx_blocked = n->tx_throttled = false;
 	watch(d);
@@ -464,6 +585,7 @@ static void net_reset(struct virtio_dev *d)
 	if (ioctl(n->tap, TUNSETOFFLOAD, 0UL) < 0 && errno != ENOTTY)
 		net_log(d, "TUNSETOFFLOAD", strerror(errno));
 	n->rx_wait = n->tx_blocked = n->tx_throttled = false;
+	rx_forget(n);	/* the driver's chains are its own again */
 }
 
 static void net_config_read(struct virtio_dev *d, uint32_t off, uint8_t *data, unsigned len)

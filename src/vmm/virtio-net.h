@@ -2,8 +2,9 @@
  * virtio-net.h: the pure parts of kxl's virtio-net device (virtio-net.c),
  * exposed for its unit tests and its fuzz target: the check of a transmit
  * chain (the virtio-net header copied out of guest memory once and checked
- * on the copy against the negotiated features and the frame size limits)
- * and the token bucket that enforces xl's rate= on the guest's transmit
+ * on the copy against the negotiated features and the frame size limits),
+ * the receive space gathered before a read with MRG_RXBUF, and the token
+ * bucket that enforces xl's rate= on the guest's transmit
  * direction. Neither touches a tap or writes guest memory.
  */
 #ifndef KXL_VMM_VIRTIO_NET_H
@@ -48,6 +49,12 @@
 /* The largest frame (without the virtio-net header) the guest may send
  * with these negotiated features and this MTU. */
 uint32_t net_max_frame(uint64_t features, unsigned mtu);
+
+/* The receive buffer space (header included) the device gathers before it
+ * reads a frame of the tap with MRG_RXBUF: the largest frame the tap hands
+ * up with these negotiated features (a GSO frame of 64 KiB with GUEST_CSUM
+ * and GUEST_TSO4/6, else the MTU's) and the header. */
+uint32_t net_rx_need(uint64_t features, unsigned mtu);
 
 /* A transmit chain that passed the checks: the header as copied (sent to
  * the tap from this copy, never from guest memory again) and the frame's

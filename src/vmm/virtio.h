@@ -148,6 +148,8 @@ struct virtq_seg {
 struct virtq_elem {
 	uint16_t head;			/* for virtq_push */
 	unsigned nr_segs, nr_read;
+	unsigned ring_descs;		/* descriptors of the queue's own table it took
+					 * (an indirect table's count as one) */
 	uint32_t read_len;		/* bytes the device may read, in total */
 	uint32_t write_len;		/* bytes the device may write, in total */
 	struct virtq_seg seg[VIRTQ_MAX_SIZE];
@@ -184,6 +186,15 @@ bool virtq_has_avail(const struct virtq *q);
  * bytes the device wrote into its writable segments), then publishes the
  * used index with a release barrier. Call virtq_notify() after a batch. */
 void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t written);
+
+/* For a device that returns several chains at once (virtio-net's merged
+ * receive buffers, whose driver must see all of a frame's buffers in one
+ * used index update): virtq_fill writes the used element `k` places after
+ * the next one (a chain's head as virtq_pop gave it, `written` bytes, which
+ * the caller bounds by the chain's write_len) without publishing it;
+ * virtq_flush then publishes `n` filled elements with one release store. */
+void virtq_fill(struct virtq *q, unsigned k, uint16_t head, uint32_t written);
+void virtq_flush(struct virtq *q, unsigned n);
 
 /* True when the driver wants an interrupt for what was pushed since the
  * last one (VRING_AVAIL_F_NO_INTERRUPT, or used_event with event idx);

@@ -145,7 +145,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 		return fail(q, "an available ring entry names a descriptor beyond the queue");
 
 	e->head = head;
-	e->nr_segs = e->nr_read = 0;
+	e->nr_segs = e->nr_read = e->ring_descs = 0;
 	e->read_len = e->write_len = 0;
 	memset(seen, 0, sizeof(seen));
 
@@ -161,6 +161,8 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 		seen[i / 64] |= 1ULL << (i % 64);
 		if (++total > q->size)
 			return fail(q, "a descriptor chain is longer than the queue");
+		if (!in_indirect)
+			e->ring_descs++;
 
 		struct vdesc d;
 		memcpy(&d, table + 16 * (size_t)i, sizeof(d));	/* the one copy */
@@ -224,6 +226,23 @@ void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t written)
 	st32(u, e->head);
 	st32(u + 4, written);
 	q->used_idx++;
+	st16_release(q->used + 2, q->used_idx);
+}
+
+void virtq_fill(struct virtq *q, unsigned k, uint16_t head, uint32_t written)
+{
+	if (!q->ready)
+		return;
+	uint8_t *u = q->used + 4 + 8 * (size_t)((uint16_t)(q->used_idx + k) & (q->size - 1));
+	st32(u, head);
+	st32(u + 4, written);
+}
+
+void virtq_flush(struct virtq *q, unsigned n)
+{
+	if (!q->ready)
+		return;
+	q->used_idx = (uint16_t)(q->used_idx + n);
 	st16_release(q->used + 2, q->used_idx);
 }
 

@@ -9,8 +9,10 @@
  *   - the whole device behind its registers, with a socketpair in place of
  *     the tap: the driver's features, the MTU and the guest memory (both
  *     queues' rings and descriptor tables, the buffers) come from the
- *     input; the device is activated, both queues are notified and input
- *     frames are offered; whatever the rings say, every frame that reaches
+ *     input, MRG_RXBUF among them; the device is activated, both queues
+ *     are notified and input frames (some larger than any buffer) are
+ *     offered; the receive queue never returns more chains than it took,
+ *     and whatever the rings say, every frame that reaches
  *     the "tap" is a header and a frame within the limits, and nothing
  *     crashes, leaks or hangs.
  */
@@ -41,6 +43,7 @@ static uint64_t features_of(uint8_t b)
 	if (b & 16) f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
 	if (b & 32) f |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 	if (b & 64) f |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	if (b & 128) f |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	return f | VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_F_VERSION_1);
 }
 
@@ -154,7 +157,7 @@ static void fuzz_device(const uint8_t *data, size_t size)
 	nic.mtu = 68 + (unsigned)((data[1] | data[2] << 8) % (9000 - 68 + 1));
 	unsigned qsize = 1u << (data[3] % 5);		/* 1..16 */
 	unsigned rounds = 1 + data[4] % 4;
-	unsigned offer = data[5] % 4;			/* frames offered on the "tap" */
+	unsigned offer = data[5] % 6;			/* frames offered on the "tap" */
 	data += 16;
 	size -= 16;
 	memset(img.mem, 0, GMEM);
@@ -168,20 +171,22 @@ static void fuzz_device(const uint8_t *data, size_t size)
 	wr32(0x024, 1);
 	wr32(0x020, (uint32_t)(f >> 32));
 	wr32(0x070, 0xb);
-	/* receiveq at 0x0000/0x1000/0x2000, transmitq at 0x4000/0x5000/0x6000 */
+	/* receiveq's descriptors, avail and used rings at 0x000/0x100/0x200,
+	 * transmitq's at 0x400/0x500/0x600: within the first 4 KiB, which is
+	 * what an input of run-fuzz's -max_len=4096 reaches */
 	for (unsigned q = 0; q < 2; q++) {
 		wr32(0x030, q);
 		wr32(0x038, qsize);
-		wr32(0x080, 0x4000 * q); wr32(0x084, 0);
-		wr32(0x090, 0x4000 * q + 0x1000); wr32(0x094, 0);
-		wr32(0x0a0, 0x4000 * q + 0x2000); wr32(0x0a4, 0);
+		wr32(0x080, 0x400 * q); wr32(0x084, 0);
+		wr32(0x090, 0x400 * q + 0x100); wr32(0x094, 0);
+		wr32(0x0a0, 0x400 * q + 0x200); wr32(0x0a4, 0);
 		wr32(0x044, 1);
 	}
 	wr32(0x070, 0xf);
 	for (unsigned i = 0; i < offer; i++) {
 		memset(rbuf, 0, NET_HDR_BYTES);
 		memset(rbuf + NET_HDR_BYTES, 0xff, 6);
-		if (send(sv[1], rbuf, NET_HDR_BYTES + 60 + 500 * i, MSG_DONTWAIT) < 0)
+		if (send(sv[1], rbuf, NET_HDR_BYTES + 60 + 1400 * i, MSG_DONTWAIT) < 0)
 			break;
 	}
 	for (unsigned r = 0; r < rounds; r++) {
@@ -189,6 +194,11 @@ static void fuzz_device(const uint8_t *data, size_t size)
 		wr32(0x050, 0);
 		virtio_dev_poll(&dev, 0);
 	}
+	/* receiveq: the device holds (pooled) no more chains than it took,
+	 * and returned no more than that */
+	const struct virtq *rq = &dev.vq[0];
+	if (rq->ready)
+		must((uint16_t)(rq->last_avail_idx - rq->used_idx) <= rq->size);
 	uint32_t max = net_max_frame(dev.driver_features, nic.mtu);
 	ssize_t n;
 	while ((n = recv(sv[1], rbuf, sizeof(rbuf), MSG_DONTWAIT)) >= 0)

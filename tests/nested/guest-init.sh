@@ -87,10 +87,18 @@ net)
         port=${send%:*}; mib=${send#*:}
         dd if=/dev/urandom of=/tmp/out bs=1M count="$mib" 2>/dev/null
         sum=$(md5sum < /tmp/out | cut -d' ' -f1)
-        read -r a _ < /proc/uptime
-        timeout 600 nc "$host" "$port" < /tmp/out
-        rc=$?
-        read -r b _ < /proc/uptime
+        # the host may open its port later (kxl-net lets guest B's rate
+        # test run alone first): a refused connection is tried again, up
+        # to 300 times a second apart; the time is the last try's
+        i=0
+        while :; do
+            read -r a _ < /proc/uptime
+            timeout 600 nc "$host" "$port" < /tmp/out
+            rc=$?
+            read -r b _ < /proc/uptime
+            [ $rc = 0 ] || [ $i -ge 300 ] && break
+            i=$((i + 1)); sleep 1
+        done
         cs=$(( ${b%.*}${b#*.} - ${a%.*}${a#*.} ))
         echo "KXL-NET-SENT: $sum $(wc -c < /tmp/out) $cs rc=$rc"
     fi

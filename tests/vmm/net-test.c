@@ -9,13 +9,20 @@
  * num_buffers cleared), bad frames dropped and the queue still working,
  * frames in (num_buffers 1, the length), input waiting until the driver
  * posts buffers, a receive buffer too small for the header putting the
- * device into DEVICE_NEEDS_RESET, and rate= holding the transmit rate.
+ * device into DEVICE_NEEDS_RESET, and rate= holding the transmit rate;
+ * with MRG_RXBUF, frames spread over several chains (used entries per
+ * chain, num_buffers in the first, one used index update), the device
+ * waiting until the chains hold the largest frame (or every descriptor of
+ * the queue),
+ * the next frame starting in the next chain, and a small chain in the
+ * pool breaking the device.
  * Last, where the test may make a network namespace (root): the host side
  * (net-host.c) on real taps and a real bridge: a missing bridge is an
  * error naming the vif spec and the bridge, a tap attached to a bridge
  * with its MTU and up, frames of the device crossing the bridge to a
  * second tap and back (a frame too large for the driver's buffer dropped,
- * the buffer reused), a user script's online/offline steps with their
+ * the buffer reused; with MRG_RXBUF a frame larger than all the chains
+ * dropped, the chains taking the next one), a user script's online/offline steps with their
  * environment, and the tap gone after close.
  */
 #include <errno.h>
@@ -282,6 +289,151 @@ static unsigned send_frames(struct virtio_dev *d, int peer, unsigned n, uint32_t
 	return ok;
 }
 
+/* The head of the used entry that used() returned last. */
+static uint16_t used_head(const struct vdrv_q *q)
+{
+	uint32_t id;
+	memcpy(&id, g(q->used + 4 + 8 * ((uint16_t)(q->used_seen - 1) % VDRV_QSZ)), 4);
+	return (uint16_t)id;
+}
+
+static uint16_t nbufs(uint64_t gpa)
+{
+	uint16_t nb;
+	memcpy(&nb, g(gpa + 10), 2);
+	return nb;
+}
+
+/* Posts receive chains of one `len`-byte buffer each at MRG + i * 0x1000,
+ * i from `first`, and notifies. */
+#define MRG (BUF + 0x40000)
+static void post_rx(struct virtio_dev *d, unsigned first, unsigned n, uint32_t len)
+{
+	for (unsigned i = first; i < first + n; i++) {
+		struct vdrv_part p[1] = { { MRG + i * 0x1000, len, true } };
+		post(&rxq, p, 1);
+	}
+	vdrv_wr32(d, 0x050, 0);
+}
+
+/* A new driver: rings zeroed (as a driver allocates them), then the
+ * handshake. */
+static void rings_handshake(struct virtio_dev *d, uint64_t want)
+{
+	memset(g(RX_DESC), 0, TX_USED + 0x1000 - RX_DESC);
+	handshake(d, want);
+}
+
+/* VIRTIO_NET_F_MRG_RXBUF: frames spread over several chains. */
+static void test_mrg(int sv[2])
+{
+	struct kxl_vmm_nic cfg = { .devid = 0, .mac = { 0x00, 0x16, 0x3e, 0x12, 0x34, 0x57 },
+				   .mtu = 1400, .bridge = "xenbr0" };
+	static struct virtio_dev dev3;
+	struct virtio_dev *d = &dev3;
+	static uint8_t in[NET_HDR_BYTES + 30000];
+	if (new_dev(d, &cfg, sv[0])) {
+		fails++;
+		return;
+	}
+	/* the space gathered before a read: the MTU's frame, or 64 KiB GSO */
+	uint64_t gtso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	CHECK(net_rx_need(0, 1400) == NET_HDR_BYTES + 1400 + NET_ETH_HLEN + NET_VLAN_HLEN);
+	CHECK(net_rx_need(gtso, 1400) == NET_HDR_BYTES + NET_GSO_MAX_FRAME);
+	CHECK(net_rx_need(VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4), 1400) == NET_HDR_BYTES + 1418);
+
+	/* without GUEST_TSO: the device reads once it holds 1430 bytes */
+	rings_handshake(d, ~(VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+		       VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)));
+	CHECK(d->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	memset(in, 0, NET_HDR_BYTES);
+	frame(in + NET_HDR_BYTES, 200, 5);
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 200, 0) == NET_HDR_BYTES + 200);
+	post_rx(d, 0, 1, 1000);
+	CHECK(used(d, &rxq, 50) == -1);				/* 1000 < 1430: waits */
+	post_rx(d, 1, 1, 1000);
+	CHECK(used(d, &rxq, 2000) == NET_HDR_BYTES + 200);	/* one chain: it fits */
+	CHECK(used_head(&rxq) == 0 && nbufs(MRG) == 1);
+	CHECK(!memcmp(g(MRG + NET_HDR_BYTES), in + NET_HDR_BYTES, 200));
+	/* the MTU's frame over two chains: 1000 + 430 bytes, num_buffers 2 in
+	 * the first, the used index moved once for both */
+	frame(in + NET_HDR_BYTES, 1418, 6);
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 1418, 0) == NET_HDR_BYTES + 1418);
+	post_rx(d, 2, 1, 1000);
+	CHECK(used(d, &rxq, 2000) == 1000 && used_head(&rxq) == 1);
+	uint16_t uidx;
+	memcpy(&uidx, g(rxq.used + 2), 2);
+	CHECK(uidx == 3);
+	CHECK(used(d, &rxq, 1) == NET_HDR_BYTES + 1418 - 1000 && used_head(&rxq) == 2);
+	CHECK(nbufs(MRG + 0x1000) == 2);
+	CHECK(!memcmp(g(MRG + 0x1000 + NET_HDR_BYTES), in + NET_HDR_BYTES, 1000 - NET_HDR_BYTES));
+	CHECK(!memcmp(g(MRG + 0x2000), in + 1000, NET_HDR_BYTES + 1418 - 1000));
+	CHECK(used(d, &rxq, 20) == -1);				/* nothing else */
+	vdrv_wr32(d, 0x070, 0);
+
+	/* with GUEST_TSO: a 30000-byte frame over eight of 16 chains of 4 KiB
+	 * (the whole queue is less than 64 KiB: the device reads with it) */
+	rings_handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	CHECK(d->driver_features & gtso);
+	frame(in + NET_HDR_BYTES, 30000, 7);
+	CHECK(send(sv[1], in, sizeof(in), 0) == (ssize_t)sizeof(in));
+	post_rx(d, 0, 15, 4096);
+	CHECK(used(d, &rxq, 50) == -1);				/* 15 * 4 KiB < 64 KiB */
+	post_rx(d, 15, 1, 4096);
+	uint32_t left = sizeof(in);
+	for (unsigned i = 0; i < 8; i++) {
+		long l = used(d, &rxq, 2000);
+		CHECK(l == (left < 4096 ? (long)left : 4096) && used_head(&rxq) == i);
+		CHECK(!memcmp(g(MRG + i * 0x1000), in + i * 4096, (size_t)(l > 0 ? l : 0)) || !i);
+		left -= l > 0 ? (uint32_t)l : 0;
+	}
+	CHECK(left == 0 && nbufs(MRG) == 8);
+	/* the next frame starts in the next chain of the pool, once the pool
+	 * holds enough again (here: the whole queue) */
+	frame(in + NET_HDR_BYTES, 100, 8);
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 100, 0) == NET_HDR_BYTES + 100);
+	CHECK(used(d, &rxq, 50) == -1);
+	post_rx(d, 0, 8, 4096);
+	CHECK(used(d, &rxq, 2000) == NET_HDR_BYTES + 100 && used_head(&rxq) == 8);
+	CHECK(nbufs(MRG + 0x8000) == 1);
+	/* and the one after it in the chain after that */
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 100, 0) == NET_HDR_BYTES + 100);
+	post_rx(d, 8, 1, 4096);
+	CHECK(used(d, &rxq, 2000) == NET_HDR_BYTES + 100 && used_head(&rxq) == 9);
+	CHECK(nbufs(MRG + 0x9000) == 1 && !memcmp(g(MRG + 0x9000 + NET_HDR_BYTES),
+						  in + NET_HDR_BYTES, 100));
+	/* chains of two descriptors: 8 of them take the whole queue, and the
+	 * device reads with them although they hold less than 64 KiB */
+	vdrv_wr32(d, 0x070, 0);
+	rings_handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 100, 0) == NET_HDR_BYTES + 100);
+	for (unsigned i = 0; i < 8; i++) {
+		struct vdrv_part p[2] = { { MRG + i * 0x1000, NET_HDR_BYTES, true },
+					  { MRG + i * 0x1000 + 0x100, 1000, true } };
+		post(&rxq, p, 2);
+		if (i == 6) {
+			vdrv_wr32(d, 0x050, 0);
+			CHECK(used(d, &rxq, 50) == -1);		/* 14 of 16 */
+		}
+	}
+	vdrv_wr32(d, 0x050, 0);
+	CHECK(used(d, &rxq, 2000) == NET_HDR_BYTES + 100 && used_head(&rxq) == 0);
+	CHECK(nbufs(MRG) == 1 && !memcmp(g(MRG + 0x100), in + NET_HDR_BYTES, 100));
+	/* a chain too small for the header breaks the device, also in the pool */
+	vdrv_wr32(d, 0x070, 0);
+	rings_handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	post_rx(d, 0, 1, 4096);
+	post_rx(d, 1, 1, NET_HDR_BYTES - 1);
+	CHECK(send(sv[1], in, NET_HDR_BYTES + 100, 0) == NET_HDR_BYTES + 100);
+	for (int i = 0; i < 200 && !(vdrv_rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET); i++)
+		virtio_dev_poll(d, 1);
+	CHECK(vdrv_rd32(d, 0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(used(d, &rxq, 10) == -1);
+	vdrv_wr32(d, 0x070, 0);
+	while (recv(sv[0], in, sizeof(in), MSG_DONTWAIT) > 0)
+		;
+}
+
 static void test_device(void)
 {
 	int sv[2];
@@ -307,7 +459,7 @@ static void test_device(void)
 	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_STATUS));
 	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_CSUM) && f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM));
 	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) && f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6));
-	CHECK(!(f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)));
+	CHECK(f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF));
 	CHECK(f & VIRTIO_BIT(VIRTIO_F_VERSION_1));
 	uint8_t c[12];
 	for (unsigned i = 0; i < 12; i++)
@@ -317,7 +469,8 @@ static void test_device(void)
 	CHECK(c[10] == (1400 & 0xff) && c[11] == 1400 >> 8);
 	CHECK(vdrv_rd32(d, 0x100 + 8) == (1400u << 16 | 1));		/* pairs 1, mtu */
 
-	handshake(d, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	/* first without MRG_RXBUF: a frame in one chain */
+	handshake(d, ~(VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)));
 
 	/* out: the header as checked (num_buffers cleared), the frame intact */
 	CHECK(send_frames(d, sv[1], 8, 60) == 8);
@@ -400,7 +553,7 @@ static void test_device(void)
 		fails++;
 		return;
 	}
-	handshake(d, ~VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	handshake(d, ~(VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)));
 	evidx = true;
 	/* without GUEST_CSUM the driver sees header flags 0 (5.1.6.3.1) */
 	uint8_t dv[NET_HDR_BYTES + 60];
@@ -422,6 +575,7 @@ static void test_device(void)
 	CHECK(rate > 3.6e6 && rate < 4.4e6);
 	evidx = false;
 	vdrv_wr32(d, 0x070, 0);
+	test_mrg(sv);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -457,6 +611,9 @@ static void test_host(void)
 		printf("SKIP host side: no network namespace (%s)\n", strerror(errno));
 		return;
 	}
+	/* no IPv6 chatter of the host's own in the namespace */
+	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 "
+	   ">/dev/null 2>&1");
 	if (access("/dev/net/tun", R_OK | W_OK) < 0 || sh("ip link set lo up") != 0) {
 		printf("SKIP host side: no /dev/net/tun or no ip(8)\n");
 		return;
@@ -517,7 +674,7 @@ static void test_host(void)
 		fails++;
 		return;
 	}
-	handshake(vd, ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	handshake(vd, ~(VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)));
 	struct timespec settle = { 0, 200000000 };
 	nanosleep(&settle, NULL);
 	while (read(peer, big, sizeof(big)) > 0)
@@ -560,8 +717,9 @@ static void test_host(void)
 	}
 	CHECK(got == (long)(NET_HDR_BYTES + sizeof(fr)));
 	CHECK(!memcmp(g(BUF + 0x30000 + NET_HDR_BYTES), fr, sizeof(fr)));
-	/* a frame larger than the receive buffer is dropped (the tap still
-	 * says its whole length), and the buffer takes the next one */
+	/* a frame larger than the receive buffer is dropped (the tap's read
+	 * fills the device's one-byte sink after it), and the buffer takes
+	 * the next one */
 	struct vdrv_part r2[1] = { { BUF + 0x31000, NET_HDR_BYTES + 100, true } };
 	post(&rxq, r2, 1);
 	vdrv_wr32(vd, 0x050, 0);
@@ -580,6 +738,38 @@ static void test_host(void)
 	}
 	CHECK(got == (long)(NET_HDR_BYTES + sizeof(sm)));
 	CHECK(!memcmp(g(BUF + 0x31000 + NET_HDR_BYTES), sm, sizeof(sm)));
+	/* MRG_RXBUF on the tap, without GUEST_TSO (the device gathers 1430
+	 * bytes, or the whole queue): a frame larger than all the chains the
+	 * driver gave (16 of 60 bytes) is dropped, the chains take the next
+	 * frame, 72 bytes in two of them */
+	vdrv_wr32(vd, 0x070, 0);
+	rings_handshake(vd, ~(VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			      VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)));
+	while (read(peer, big, sizeof(big)) > 0)
+		;
+	uint8_t lg[1000];
+	frame(lg, sizeof(lg), 12);
+	lg[6] = 0x02;
+	CHECK(write(peer, lg, sizeof(lg)) == (ssize_t)sizeof(lg));
+	frame(sm, sizeof(sm), 13);
+	sm[6] = 0x02;
+	CHECK(write(peer, sm, sizeof(sm)) == (ssize_t)sizeof(sm));
+	post_rx(vd, 0, 16, 60);
+	bool found = false, large = false;
+	for (int t = 0; t < 16 && !found; t++) {
+		long l = used(vd, &rxq, 500);
+		if (l < 0)
+			break;
+		uint16_t h = used_head(&rxq), nb = nbufs(MRG + h * 0x1000u);
+		long total = l;
+		for (unsigned k = 1; k < nb && k < 16; k++, t++)
+			total += used(vd, &rxq, 10);
+		large |= total > 900;
+		if (nb == 2 && total == NET_HDR_BYTES + (long)sizeof(sm) && l == 60 &&
+		    !memcmp(g(MRG + h * 0x1000u + NET_HDR_BYTES), sm, 60 - NET_HDR_BYTES))
+			found = true;
+	}
+	CHECK(found && !large);
 	vdrv_wr32(vd, 0x070, 0);
 	net_hosts_close(&spec, &nh);
 	CHECK(!link_has("vif7.2", "vif7.2"));	/* the last holder closed it: gone */
